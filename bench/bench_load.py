@@ -1,0 +1,82 @@
+"""Benchmark: load, validate and project the police.uk rows in ../shared/data.
+
+Inputs: every street CSV in ``policeuk_multiforce`` (40 forces x 5 months, xz) plus the
+12 Essex monthly files. Prints rows, seconds, rows per second and peak memory (max RSS of
+this process), and the same load by a plain ``pandas.read_csv`` + ``pyproj`` baseline
+measured in the same run for scale. Target (issue 2): >= 300,000 rows/s, < 3 GB.
+
+Run: ``.venv/bin/python bench/bench_load.py`` (add ``--repeat 3`` for the best of three).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+INPUTS = [DATA / "policeuk_multiforce", DATA / "essex_policeuk" / "crime"]
+
+
+def run_ours() -> None:
+    from rtm.incidents import load_incidents
+
+    t = time.perf_counter()
+    inc = load_incidents(INPUTS)
+    dt = time.perf_counter() - t
+    rep = inc.report
+    assert rep.adds_up
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(f"rtm.load_incidents     rows {rep.rows_in:>10,}  used {rep.rows_used:>10,}  "
+          f"{dt:6.2f} s  {rep.rows_in / dt:>10,.0f} rows/s  peak {peak:5.2f} GB")
+
+
+def run_pandas() -> None:
+    import numpy as np
+    import pandas as pd
+    from pyproj import Transformer
+
+    files = sorted(INPUTS[0].rglob("*.csv.xz")) + sorted(INPUTS[1].glob("*.csv"))
+    t = time.perf_counter()
+    frames = []
+    for f in files:
+        d = pd.read_csv(f)
+        d.columns = [c.lower().replace(" ", "_") for c in d.columns]
+        frames.append(d)
+    d = pd.concat(frames, ignore_index=True)
+    ok = d["longitude"].notna() & d["latitude"].notna()
+    x, y = Transformer.from_crs(4326, 27700, always_xy=True).transform(d.loc[ok, "longitude"].to_numpy(),
+                                                                        d.loc[ok, "latitude"].to_numpy())
+    dt = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(f"pandas.read_csv+pyproj rows {len(d):>10,}  used {int(np.sum(ok)):>10,}  "
+          f"{dt:6.2f} s  {len(d) / dt:>10,.0f} rows/s  peak {peak:5.2f} GB   (no validation)")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--only", choices=["ours", "pandas"], help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if not INPUTS[0].is_dir():
+        print(f"skipped: {INPUTS[0]} is absent (the shared data folder is needed)")
+        return 0
+    if a.only == "ours":
+        run_ours()
+        return 0
+    if a.only == "pandas":
+        run_pandas()
+        return 0
+    # each run in a fresh process so peak memory is its own
+    for _ in range(a.repeat):
+        subprocess.run([sys.executable, __file__, "--only", "ours"], check=True)
+    subprocess.run([sys.executable, __file__, "--only", "pandas"], check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

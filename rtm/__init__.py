@@ -1,0 +1,1 @@
+"""rtm: risk terrain modelling and harm-spot lists."""

@@ -1,0 +1,39 @@
+"""The one exception users see: a file that cannot be used, said plainly.
+
+Every loader raises :class:`InputError` for a problem with the user's input, never a
+bare ``KeyError`` or ``ArrowInvalid``. The CLI and the app print ``str(err)`` and stop;
+nothing else is shown to the user.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(Exception):
+    """A problem with an input file that stops it being used at all.
+
+    Parameters
+    ----------
+    source : str or Path
+        The file (or ``zip:member``) the problem is in.
+    problem : str
+        What is wrong, in one sentence a non-programmer can read.
+    fix : str
+        What the user can do about it.
+    field : str, optional
+        The column or setting concerned, when there is one.
+    """
+
+    def __init__(self, source, problem: str, fix: str, field: str | None = None):
+        self.source = str(source)
+        self.problem = problem.rstrip(".")
+        self.fix = fix.rstrip(".")
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = Path(self.source).name if self.source else "input"
+        if self.field:
+            where = f"{where}, column '{self.field}'"
+        return f"{where}: {self.problem}. Fix: {self.fix}."
