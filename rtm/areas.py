@@ -62,13 +62,24 @@ class Areas:
                              f"choose from: {', '.join(self.names)}")
         return Areas(self.frame[self.frame["name"].isin(names)].reset_index(drop=True), self.report)
 
-    def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def locate(self, x: np.ndarray, y: np.ndarray, tolerance_m: float = 0.0) -> np.ndarray:
         """Index (into :attr:`names`) of the district each point falls in; -1 outside all.
+
+        Parameters
+        ----------
+        x, y : ndarray
+            Coordinates in the areas' CRS.
+        tolerance_m : float
+            Points outside every district but within this distance of one are given the
+            nearest district. Generalised boundaries cut off coastlines and police.uk snap
+            points sit on streets at the edge, so a tolerance of 100-150 m keeps, for
+            example, Southend's seafront.
 
         Notes
         -----
         One prepared ``intersects_xy`` test per district over the points inside its
-        bounding box; boundary points count as inside (first district wins).
+        bounding box; boundary points count as inside (first district wins). The tolerance
+        adds one nearest-geometry query per point left outside.
         """
         out = np.full(len(x), -1, dtype=np.int32)
         for i, geom in enumerate(self.frame.geometry.values):
@@ -78,6 +89,13 @@ class Areas:
             if cand.size:
                 hit = shapely.intersects_xy(geom, x[cand], y[cand])
                 out[cand[hit]] = i
+        if tolerance_m > 0:
+            rest = np.flatnonzero((out < 0) & np.isfinite(x) & np.isfinite(y))
+            if rest.size:
+                tree = shapely.STRtree(self.frame.geometry.values)
+                pts, near = tree.query_nearest(shapely.points(x[rest], y[rest]), max_distance=tolerance_m,
+                                               all_matches=False)
+                out[rest[pts]] = near
         return out
 
 
@@ -87,7 +105,9 @@ def group_names(values: pd.Series, group: str = "auto") -> tuple[pd.Series, str]
     least 90% of values look like LSOA names)."""
     text = values.astype("string").str.strip()
     if group == "auto":
-        looks = text.str.contains(LSOA_SUFFIX, na=False).mean()
+        named = text.dropna()
+        named = named[named.str.len() > 0]
+        looks = named.str.contains(LSOA_SUFFIX).mean() if len(named) else 0.0
         group = "prefix" if looks >= 0.9 else "value"
     if group == "prefix":
         return text.str.replace(LSOA_SUFFIX, "", regex=True), "prefix"

@@ -24,8 +24,10 @@ from .textcols import as_string_array, blank_to_null, one_chunk
 
 WGS84 = CRS.from_epsg(4326)
 BNG = CRS.from_epsg(27700)
-#: lon/lat box of Great Britain and its islands (generous), and BNG's valid extent.
+#: lon/lat box of Great Britain and its islands (generous), Northern Ireland's box (not
+#: Great Britain: British National Grid does not cover it), and BNG's valid extent.
 GB_LONLAT = (-9.0, 49.0, 2.5, 61.5)
+NI_LONLAT = (-8.3, 53.9, -5.3, 55.5)
 BNG_BOUNDS = (-10_000.0, -10_000.0, 700_000.0, 1_300_000.0)
 
 
@@ -187,7 +189,8 @@ def working_crs_for(x: np.ndarray, y: np.ndarray, crs_in: CRS, override=None) ->
     cx, cy = float(np.median(x[ok])), float(np.median(y[ok]))
     if not crs_in.is_geographic:
         cx, cy = Transformer.from_crs(crs_in, WGS84, always_xy=True).transform(cx, cy)
-    if _in_box(np.array([cx]), np.array([cy]), GB_LONLAT)[0]:
+    c = (np.array([cx]), np.array([cy]))
+    if _in_box(*c, GB_LONLAT)[0] and not _in_box(*c, NI_LONLAT)[0]:
         return BNG, "the data's centre is in Great Britain"
     info = query_utm_crs_info(datum_name="WGS 84", area_of_interest=AreaOfInterest(cx, cy, cx, cy))
     utm = CRS.from_epsg(info[0].code)
@@ -213,7 +216,9 @@ def project(x: np.ndarray, y: np.ndarray, crs_in: CRS, crs_out: CRS) -> tuple[np
         return x, y
     t = _transformer(crs_in.to_wkt(), crs_out.to_wkt())
     x, y = np.asarray(x, float), np.asarray(y, float)
-    codes, uniq = pd.factorize(x + 1j * y)
+    z = np.empty(len(x), dtype=complex)  # not x + 1j*y: inf * 1j would make NaN
+    z.real, z.imag = x, y
+    codes, uniq = pd.factorize(z)
     if len(uniq) > 0.7 * len(x):
         return t.transform(x, y)
     ux, uy = t.transform(uniq.real, uniq.imag)

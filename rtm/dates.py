@@ -118,7 +118,7 @@ def parse_dates(values, dayfirst: bool = True) -> ParsedDates:
         parsed = pd.to_datetime(candidates.where(ok), format=fmt, errors="coerce")
         best = (best_n, fmt, best_res, parsed)
     u_start = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns]")
-    fmt, res = "none", "day"
+    fmt, res = "none", "unknown"  # no value could be read: the file casts no vote on resolution
     if best is not None:
         _, fmt, res, parsed = best
         if getattr(parsed.dt, "tz", None) is not None:

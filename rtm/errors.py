@@ -23,17 +23,20 @@ class InputError(Exception):
         What the user can do about it.
     field : str, optional
         The column or setting concerned, when there is one.
+    field_kind : str
+        What ``field`` is called in the message: ``column`` (default) or ``key``.
     """
 
-    def __init__(self, source, problem: str, fix: str, field: str | None = None):
+    def __init__(self, source, problem: str, fix: str, field: str | None = None, field_kind: str = "column"):
         self.source = str(source)
         self.problem = problem.rstrip(".")
         self.fix = fix.rstrip(".")
         self.field = field
+        self.field_kind = field_kind
         super().__init__(str(self))
 
     def __str__(self) -> str:
         where = Path(self.source).name if self.source else "input"
         if self.field:
-            where = f"{where}, column '{self.field}'"
+            where = f"{where}, {self.field_kind} '{self.field}'"
         return f"{where}: {self.problem}. Fix: {self.fix}."

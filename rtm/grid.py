@@ -14,7 +14,11 @@ from affine import Affine
 
 from .areas import Areas
 
-_OFFSET = 2**31  # keeps ids positive for negative coordinates
+# Offsets that keep ids positive for negative coordinates: the column index takes the low
+# 32 bits, the row index the 31 bits above them, so an id never reaches 2**63 (int64
+# overflow would wrap it negative and break cell_of_id). Rows span +-2**30 cells.
+_OFFSET_X = 2**31
+_OFFSET_Y = 2**30
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,7 +118,7 @@ class Grid:
         if row is None:
             row, col = np.indices(self.shape)
         ix, iy = self._absolute(row, col)
-        return (iy + _OFFSET) * 2**32 + (ix + _OFFSET)
+        return (iy + _OFFSET_Y) * 2**32 + (ix + _OFFSET_X)
 
     def cell_labels(self, row, col) -> np.ndarray:
         """Readable ids: cell size and lower-left corner, e.g. ``150m-E583850-N187050``."""
@@ -127,8 +131,8 @@ class Grid:
     def cell_of_id(self, ids) -> tuple[np.ndarray, np.ndarray]:
         """Row and column in this grid of stable ids (-1 where the id is off the grid)."""
         ids = np.asarray(ids, np.int64)
-        ix = (ids % 2**32) - _OFFSET
-        iy = (ids // 2**32) - _OFFSET
+        ix = (ids % 2**32) - _OFFSET_X
+        iy = (ids // 2**32) - _OFFSET_Y
         col = ix - np.rint(self.x0 / self.cell_size).astype(np.int64)
         row = np.rint(self.y0 / self.cell_size).astype(np.int64) - 1 - iy
         off = (col < 0) | (col >= self.ncols) | (row < 0) | (row >= self.nrows)

@@ -1,7 +1,8 @@
 """Fast 64-bit hashes of text columns, for finding repeated ids among millions of rows.
 
 A hash only nominates candidates: callers confirm a repeat by comparing the text itself,
-so a collision can never reject a row.
+so a collision can never reject a row. The same text always gets the same hash, whatever
+the column it sits in (so repeats are found across files).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from .textcols import one_chunk
 _PRIMES = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
                     0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9],
                    dtype=np.uint64)
+_MAX_BYTES = 256  # longer texts are hashed on their length and first 256 bytes
+_CHUNK = 65536  # rows gathered at a time for variable-width text (bounds memory)
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -27,58 +30,64 @@ def _mix(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint64(31))
 
 
-def hash_text(arr: pa.Array) -> np.ndarray:
-    """uint64 hash of each string of an Arrow string array (nulls and blanks hash alike).
+def _fold(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Hash rows of 8-byte words; row i uses its first ceil(min(len, 256) / 8) words."""
+    n_words = (np.minimum(lengths, _MAX_BYTES) + 7) // 8
+    h = lengths.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(words.shape[1]):
+            step = _mix(h ^ (words[:, j] * _PRIMES[j % 8]))
+            h = np.where(j < n_words, step, h)
+    return h
+
+
+def hash_text(arr) -> np.ndarray:
+    """uint64 hash of each string of an Arrow string array (nulls and blanks give 0).
 
     Notes
     -----
     When all non-empty values have one length (police.uk crime ids are 64 hex characters)
-    the bytes are gathered into a fixed-width matrix and mixed with numpy: about 0.1 s per
-    million ids. Other columns are dictionary-encoded and their distinct values hashed with
-    ``pandas.util.hash_array`` (cheap for few distinct values, ~0.5 s per million unique).
+    the data buffer is viewed as a word matrix without copying: about 0.05 s per million
+    ids. Other columns are gathered into zero-padded word rows in chunks of 65,536 rows
+    (about 0.3 s per million 30-character values). Dictionary arrays hash their distinct
+    values once.
     """
     arr = one_chunk(arr)
     if isinstance(arr, pa.DictionaryArray):
         hd = np.append(hash_text(arr.dictionary), np.uint64(0))
         return hd[pc.fill_null(arr.indices, len(hd) - 1).to_numpy(zero_copy_only=False)]
     if not pa.types.is_string(arr.type):
-        arr = arr.cast(pa.string())
+        arr = pc.cast(arr, pa.string())
     n = len(arr)
+    out = np.zeros(n, np.uint64)
     if n == 0:
-        return np.zeros(0, np.uint64)
-    offsets = np.frombuffer(arr.buffers()[1], np.int32, n + 1, arr.offset * 4)
+        return out
+    offsets = np.frombuffer(arr.buffers()[1], np.int32, n + 1, arr.offset * 4).astype(np.int64)
     lens = np.diff(offsets)
     valid = lens > 0
     if arr.null_count:
         valid &= np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    width = np.unique(lens[valid])
-    if width.size == 1 and arr.buffers()[2] is not None:
-        # blanks and nulls take no bytes, so the non-empty values lie back to back in the
-        # data buffer: an (n_valid, width) byte matrix without any gather
-        width = int(width[0])
-        data = np.frombuffer(arr.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
-        if data.size == width * int(valid.sum()):
-            words = (width + 7) // 8
-            if width % 8 == 0:
-                mat = data.reshape(-1, width).view(np.uint64)
-            else:
-                block = np.zeros((int(valid.sum()), words * 8), np.uint8)
-                block[:, :width] = data.reshape(-1, width)
-                mat = block.view(np.uint64)
-            hv = np.full(mat.shape[0], np.uint64(width), dtype=np.uint64)
-            with np.errstate(over="ignore"):
-                for j in range(words):
-                    hv = _mix(hv ^ (mat[:, j] * _PRIMES[j % 8]))
-            h = np.zeros(n, np.uint64)
-            h[valid] = hv
-            return h
-    enc = arr.dictionary_encode()
-    words = np.asarray(enc.dictionary.to_numpy(zero_copy_only=False), dtype=object)
-    hd = pd.util.hash_array(words, categorize=False)
-    codes = enc.indices.fill_null(0).to_numpy(zero_copy_only=False)
-    h = hd[codes] if hd.size else np.zeros(n, np.uint64)
-    h[~valid] = 0
-    return h
+    if not valid.any():
+        return out
+    data = np.frombuffer(arr.buffers()[2], np.uint8)
+    widths = np.unique(lens[valid])
+    if widths.size == 1 and widths[0] % 8 == 0 and widths[0] <= _MAX_BYTES:
+        # blanks and nulls take no bytes, so the values lie back to back in the buffer
+        block = data[offsets[0]:offsets[-1]]
+        if block.size == widths[0] * int(valid.sum()):
+            words = block.reshape(-1, int(widths[0])).view(np.uint64)
+            out[valid] = _fold(words, lens[valid])
+            return out
+    rows = np.flatnonzero(valid)
+    width = int(min(lens[valid].max(), _MAX_BYTES) + 7) // 8 * 8
+    padded = np.append(data, np.zeros(width, np.uint8))  # gathers may run past the end
+    for start in range(0, rows.size, _CHUNK):
+        r = rows[start:start + _CHUNK]
+        idx = offsets[r, None] + np.arange(width)
+        block = padded[idx]
+        block[np.arange(width) >= np.minimum(lens[r], _MAX_BYTES)[:, None]] = 0
+        out[r] = _fold(block.view(np.uint64), lens[r])
+    return out
 
 
 def repeated(keys: np.ndarray, texts_of) -> np.ndarray:

@@ -26,7 +26,8 @@ from .errors import InputError
 from .hashing import hash_text, repeated
 from .textcols import blank_to_null, categories
 from .layouts import POLICEUK_HEADER, ColumnMap, Layout, detect_layout, norm, policeuk_columns
-from .report import REASON_NAMES, REASONS, LoadReport, reason_code
+from .points import column, table_points
+from .report import REASON_NAMES, REASONS, LoadReport, mark, reason_code
 from .sources import RawTable, expand_inputs, read_entry
 from .weights import HarmWeights
 
@@ -94,15 +95,7 @@ class _Part:
     weights: np.ndarray | None = None
     district: np.ndarray | None = None
     key: np.ndarray | None = None  # hash of (id, period, offence type) for duplicate search
-
-
-def _col(raw: RawTable, name: str | None):
-    return raw.table.column(name) if name else None
-
-
-def _set(codes: np.ndarray, mask: np.ndarray, reason: str) -> None:
-    """Record ``reason`` for rows in ``mask`` that have no reason yet."""
-    codes[(codes == 0) & mask] = reason_code(reason)
+    near_area: int = 0  # points kept by the area tolerance
 
 
 def _interpret(raw: RawTable, mapping: ColumnMap | None, crs, dayfirst: bool) -> _Part:
@@ -111,27 +104,14 @@ def _interpret(raw: RawTable, mapping: ColumnMap | None, crs, dayfirst: bool) ->
     cmap = layout.columns
     n = raw.table.num_rows
     codes = np.zeros(n, dtype=np.int8)
-    if raw.geometry is not None:
-        x, y = _points_from_geometry(raw, codes)
-        declared, how = (raw.crs, "declared by the file") if raw.crs else (crs, "declared")
-    else:
-        xcol, ycol = (cmap.lon, cmap.lat) if cmap.lon else (cmap.x, cmap.y)
-        nx, ny = coords.parse_numbers(_col(raw, xcol)), coords.parse_numbers(_col(raw, ycol))
-        _set(codes, nx.missing | ny.missing, "missing_coordinates")
-        _set(codes, nx.non_numeric | ny.non_numeric, "non_numeric_coordinates")
-        x, y = nx.values, ny.values
-        declared, how = (crs, "declared") if crs is not None else (layout.crs, layout.crs_how)
-    usable = codes == 0
-    crs_in, crs_how = coords.infer_crs(np.where(usable, x, np.nan), np.where(usable, y, np.nan), raw.name,
-                                       declared=declared, declared_how=how or "declared")
-    _set(codes, ~coords.valid_mask(x, y, crs_in), "invalid_coordinates")
+    x, y, crs_in, crs_how = table_points(raw, cmap, codes, crs, layout.crs, layout.crs_how)
     part = _Part(raw, layout, x, y, codes, crs_in, crs_how)
     if cmap.date:
-        part.dates = dates.parse_dates(_col(raw, cmap.date), dayfirst=dayfirst)
-        _set(codes, part.dates.missing, "missing_date")
-        _set(codes, part.dates.unparseable, "unparseable_date")
+        part.dates = dates.parse_dates(column(raw, cmap.date), dayfirst=dayfirst)
+        mark(codes, part.dates.missing, "missing_date")
+        mark(codes, part.dates.unparseable, "unparseable_date")
     if cmap.offence:
-        part.offence = categories(_col(raw, cmap.offence))
+        part.offence = categories(column(raw, cmap.offence))
         if layout.offence_names:
             words = [layout.offence_names.get(w, w) for w in part.offence.dictionary.to_pylist()]
             part.offence = categories(pa.DictionaryArray.from_arrays(part.offence.indices, pa.array(words, pa.string())))
@@ -139,44 +119,22 @@ def _interpret(raw: RawTable, mapping: ColumnMap | None, crs, dayfirst: bool) ->
         part.offence = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
                                                       pa.array([cmap.offence_value], pa.string()))
     if cmap.id:
-        part.ids = blank_to_null(_col(raw, cmap.id))
+        part.ids = blank_to_null(column(raw, cmap.id))
         part.key = hash_text(part.ids)
         if part.offence is not None:
             part.key ^= hash_text(part.offence) * np.uint64(0x9E3779B97F4A7C15)
         if part.dates is not None:
             part.key ^= part.dates.start.view(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
     if cmap.weight:
-        w = coords.parse_numbers(_col(raw, cmap.weight))
+        w = coords.parse_numbers(column(raw, cmap.weight))
         part.weights = w.values
-        _set(codes, w.missing | w.non_numeric | ~np.isfinite(w.values) | (w.values < 0), "invalid_weight")
+        mark(codes, w.missing | w.non_numeric | ~np.isfinite(w.values) | (w.values < 0), "invalid_weight")
     return part
-
-
-def _points_from_geometry(raw: RawTable, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    geoms = raw.geometry
-    gtype = shapely.get_type_id(geoms)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    # a MultiPoint of one point is a point written as a multipart geometry
-    single_multi = (gtype == 4) & (shapely.get_num_geometries(geoms) == 1)
-    point_like = (gtype == 0) | single_multi
-    if not point_like[~missing].any() and (~missing).any():
-        kinds = sorted({shapely.geometry.base.GEOMETRY_TYPES[t] for t in np.unique(gtype[~missing])})
-        raise InputError(raw.name, f"the file holds {', '.join(kinds)} features, not points; incidents must be points",
-                         "load boundaries with --area, or attractors as a layer; give incidents as points")
-    _set(codes, missing, "missing_coordinates")
-    _set(codes, ~point_like, "geometry_not_point")
-    pts = np.where(single_multi, shapely.get_geometry(geoms, 0), geoms)
-    ok = (codes == 0)
-    x = np.full(len(geoms), np.nan)
-    y = np.full(len(geoms), np.nan)
-    x[ok] = shapely.get_x(pts[ok])
-    y[ok] = shapely.get_y(pts[ok])
-    return x, y
 
 
 def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working_crs=None,
                    weights: HarmWeights | None = None, areas: Areas | None = None,
-                   dayfirst: bool = True, today=None, threads: int = 2,
+                   area_tolerance_m: float = 0.0, dayfirst: bool = True, today=None, threads: int = 2,
                    progress: Progress | None = None) -> Incidents:
     """Read, validate, weight and project incidents, accounting for every row.
 
@@ -195,6 +153,9 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
         unknown types.
     areas : Areas, optional
         Study area: rows outside are rejected, the rest get their ``district``.
+    area_tolerance_m : float
+        Points this close outside the areas are kept and given the nearest district
+        (see :meth:`rtm.areas.Areas.locate`); the report counts them.
     dayfirst : bool
         Read ``dd/mm/yyyy`` (True) or ``mm/dd/yyyy`` dates.
     today : date-like, optional
@@ -218,11 +179,11 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
     -----
     Checks run in the order of :data:`rtm.report.REASONS`; a row gets the first reason
     that applies. A file whose bytes repeat an earlier file is rejected whole as
-    ``duplicate``. Rows with an id repeat when the id repeats; rows without an id only
-    when they are timestamped and share time, place and type (police.uk publishes
-    anti-social behaviour without ids, month-resolved and snapped to shared points, so
-    identical such rows are distinct incidents and are kept). Memory: roughly twice the
-    decompressed text size of the inputs.
+    ``duplicate``. Rows with an id repeat when id, period and offence type repeat; rows
+    without an id only when they are timestamped and every original cell repeats
+    (police.uk publishes anti-social behaviour without ids, month-resolved and snapped to
+    shared points, so identical such rows are distinct incidents and are kept). Memory:
+    roughly twice the decompressed text size of the inputs.
     """
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     weights = weights or HarmWeights.cchi()
@@ -253,15 +214,19 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
     def finish(p: _Part) -> _Part:
         p.x, p.y = coords.project(p.x, p.y, p.crs, work_crs)
         if p.dates is not None:
-            _set(p.codes, p.dates.start > now, "future_date")
+            mark(p.codes, p.dates.start > now, "future_date")
         if p.weights is None and (p.offence is None or weights.scheme == "count"):
             p.weights = np.ones(len(p.codes))
         elif p.weights is None:
             p.weights, _ = weights.lookup(p.offence)
-            _set(p.codes, np.isnan(p.weights), "unknown_offence_type")
+            mark(p.codes, np.isnan(p.weights), "unknown_offence_type")
         if areas is not None:
             p.district = areas.locate(p.x, p.y)
-            _set(p.codes, p.district < 0, "outside_study_area")
+            if area_tolerance_m > 0:
+                out = np.flatnonzero(p.district < 0)
+                p.district[out] = areas.locate(p.x[out], p.y[out], area_tolerance_m)
+                p.near_area = int((p.district[out] >= 0).sum())
+            mark(p.codes, p.district < 0, "outside_study_area")
         return p
 
     rest = entries[1:]
@@ -279,25 +244,30 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
     crs_list = sorted({p.crs.to_string() for p in parts})
     report.crs_in = crs_list[0] if len(crs_list) == 1 else "several: " + ", ".join(crs_list)
     report.crs_how = first.crs_how
-    resolutions = {p.dates.resolution if p.dates else "none" for p in parts}
-    resolution = max(resolutions, key=RESOLUTION_ORDER.get)
+    resolutions = {p.dates.resolution if p.dates else "none" for p in parts} - {"unknown"}
+    resolution = max(resolutions, key=RESOLUTION_ORDER.get) if resolutions else "none"
     if len(resolutions) > 1:
         report.notes.append(f"files have different date resolutions ({', '.join(sorted(resolutions))}); "
                             f"all are treated as {resolution}")
+    near = sum(p.near_area for p in parts)
+    if near:
+        report.notes.append(f"{near:,} points up to {area_tolerance_m:g} m outside the study area were "
+                            "given the nearest district (area tolerance)")
     if weights.scheme != "count" and all(p.offence is None and p.layout.columns.weight is None for p in parts):
         report.notes.append("no offence type or weight column: every incident weighs 1 (count)")
         report.weights_scheme = "count"
 
-    _mark_duplicates(parts, resolution)
+    _mark_duplicates(parts, resolution, report.notes)
     return _assemble(parts, report, resolution, work_crs, areas, threads)
 
 
-def _mark_duplicates(parts: list[_Part], resolution: str) -> None:
+def _mark_duplicates(parts: list[_Part], resolution: str, notes: list) -> None:
     seen_files: dict[str, str] = {}
     for p in parts:
         if p.raw.sha256 in seen_files:
             p.codes[:] = reason_code("duplicate")
-            p.raw.notes.append(f"{p.raw.name} has the same content as {seen_files[p.raw.sha256]}; its rows are duplicates")
+            # the file notes are already in the report: this one goes there directly
+            notes.append(f"{p.raw.name} has the same content as {seen_files[p.raw.sha256]}; its rows are duplicates")
         else:
             seen_files[p.raw.sha256] = p.raw.name
     if any(p.ids is not None for p in parts):
@@ -328,30 +298,42 @@ def _mark_duplicates(parts: list[_Part], resolution: str) -> None:
         dup[live_idx[repeated(keys[live], exact)]] = True
         off = 0
         for p in with_id:
-            _set(p.codes, dup[off:off + len(p.codes)], "duplicate")
+            mark(p.codes, dup[off:off + len(p.codes)], "duplicate")
             off += len(p.codes)
     if resolution == "datetime":
-        frames = []
-        for p in parts:
-            no_id = np.ones(len(p.codes), bool) if p.ids is None else \
-                np.asarray(p.ids.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-            frames.append(pd.DataFrame({"t": p.dates.start if p.dates else np.full(len(p.codes), np.datetime64("NaT")),
-                                        "x": p.x, "y": p.y,
-                                        "o": p.offence.to_numpy(zero_copy_only=False) if p.offence is not None else "",
-                                        "live": (p.codes == 0) & no_id}))
-        f = pd.concat(frames, ignore_index=True)
-        live = f["live"].to_numpy()
-        dup_live = f.loc[live, ["t", "x", "y", "o"]].duplicated().to_numpy()
-        dup = np.zeros(len(f), dtype=bool)
-        dup[np.flatnonzero(live)[dup_live]] = True
+        # timestamped rows without an id: duplicates only when every original cell repeats
+        live = np.concatenate([(p.codes == 0) & (np.ones(len(p.codes), bool) if p.ids is None else
+                                                 np.asarray(p.ids.is_null().to_numpy(zero_copy_only=False), bool))
+                               for p in parts])
+        keys = np.concatenate([_row_hash(p) for p in parts])
+        bounds = np.cumsum([0] + [len(p.codes) for p in parts])
+        live_idx = np.flatnonzero(live)
+
+        def cells(idx):
+            rows = live_idx[idx]
+            part_of = np.searchsorted(bounds, rows, side="right") - 1
+            return [tuple(parts[i].raw.table.slice(int(r - bounds[i]), 1).to_pylist()[0].items())
+                    for r, i in zip(rows, part_of)]
+
+        dup = np.zeros(len(live), dtype=bool)
+        dup[live_idx[repeated(keys[live], cells)]] = True
         _scatter(parts, dup, "duplicate")
+
+
+def _row_hash(p: _Part) -> np.ndarray:
+    """Hash of all of a row's original cells (names included), for exact-duplicate search."""
+    h = np.zeros(p.raw.table.num_rows, dtype=np.uint64)
+    for name, col in zip(p.raw.table.column_names, p.raw.table.columns):
+        text = col if pa.types.is_string(col.type) else pc.cast(col, pa.string())
+        h = (h * np.uint64(0x100000001B3)) ^ hash_text(text) ^ hash_text(pa.array([name]))[0]
+    return h
 
 
 def _scatter(parts: list[_Part], mask: np.ndarray, reason: str) -> None:
     off = 0
     for p in parts:
         n = len(p.codes)
-        _set(p.codes, mask[off:off + n], reason)
+        mark(p.codes, mask[off:off + n], reason)
         off += n
 
 
@@ -368,7 +350,7 @@ def _used_table(p: _Part, names: list | None) -> tuple[pa.Table, pa.Table | None
 
     def label(name):
         # descriptive text stays Arrow strings (pandas takes them without a copy)
-        return text(blank_to_null(_col(p.raw, name)) if name else None)
+        return text(blank_to_null(column(p.raw, name)) if name else None)
 
     def when(a):
         return pa.array(a[keep]) if p.dates else pa.nulls(m, pa.timestamp("ns"))

@@ -38,8 +38,8 @@ REASONS: dict[str, str] = {
     "not_selected": "the row does not match the layer's selection filter - expected for a "
     "mixed file of points of interest",
     "missing_name": "the area has no name in the chosen field - fill it in or choose another field",
-    "duplicate": "the same incident was already loaded (same id, same file, or same "
-    "time, place and type) - nothing to do, the first copy is used",
+    "duplicate": "the same incident was already loaded (the same file, the same id, period "
+    "and type, or a timestamped row repeated cell for cell) - nothing to do, the first copy is used",
 }
 REASON_CODES = {name: i + 1 for i, name in enumerate(REASONS)}
 REASON_NAMES = np.array(["used", *REASONS], dtype=object)
@@ -48,6 +48,11 @@ REASON_NAMES = np.array(["used", *REASONS], dtype=object)
 def reason_code(name: str) -> int:
     """Return the small integer code of a rejection reason (see :data:`REASONS`)."""
     return REASON_CODES[name]
+
+
+def mark(codes: np.ndarray, mask: np.ndarray, reason: str) -> None:
+    """Record ``reason`` for the rows in ``mask`` that have no reason yet (in place)."""
+    codes[(codes == 0) & mask] = REASON_CODES[reason]
 
 
 @dataclass

@@ -209,6 +209,33 @@ def _transcode(entry: Entry, data: bytes, notes: list) -> bytes:
     return text.encode("utf-8")
 
 
+def _record_lines(text: bytes) -> np.ndarray | None:
+    """Line number (1-based) of each non-empty line of ``text``, or None when no empty line
+    comes before the last line with content.
+
+    The CSV parser skips empty lines and numbers the records it reads, so with an empty
+    line in the middle record ``k`` is line ``records[k - 1]``, not line ``k``.
+
+    Notes
+    -----
+    Costs one pass over the bytes (about 0.1 s per 100 MB), only for files that hold an
+    empty line before their end.
+    """
+    def inner_blank(sep: bytes) -> bool:
+        i = text.find(sep)
+        return i >= 0 and not text[i:].isspace()
+
+    if not (inner_blank(b"\n\n") or inner_blank(b"\n\r\n")):
+        return None
+    buf = np.frombuffer(text, np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    starts = np.concatenate([[0], ends + 1])
+    stops = np.concatenate([ends, [len(buf)]])
+    length = stops - starts
+    cr = (length > 0) & (buf[np.maximum(stops - 1, 0)] == 13)  # the "\r" of a CRLF line
+    return np.flatnonzero(length - cr > 0).astype(np.int64) + 1
+
+
 def _sniff_delimiter(entry: Entry, header: bytes, notes: list) -> str:
     text = header.decode("utf-8", "replace")
     counts = {d: text.count(d) for d in DELIMITERS}
@@ -285,11 +312,17 @@ def read_text_table(entry: Entry, data: bytes | None = None, select=None) -> Raw
         raise InputError(entry.name, "the file has a header but no data rows",
                          "check that you exported the data and not only the column names")
     lines = None
-    if malformed:
+    records = _record_lines(text)
+    if malformed or records is not None:
         total = table.num_rows + len(malformed)
         bad = np.array(sorted(m[0] for m in malformed), dtype=np.int64)
         all_lines = np.arange(2, total + 2, dtype=np.int64)
         lines = np.setdiff1d(all_lines, bad, assume_unique=True)[: table.num_rows]
+        if records is not None:
+            # pyarrow numbers records, skipping empty lines: map them to line numbers
+            lines = records[lines - 1]
+            malformed[:] = [(int(records[n - 1]) if 0 < n <= len(records) else n, t) for n, t in malformed]
+    if malformed:
         notes.append(f"{entry.name}: {len(malformed)} rows have a different number of fields than the header")
     return RawTable(entry.name, table, sha, lines=lines, malformed=malformed, notes=notes)
 

@@ -1,0 +1,53 @@
+"""The set-up files agree with each other and the project layout holds."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name(req: str) -> str:
+    return re.split(r"[<>=!~ \[;]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _pyproject_deps() -> set[str]:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    proj = data["project"]
+    return {_name(r) for r in proj["dependencies"] + proj["optional-dependencies"]["test"]}
+
+
+def _conda_deps() -> set[str]:
+    names, in_deps = set(), False
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        if line.startswith("dependencies:"):
+            in_deps = True
+            continue
+        m = re.match(r"^  - ([A-Za-z0-9_.-]+)", line)
+        if in_deps and m:
+            names.add(_name(m.group(1)))
+    return names - {"python", "pip"}
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    assert _conda_deps() == _pyproject_deps()
+
+
+def test_console_script_and_layout():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert data["project"]["scripts"]["rtm"] == "rtm.cli:main"
+    for p in ("streamlit_app.py", "rtm", "layers", "sample_geo", "tests", "environment.yml", "README.md",
+              ".ci/run", "docs", "bench"):
+        assert (ROOT / p).exists(), p
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "python3 run.py test" in readme and "python3 run.py app" in readme
+    assert "exec python3 run.py test" in ci
+
+
+def test_streamlit_usage_statistics_are_off():
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["browser"]["gatherUsageStats"] is False
