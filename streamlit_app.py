@@ -47,15 +47,17 @@ with left:
     st.subheader("Load report")
     st.metric("Rows used", f"{report.rows_used:,}", help="Every input row is either used or rejected with a reason.")
     counts, offences = report_tables(report)
-    st.dataframe(counts, hide_index=True, use_container_width=True)
+    st.dataframe(counts, hide_index=True, use_container_width=True,
+                 column_config={"rows": st.column_config.NumberColumn("rows", format="localized")})
     st.caption("Counts add up: " + ("yes" if report.adds_up else "NO"))
     st.write(f"**Coordinates:** {report.crs_in} ({report.crs_how}); working CRS {report.crs_working}")
     st.write(f"**Dates:** {report.date_min} to {report.date_max} (resolution: {report.date_resolution})")
     st.write(f"**Districts:** {', '.join(areas.names)}")
 with right:
     st.subheader("Offence types and harm weights")
-    st.dataframe(offences, hide_index=True, use_container_width=True,
-                 column_config={"harm": st.column_config.NumberColumn("harm (CCHI days)", format="%.1f")})
+    st.dataframe(offences, hide_index=True, use_container_width=True, height=38 + 35 * len(offences),
+                 column_config={"rows": st.column_config.NumberColumn("rows", format="localized"),
+                                "harm": st.column_config.NumberColumn("harm (CCHI days)", format="localized")})
     for note in report.notes:
         st.info(note)
     if len(incidents.rejects):

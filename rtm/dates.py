@@ -59,6 +59,7 @@ class ParsedDates:
 
 
 def _period_end(start: pd.DatetimeIndex, resolution: str) -> pd.DatetimeIndex:
+    """End (exclusive) of the periods starting at ``start``."""
     if resolution == "month":
         return start + pd.offsets.MonthBegin(1)
     if resolution == "day":
@@ -96,42 +97,36 @@ def parse_dates(values, dayfirst: bool = True) -> ParsedDates:
         return ParsedDates(start, end, res, missing, np.zeros_like(missing), "native", notes)
 
     enc = categories(arr)
-    uniques = pd.Series(enc.dictionary.to_pylist(), dtype=object)
-    codes = enc.indices.to_numpy(zero_copy_only=False)
-    codes = np.where(pd.isna(codes), -1, codes).astype(np.int64) if enc.indices.null_count else codes.astype(np.int64)
-    blank = uniques.isna() | (uniques.astype(str).str.len() == 0)
-    candidates = uniques[~blank].astype(str)
+    words = enc.dictionary.to_pylist()  # distinct trimmed values, none blank
+    codes = pc.fill_null(enc.indices, len(words)).to_numpy(zero_copy_only=False).astype(np.int64)
 
     # choose the format whose pattern matches most distinct values (ties: earlier wins),
     # then parse once with it
-    texts = candidates.tolist()
-    best_fmt, best_res, best_n = None, None, 0
+    best_fmt, best_res, best_n = None, "unknown", 0
     for fmt, res, pattern in _FORMATS:
         rx = _COMPILED[pattern]
-        n_match = sum(1 for t in texts if rx.match(t))
+        n_match = sum(1 for w in words if rx.match(w))
         if n_match > best_n:
             best_fmt, best_res, best_n = fmt, res, n_match
-    best = None
+    u_start = np.full(len(words) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")  # last: blank
+    fmt = "none"  # and resolution "unknown": no value could be read, the file casts no vote
     if best_fmt is not None:
-        fmt = _MONTH_FIRST.get(best_fmt, best_fmt) if not dayfirst else best_fmt
-        ok = candidates.str.match(_pattern_of(best_fmt))
-        parsed = pd.to_datetime(candidates.where(ok), format=fmt, errors="coerce")
-        best = (best_n, fmt, best_res, parsed)
-    u_start = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns]")
-    fmt, res = "none", "unknown"  # no value could be read: the file casts no vote on resolution
-    if best is not None:
-        _, fmt, res, parsed = best
+        fmt = best_fmt if dayfirst else _MONTH_FIRST.get(best_fmt, best_fmt)
+        rx = _COMPILED[_pattern_of(best_fmt)]
+        ok = np.array([bool(rx.match(w)) for w in words])
+        parsed = pd.to_datetime(pd.Series(np.array(words, dtype=object)[ok]), format=fmt, errors="coerce")
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
             notes.append("times carry a time-zone marker; they are kept as UTC wall-clock times")
-        u_start.loc[parsed.index] = parsed.astype("datetime64[ns]").to_numpy()
-    u_start_np = np.append(u_start.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
-    u_blank = np.append(blank.to_numpy(), True)
-    start = u_start_np[codes]
-    missing = u_blank[codes]
+        u_start[:-1][ok] = parsed.to_numpy(dtype="datetime64[ns]")
+    # period ends are computed on the distinct values, then taken per row
+    u_end = np.full_like(u_start, np.datetime64("NaT"))
+    good = ~np.isnat(u_start)
+    u_end[good] = _period_end(pd.DatetimeIndex(u_start[good]), best_res).to_numpy()
+    start, end = u_start[codes], u_end[codes]
+    missing = codes == len(words)
     unparseable = np.isnat(start) & ~missing
-    end = _period_end(pd.DatetimeIndex(start), res).to_numpy()
-    return ParsedDates(start, end, res, missing, unparseable, fmt, notes)
+    return ParsedDates(start, end, best_res, missing, unparseable, fmt, notes)
 
 
 def label(start, resolution: str) -> str:

@@ -24,10 +24,9 @@ UNKNOWN_POLICIES = ("reject", "zero", "default")
 REQUIRED_COLUMNS = ("offence_type", "weight")
 
 
-def _key(values) -> pd.Series:
-    """Case- and space-insensitive key for matching offence type names."""
-    s = pd.Series(values, dtype="string")
-    return s.str.strip().str.casefold().str.replace(r"\s+", " ", regex=True)
+def _key(values) -> list:
+    """Case- and space-insensitive keys for matching offence type names (None stays None)."""
+    return [" ".join(str(v).split()).casefold() if v is not None and v == v else None for v in values]
 
 
 def default_weights_path() -> Path:
@@ -110,7 +109,7 @@ class HarmWeights:
             raise InputError(path, f"row {i + 2} ('{table['offence_type'].iloc[i]}') has weight "
                              f"'{table['weight'].iloc[i]}', which is not a non-negative number",
                              "enter the weight in days as a number such as 7.5", field="weight")
-        keys = _key(table["offence_type"])
+        keys = pd.Series(_key(table["offence_type"]))
         dup = keys.duplicated()
         if dup.any():
             i = int(np.flatnonzero(dup.to_numpy())[0])

@@ -51,3 +51,5 @@ def test_ci_runs_exactly_the_readme_test_command():
 def test_streamlit_usage_statistics_are_off():
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert cfg["browser"]["gatherUsageStats"] is False
+    # a specific address: no start-up lookup of the external IP at an outside service
+    assert cfg["server"]["address"] == "localhost"
