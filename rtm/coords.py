@@ -98,11 +98,13 @@ def _in_box(x, y, box) -> np.ndarray:
 
 
 def _range_text(x, y) -> str:
-    return (f"x {np.nanmin(x):,.4g} to {np.nanmax(x):,.4g}, y {np.nanmin(y):,.4g} to {np.nanmax(y):,.4g}")
+    def num(v):
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4f}".rstrip("0").rstrip(".")
+    return f"x {num(np.nanmin(x))} to {num(np.nanmax(x))}, y {num(np.nanmin(y))} to {num(np.nanmax(y))}"
 
 
 def infer_crs(x: np.ndarray, y: np.ndarray, source: str, declared=None,
-              declared_how: str = "declared") -> tuple[CRS, str]:
+              declared_how: str = "declared", columns: tuple | None = None) -> tuple[CRS, str]:
     """Decide the CRS of coordinates, or raise when it cannot be told or contradicts them.
 
     Parameters
@@ -113,6 +115,8 @@ def infer_crs(x: np.ndarray, y: np.ndarray, source: str, declared=None,
         File name for messages.
     declared : CRS-like, optional
         The CRS the user or the file format declares.
+    columns : (str, str), optional
+        The x and y column names, for the advice in messages.
 
     Returns
     -------
@@ -135,9 +139,11 @@ def infer_crs(x: np.ndarray, y: np.ndarray, source: str, declared=None,
     in_gb = _in_box(fx, fy, GB_LONLAT)
     in_gb_swapped = _in_box(fy, fx, GB_LONLAT)
     bng_ok = _in_box(fx, fy, BNG_BOUNDS) & ((np.abs(fx) > 1000) | (np.abs(fy) > 1000))
+    xname, yname = columns or ("longitude", "latitude")
     swap_msg = InputError(source, "longitude and latitude look swapped (the longitude column holds values "
                           f"like {np.nanmedian(fx):.4g}, which is a latitude)",
-                          "swap the two column names in the column mapping", field="longitude")
+                          f"swap them in the column mapping: --lon-col '{yname}' --lat-col '{xname}'",
+                          field=xname)
     crs = to_crs(declared) if declared is not None else None
     if crs is not None:
         if crs.is_geographic:

@@ -193,7 +193,7 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
     done = [0]
 
     def work(entry):
-        raw = read_entry(entry, select=policeuk_columns if mapping is None else None)
+        raw = read_entry(entry, select=policeuk_columns if mapping is None else None)  # see layouts
         part = _interpret(raw, mapping, crs, dayfirst)
         done[0] += 1
         if progress:

@@ -145,19 +145,25 @@ def detect_layout(source: str, columns: list[str], mapping: ColumnMap | None = N
             out[role] = by_norm.get(norm(col)) if col else None
         return replace(cmap, **out)
 
-    if {"crime_id", "month", "longitude", "latitude", "crime_type"} <= found and mapping is None:
-        return Layout("police.uk street", resolve(POLICEUK_STREET), WGS84,
-                      "police.uk files are WGS84 longitude/latitude", notes=notes)
-    if {"category", "date", "lat", "long"} <= found and ({"persistent_id", "street_name"} & found) and mapping is None:
-        cmap = resolve(POLICEUK_API)
-        return Layout("police.uk API", cmap, WGS84, "police.uk API extracts are WGS84 longitude/latitude",
-                      offence_names=POLICEUK_SLUGS, notes=notes)
-
     for role, col in user.roles().items():
         if col and norm(col) not in found:
             raise InputError(source, f"the column '{col}' given for {role} is not in the file "
                              f"(columns: {', '.join(columns)})", "check the spelling in the column mapping",
                              field=col)
+    # the police.uk layouts, with any role the user set taking precedence
+    overrides = {role: col for role, col in user.roles().items() if col}
+    if user.offence_value:
+        overrides.update(offence=None, offence_value=user.offence_value)
+    projected = bool(user.x or user.y)  # the user points at projected x/y columns instead
+    if projected:
+        overrides.update(lon=None, lat=None)
+    crs, how = (None, "") if projected else (WGS84, "police.uk files are WGS84 longitude/latitude")
+    if {"crime_id", "month", "longitude", "latitude", "crime_type"} <= found:
+        return Layout("police.uk street", resolve(replace(POLICEUK_STREET, **overrides)), crs, how, notes=notes)
+    if {"category", "date", "lat", "long"} <= found and ({"persistent_id", "street_name"} & found):
+        return Layout("police.uk API", resolve(replace(POLICEUK_API, **overrides)), crs, how,
+                      offence_names=POLICEUK_SLUGS, notes=notes)
+
     roles = {role: (by_norm[norm(col)] if col else None) for role, col in user.roles().items()}
     coords_set = bool(roles["lon"] or roles["x"])
     for role, names in _GUESSES.items():

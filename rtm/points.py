@@ -43,13 +43,13 @@ def table_points(raw, cmap, codes: np.ndarray, crs=None, layout_crs=None, layout
     mark(codes, nx.missing | ny.missing, "missing_coordinates")
     mark(codes, nx.non_numeric | ny.non_numeric, "non_numeric_coordinates")
     declared, how = (crs, "declared") if crs is not None else (layout_crs, layout_how)
-    return _checked(raw.name, nx.values, ny.values, codes, declared, how)
+    return _checked(raw.name, nx.values, ny.values, codes, declared, how, (xcol, ycol))
 
 
-def _checked(name, x, y, codes, declared, how):
+def _checked(name, x, y, codes, declared, how, columns=None):
     usable = codes == 0
     crs_in, crs_how = coords.infer_crs(np.where(usable, x, np.nan), np.where(usable, y, np.nan), name,
-                                       declared=declared, declared_how=how or "declared")
+                                       declared=declared, declared_how=how or "declared", columns=columns)
     mark(codes, ~coords.valid_mask(x, y, crs_in), "invalid_coordinates")
     return x, y, crs_in, crs_how
 

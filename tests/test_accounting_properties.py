@@ -90,10 +90,10 @@ def _files(specs: list[dict], split: int, header: str, line_of) -> list[tuple[st
 
 
 def _timestamped(files, specs, split) -> bool:
-    """True when every file has a date the loader reads as a timestamp (then the load's
-    resolution is "datetime"; a file of unreadable dates only counts as "day")."""
+    """True when some file has a date shaped like a timestamp (then the load's resolution
+    is "datetime"; a file with no date of any known shape casts no vote)."""
     starts = [0, split]
-    return all(any(not s["malformed"] and s["date"][:4].isdigit() and ":" in s["date"]
+    return any(any(not s["malformed"] and s["date"][:4].isdigit() and ":" in s["date"]
                    for s in specs[start:start + len(numbers)])
                for (_, _, numbers), start in zip(files, starts))
 

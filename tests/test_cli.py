@@ -77,3 +77,11 @@ def test_validate_essex_with_study_area(essex_dir):
     assert res.exit_code == 0
     assert "Rows in:       14,786" in res.output and "outside_study_area" in res.output
     assert "Counts add up: yes" in res.output
+
+
+def test_swapped_police_uk_columns_can_be_fixed_with_the_mapping_the_message_gives():
+    bad = ROOT / "tests" / "badfiles" / "lonlat_swapped.csv"
+    res = run("validate", str(bad))
+    assert res.exit_code == 2 and "--lon-col 'Latitude' --lat-col 'Longitude'" in res.output
+    fixed = run("validate", str(bad), "--lon-col", "Latitude", "--lat-col", "Longitude")
+    assert fixed.exit_code == 0 and "[police.uk street]" in fixed.output and "Rows used:     3" in fixed.output
