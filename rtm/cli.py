@@ -67,6 +67,9 @@ def main(debug: bool) -> None:
       rtm validate path/to/police-uk-folder --area lsoa.geojson --area-field LSOA11NM
     Then see the attractor catalogue:
       rtm layers --catalogue layers/
+    and fit a risk terrain model (see 'rtm model --help'):
+      rtm model --incidents burglaries.geojson --area districts.geojson --factors liquor_retail \\
+          --cell-size 100 --block-length 100 --out my_rtm
 
     Every command prints what it did with each input row; run 'rtm COMMAND --help' for
     the options of each.
@@ -199,6 +202,219 @@ def layers(catalogue, checks):
         layer = specs[name].load(file or None)
         click.echo(layer.report.to_text())
         click.echo(f"Layer '{layer.name}': {len(layer):,} {layer.kind} features\n")
+
+
+def _split_layer(item: str) -> tuple[str, str, str | None]:
+    """``NAME=FILE[:FILTER]`` -> (name, file, filter); a Windows drive letter is not a filter."""
+    name, eq, rest = item.partition("=")
+    if not eq or not name.strip() or not rest.strip():
+        raise InputError("--layer", f"'{item}' is not NAME=FILE", "write e.g. --layer pubs=london_pois.zip")
+    if Path(rest).exists():
+        return name.strip(), rest, None
+    start = 2 if len(rest) > 2 and rest[1] == ":" and rest[2] in "\\/" else 0
+    cut = rest.find(":", start)
+    if cut < 0:
+        return name.strip(), rest, None
+    return name.strip(), rest[:cut], rest[cut + 1:].strip() or None
+
+
+def _pairs(items, option: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        k, eq, v = item.partition("=")
+        if not eq or not k.strip() or not v.strip():
+            raise InputError(option, f"'{item}' is not NAME=VALUE", f"write e.g. {option} liquor_retail=density")
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _plan_factors(catalogue, factors, layer_items, treatments) -> list[tuple]:
+    """Check the factor options before any file is read: (name, spec or None, file, filter) each."""
+    from .catalogue import load_catalogue
+    from .variables import OPERATIONALISATIONS
+
+    names = [n.strip() for item in factors for n in item.split(",") if n.strip()]
+    specs = load_catalogue(catalogue) if names or Path(catalogue).is_dir() else {}
+    plan = []
+    for n in names:
+        if n not in specs:
+            raise InputError("--factors", f"no catalogue entry is called '{n}'",
+                             f"choose from: {', '.join(specs)} (see 'rtm layers --catalogue {catalogue}')")
+        plan.append((n, specs[n], None, None))
+    for item in layer_items:
+        n, file, where = _split_layer(item)
+        plan.append((n, specs.get(n), file, where))
+    seen = [p[0] for p in plan]
+    for n in seen:
+        if seen.count(n) > 1:
+            raise InputError("--factors", f"the factor '{n}' is named twice", "name each factor once")
+        if not n.replace("_", "").isalnum():
+            raise InputError("--layer", f"the factor name '{n}' is not a single word",
+                             "use letters, digits and underscores, e.g. --layer bus_stops=FILE")
+    if not plan:
+        raise InputError("--factors", "no risk factor was given",
+                         "name catalogue entries with --factors or files with --layer NAME=FILE")
+    for n, op in treatments.items():
+        if n not in seen:
+            raise InputError("--operationalisation", f"'{n}' is not one of the factors ({', '.join(seen)})",
+                             "name a factor given with --factors or --layer")
+        if op not in OPERATIONALISATIONS:
+            raise InputError("--operationalisation", f"the operationalisation '{op}' of '{n}' is not one of "
+                             f"{', '.join(OPERATIONALISATIONS)}", "choose one of them")
+    return plan
+
+
+def _load_factors(plan, areas, buffer_m):
+    """Load the planned factors; returns (layers, requested treatment, max influence) by name."""
+    from .layers import load_layer
+
+    layers, ops, max_m = {}, {}, {}
+    for n, spec, file, where in plan:
+        click.echo(f"  loading layer {n} ...", err=True)
+        if spec is not None and where is None:
+            layers[n] = spec.load(file, areas=areas, buffer_m=buffer_m)
+        else:
+            layers[n] = load_layer(file, name=n, where=where, areas=areas, buffer_m=buffer_m)
+        if spec is not None:
+            ops[n], max_m[n] = spec.operationalisation, spec.max_influence_m
+    return layers, ops, max_m
+
+
+def _count_line(what: str, report) -> str:
+    why = ", ".join(f"{r.replace('_', ' ')} {k:,}" for r, k in report.rejected.items())
+    return f"{what}: {report.rows_in:,} in, {report.rows_used:,} used" + (f", rejected: {why}" if why else "")
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--incidents", "incidents", multiple=True, required=True, type=click.Path(), metavar="PATH",
+              help="Incident file, folder or zip (repeat for several), read as by 'rtm validate'.")
+@click.option("--catalogue", type=click.Path(), default="layers", show_default=True,
+              help="The attractor catalogue folder (one TOML file per attractor).")
+@click.option("--factors", multiple=True, metavar="NAME[,NAME]",
+              help="Catalogue entries to test as risk factors, loaded from their default files "
+              "with their filter and treatment (repeatable).")
+@click.option("--layer", "layer_items", multiple=True, metavar="NAME=FILE[:FILTER]",
+              help="A risk factor from a file (repeatable). When NAME is a catalogue entry its filter "
+              "and treatment apply unless a FILTER is given, e.g. pubs=pois.zip:'fclass = pub'.")
+@click.option("--operationalisation", "treatments", multiple=True, metavar="NAME=OP",
+              help="Treat factor NAME as proximity, density, both or auto (repeatable; default: the "
+              "catalogue's, else auto).")
+@click.option("--area", required=True, type=click.Path(), help="Boundary polygons of the study area.")
+@click.option("--area-field", help="Field naming each polygon's district (see 'rtm validate').")
+@click.option("--area-select", multiple=True, help="Keep only this district (repeat for several).")
+@click.option("--area-tolerance", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="METRES",
+              help="Keep incidents up to this far outside the area.")
+@click.option("--cell-size", required=True, type=click.FloatRange(min=0, min_open=True), metavar="METRES",
+              help="Grid cell size, e.g. 100 (about half a block length).")
+@click.option("--block-length", required=True, type=click.FloatRange(min=0, min_open=True), metavar="METRES",
+              help="Typical street block length: the unit of spatial influence.")
+@click.option("--bands", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="How many spatial influences to test.")
+@click.option("--increment", type=click.Choice(["whole", "half"]), default="whole", show_default=True,
+              help="Step between spatial influences: whole or half block lengths.")
+@click.option("--weights", default="count", show_default=True,
+              help="What each incident counts for: 'count' (1 each, the RTMDx model), 'cchi' (harm "
+              "days; the fit becomes a quasi-likelihood) or a weights CSV.")
+@click.option("--unknown", type=click.Choice(["reject", "zero", "default"]), default="reject",
+              show_default=True, help="Offence types the weights table does not list (with cchi or a CSV).")
+@click.option("--default-weight", type=float, help="Weight for unknown types with --unknown default.")
+@click.option("--buffer", type=click.FloatRange(min=0), metavar="METRES",
+              help="Keep attractors this far outside the study area (default: the largest spatial "
+              "influence tested, the farthest any feature can reach a cell).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the cross-validation folds.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the output files.")
+@_mapping_options
+@_friendly
+def model(incidents, catalogue, factors, layer_items, treatments, area, area_field, area_select, area_tolerance,
+          cell_size, block_length, bands, increment, weights, unknown, default_weight, buffer, seed, out, **kw):
+    """Fit a risk terrain model and write its factors, risk map and report.
+
+    Each risk factor (an attractor layer) is tested as proximity or density at BANDS
+    distances of whole or half block lengths; an elastic net and a stepwise BIC search
+    pick the factors, Poisson or negative binomial, as in RTMDx. The output folder gets:
+
+    \b
+      rtm_factors.csv   the final model: type, variable, factor, operationalisation,
+                        spatial_influence_m, coefficient, std_error, p_value, rrv
+      risk_terrain.tif  relative risk score per cell (GeoTIFF; NaN outside the area)
+      report.html       the model report (self-contained, printable)
+
+    Exit status: 0 when the files are written, 2 when an input or setting cannot be used.
+    docs/rtm.md explains the method.
+
+    \b
+    Example (the bundled Chicago sample, from the project folder):
+      rtm model --incidents sample_geo/chicago/burglaries_2017.geojson \\
+          --area sample_geo/chicago/districts.geojson --area-field District \\
+          --factors liquor_retail,abandoned_buildings,street_lights_out \\
+          --cell-size 100 --block-length 100 --bands 3 --out chicago_rtm
+    \b
+    With your own files:
+      rtm model --incidents burglaries.csv --lon-col lon --lat-col lat --offence-value Burglary \\
+          --area force_lsoa.geojson --area-field LSOA11NM --area-select Southend-on-Sea \\
+          --layer pubs=pois.zip --layer shops=shops.gpkg --operationalisation shops=proximity \\
+          --cell-size 100 --block-length 120 --bands 4 --increment half --out southend_rtm
+    """
+    from .areas import load_areas
+    from .incidents import load_incidents
+    from .pipeline import run_rtm, write_outputs
+    from .variables import spatial_influences
+    from .weights import HarmWeights
+
+    treat = _pairs(treatments, "--operationalisation")
+    plan = _plan_factors(catalogue, factors, layer_items, treat)
+    hw = HarmWeights.from_name(weights, unknown, default_weight)
+    areas = load_areas(area, area_field, select=list(area_select) or None, working_crs=kw["working_crs"])
+    area_km2 = areas.frame.area.sum() / 1e6
+    click.echo(f"Study area: {Path(area).name}: {len(areas.names)} district(s) ({', '.join(areas.names[:8])}"
+               f"{', ...' if len(areas.names) > 8 else ''}), {area_km2:,.2f} km2, {areas.crs.to_string()}")
+    inc = load_incidents(list(incidents), mapping=_column_map(kw), crs=kw["crs"], working_crs=areas.crs, weights=hw,
+                         areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],
+                         progress=_Progress("reading"))
+    click.echo(_count_line("Incidents", inc.report) + f" (counted as: {hw.scheme})")
+    if inc.report.rows_used < 2:
+        raise InputError(incidents[0], f"only {inc.report.rows_used} incident(s) are usable in the study area",
+                         "check the files with 'rtm validate' and the area with --area/--area-select")
+    reach = spatial_influences(block_length, bands, increment)[-1]
+    buffer_m = reach if buffer is None else buffer
+    layers, ops, max_m = _load_factors(plan, areas, buffer_m)
+    for name, layer in layers.items():
+        click.echo(_count_line(f"Layer {name}", layer.report) + f" ({layer.kind}s within {buffer_m:g} m of the area)")
+    ops.update(treat)
+
+    def stage(msg):
+        click.echo(f"  {msg} ...", err=True)
+
+    result = run_rtm(inc, areas, layers, cell_size=cell_size, block_length=block_length, bands=bands,
+                     increment=increment, operationalisations=ops, max_influence_m=max_m or None,
+                     random_state=seed, progress=stage)
+    result.inputs.update({"incidents": ", ".join(Path(p).name for p in incidents),
+                          "weights": f"{hw.scheme} ({'1 per incident' if hw.scheme == 'count' else 'harm weights'})",
+                          "area": f"{Path(area).name}: {', '.join(areas.names)}",
+                          "Attractor buffer": f"{buffer_m:g} m around the study area",
+                          "Seed": str(seed)})
+    m = result.model
+    click.echo(f"\nModel: {m.family_.replace('negbin', 'negative binomial')}, BIC {m.bic_:,.1f} "
+               f"(Poisson {m.family_bic_.get('poisson', float('nan')):,.1f}, negative binomial "
+               f"{m.family_bic_.get('negbin', float('nan')):,.1f}); {m.n_cells_:,} cells, "
+               f"{m.n_cells_with_events_:,} with incidents")
+    table = result.factors
+    if not len(table):
+        click.echo("No risk factor improved on the null model: every cell scores 1.")
+    else:
+        click.echo(f"{'type':<15}{'factor':<24}{'treatment':<11}{'m':>6}{'coef':>9}{'SE':>8}{'p':>10}{'RRV':>8}")
+        for r in table.itertuples(index=False):
+            dist = "" if r.type != "rate" else f"{r.spatial_influence_m:g}"
+            rrv = "" if r.type != "rate" else f"{r.rrv:.2f}"
+            click.echo(f"{r.type:<15}{(r.factor or r.variable):<24}{r.operationalisation:<11}{dist:>6}"
+                       f"{r.coefficient:>9.3f}{r.std_error:>8.3f}{r.p_value:>10.2g}{rrv:>8}")
+    top = result.classes.iloc[0]
+    click.echo(f"Highest risk class (RRS >= {top.rrs_from:.2f}): {100 * top.share_of_area:.1f}% of the area, "
+               f"{100 * top.share_of_incidents:.1f}% of the incidents")
+    paths = write_outputs(result, out)
+    click.echo("\nWrote:")
+    for p in paths.values():
+        click.echo(f"  {p}")
 
 
 @main.command(context_settings=CONTEXT)

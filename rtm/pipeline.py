@@ -1,0 +1,366 @@
+"""A whole risk terrain modelling run from loaded data, and the files it writes.
+
+:func:`run_rtm` takes incidents, a study area and attractor layers that are already loaded
+(see :mod:`rtm.incidents`, :mod:`rtm.areas`, :mod:`rtm.catalogue`) and does every
+modelling step: the grid, the risk variables, the model, the relative risk scores, the
+risk classes and the nearest-neighbour index of the incidents. :func:`write_outputs`
+writes the three files an analyst takes away. The command line (``rtm model``) and the
+app only load data and call these two functions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import coords
+from .areas import Areas
+from .errors import InputError
+from .grid import Grid
+from .model import RiskTerrainModel, risk_classes, rrs_raster, write_geotiff
+from .variables import (INCREMENTS, OPERATIONALISATIONS, NearestNeighbour, RiskVariables,
+                        auto_operationalisation, build_variables, nearest_neighbour_index,
+                        spatial_influences)
+
+#: Columns of ``rtm_factors.csv`` (the model's final table), in order.
+FACTOR_COLUMNS = ["type", "variable", "factor", "operationalisation", "spatial_influence_m", "coefficient",
+                  "std_error", "p_value", "rrv"]
+#: Names of the files :func:`write_outputs` writes.
+OUTPUT_FILES = {"factors": "rtm_factors.csv", "raster": "risk_terrain.tif", "report": "report.html"}
+MAX_CELLS = 20_000_000  # a grid beyond this is almost always a cell size typed in the wrong unit
+
+Stage = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RtmParameters:
+    """The settings of a run, as the report states them.
+
+    Attributes
+    ----------
+    cell_size, block_length : float
+        Metres.
+    bands : int
+    increment : {"whole", "half"}
+    spatial_influences : list of float
+        The distances tested for every factor (metres).
+    operationalisations : dict of str to str
+        What was requested for each factor (``auto`` when not given).
+    max_influence_m : dict of str to float
+        Maximum spatial influence of each factor in the ``auto`` rule.
+    random_state : int or None
+        Seed of the cross-validation folds.
+    """
+
+    cell_size: float
+    block_length: float
+    bands: int
+    increment: str
+    spatial_influences: list
+    operationalisations: dict
+    max_influence_m: dict
+    random_state: int | None
+
+
+@dataclass
+class RtmResult:
+    """Everything a risk terrain modelling run produced.
+
+    Attributes
+    ----------
+    parameters : RtmParameters
+    grid : Grid
+    areas : Areas
+        The study area, in the grid's CRS.
+    variables : RiskVariables
+        Every variable tested; ``variables.choices`` says how each factor was treated and why.
+    model : RiskTerrainModel
+        The fitted model (``coef_table_``, ``family_``, ``family_bic_``, ``selection_log_``, ...).
+    counts : ndarray of float64, shape (n_cells,)
+        Incidents (or harm) per masked cell, in ``grid.mask`` order.
+    rrs : ndarray of float64, shape (n_cells,)
+        Relative risk score per masked cell (the lowest is 1).
+    classes : pandas.DataFrame
+        Risk classes with their share of area and of incidents (:func:`rtm.model.risk_classes`).
+    nni : NearestNeighbour or None
+        Clark-Evans index of the incidents inside the study area (None with fewer than 2).
+    layers : pandas.DataFrame
+        One row per factor: ``factor``, ``kind``, ``features`` (loaded, including the
+        buffer around the area) and ``inside`` (inside the study area).
+    n_incidents : int
+        Incidents given.
+    n_incidents_modelled : int
+        Incidents in cells of the grid's mask (the ones the model sees).
+    area_m2 : float
+        Area of the study-area polygons.
+    inputs : dict
+        Descriptions of the inputs for the report (``incidents``, ``area``, ``weights``);
+        free text, filled in by the caller.
+    """
+
+    parameters: RtmParameters
+    grid: Grid
+    areas: Areas
+    variables: RiskVariables
+    model: RiskTerrainModel
+    counts: np.ndarray
+    rrs: np.ndarray
+    classes: pd.DataFrame
+    nni: NearestNeighbour | None
+    layers: pd.DataFrame
+    n_incidents: int
+    n_incidents_modelled: int
+    area_m2: float
+    inputs: dict = field(default_factory=dict)
+
+    @property
+    def factors(self) -> pd.DataFrame:
+        """The final table (:data:`FACTOR_COLUMNS`): selected variables, highest RRV first."""
+        return self.model.coef_table_[FACTOR_COLUMNS].copy()
+
+    @property
+    def rrs_grid(self) -> np.ndarray:
+        """Relative risk scores as a float32 grid, NaN outside the study area."""
+        return rrs_raster(self.grid, self.rrs)
+
+
+def _fail(problem: str, fix: str, source: str):
+    raise InputError(source, problem, fix)
+
+
+def _check_settings(cell_size, block_length, bands, increment, operationalisations, names) -> None:
+    """Settings a user typed: one clear InputError for each kind of mistake."""
+    for what, v in (("cell size", cell_size), ("block length", block_length)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                or not (math.isfinite(v) and v > 0):
+            _fail(f"the {what} must be a positive number of metres, not {v!r}", f"give the {what} in metres, e.g. 100",
+                  what)
+    if isinstance(bands, bool) or not isinstance(bands, (int, np.integer)) or not 1 <= bands <= 20:
+        _fail(f"the number of bands must be a whole number from 1 to 20, not {bands!r}",
+              "test 3 to 6 spatial influences, e.g. --bands 3", "bands")
+    if increment not in INCREMENTS:
+        _fail(f"the increment must be 'whole' or 'half', not {increment!r}", "use whole or half block lengths",
+              "increment")
+    for name, op in operationalisations.items():
+        if name not in names:
+            _fail(f"an operationalisation is given for '{name}', which is not one of the factors "
+                  f"({', '.join(names)})", "name a factor of the run", "operationalisation")
+        if op not in OPERATIONALISATIONS:
+            _fail(f"the operationalisation '{op}' of '{name}' is not one of {', '.join(OPERATIONALISATIONS)}",
+                  "choose one of them", "operationalisation")
+
+
+def _incident_points(incidents, crs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x, y and weight of the incidents in ``crs`` (reprojected when they are in another)."""
+    frame = getattr(incidents, "frame", incidents)
+    x, y = frame["x"].to_numpy(float), frame["y"].to_numpy(float)
+    w = frame["weight"].to_numpy(float) if "weight" in frame else np.ones(len(frame))
+    src = getattr(incidents, "crs", None)
+    if src is not None and not coords.to_crs(src).equals(crs):
+        x, y = coords.project(x, y, coords.to_crs(src), crs)
+    return x, y, w
+
+
+def _auto_choices(layers: Mapping, areas: Areas, union, area_m2: float, requested: dict, max_m: dict) -> dict:
+    """Resolve ``auto`` factors with the nearest-neighbour test on their features inside the area.
+
+    Layers are loaded with a buffer around the study area (features just outside still
+    influence edge cells), but the Clark-Evans test compares a point count with the area
+    holding the points, so only the features inside the study area take part.
+    """
+    out = {}
+    for name, layer in layers.items():
+        if requested.get(name, "auto") != "auto":
+            continue
+        frame = layer.frame if layer.frame.crs is None or layer.frame.crs.equals(areas.crs) \
+            else layer.frame.to_crs(areas.crs)
+        geoms = frame.geometry.values
+        inside = geoms[shapely.intersects(union, geoms)]
+        out[name] = auto_operationalisation(inside, area_m2, max_m[name])
+    return out
+
+
+def _layer_table(layers: Mapping, areas: Areas, union) -> pd.DataFrame:
+    rows = []
+    for name, layer in layers.items():
+        frame = layer.frame if layer.frame.crs is None or layer.frame.crs.equals(areas.crs) \
+            else layer.frame.to_crs(areas.crs)
+        rows.append({"factor": name, "kind": getattr(layer, "kind", ""), "features": len(frame),
+                     "inside": int(shapely.intersects(union, frame.geometry.values).sum())})
+    return pd.DataFrame(rows, columns=["factor", "kind", "features", "inside"])
+
+
+def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], *, cell_size: float, block_length: float,
+            bands: int, increment: str = "whole", operationalisations: Mapping[str, str] | None = None,
+            max_influence_m: float | Mapping[str, float] | None = None, random_state: int | None = 0,
+            model: RiskTerrainModel | None = None, progress: Stage | None = None) -> RtmResult:
+    """Run a risk terrain model from loaded incidents, study area and attractor layers.
+
+    Parameters
+    ----------
+    incidents : Incidents
+        From :func:`rtm.incidents.load_incidents` (or anything with a ``frame`` holding
+        ``x``, ``y`` and optionally ``weight``, and a ``crs``). The ``weight`` column
+        (1 per incident with ``--weights count``) is what is counted in each cell.
+    areas : Areas
+        The study area (:func:`rtm.areas.load_areas`); its metric CRS is the grid's.
+    layers : dict of str to Layer
+        The risk factors by name (single words), e.g. from ``LayerSpec.load``.
+    cell_size : float
+        Grid cell size in metres.
+    block_length : float
+        Typical street block length in metres: the unit of spatial influence.
+    bands : int
+        How many spatial influences to test (1 to 20).
+    increment : {"whole", "half"}
+        Step between spatial influences: whole or half block lengths.
+    operationalisations : dict of str to str, optional
+        ``proximity``, ``density``, ``both`` or ``auto`` per factor (default ``auto``).
+    max_influence_m : float or dict of str to float, optional
+        The maximum spatial influence the ``auto`` rule compares each factor's mean
+        nearest-neighbour distance with (the catalogue's ``max_influence_m``); default
+        the largest spatial influence tested.
+    random_state : int or None
+        Seed of the cross-validation folds (the same seed gives the same model).
+    model : RiskTerrainModel, optional
+        An unfitted model with non-default settings.
+    progress : callable(str), optional
+        Called with a short description at the start of each step.
+
+    Returns
+    -------
+    RtmResult
+
+    Raises
+    ------
+    InputError
+        Settings out of range, a grid of more than 20 million cells, no incident in the
+        study area, or a study area smaller than a few cells.
+
+    Notes
+    -----
+    Steps, after RTMDx (Caplan, Kennedy & Piza, *RTMDx User Manual*, 2013):
+
+    1. Grid: ``Grid.from_areas(areas, cell_size)``; a cell belongs to the study area when
+       its centre does. Incidents are counted per cell (summing ``weight``).
+    2. ``auto`` factors are resolved by the Clark-Evans nearest-neighbour test on their
+       features inside the study area (density when clustered or when the mean
+       nearest-neighbour distance is within the factor's maximum spatial influence, else
+       proximity), with the study-area polygons' area.
+    3. Risk variables for every factor and spatial influence (:func:`rtm.variables.build_variables`).
+    4. Elastic net pre-selection, stepwise BIC selection, Poisson or negative binomial
+       (:class:`rtm.model.RiskTerrainModel`).
+    5. Relative risk scores, risk classes (mean + 1 and 2 SD of the RRS) and the
+       nearest-neighbour index of the incidents inside the study area.
+
+    Time is dominated by steps 3 and 4: a few seconds for 60,000 cells and 5 factors.
+    Memory: about 1 byte per cell per variable plus a few float grids.
+    """
+    say = progress or (lambda _msg: None)
+    items = dict(layers)
+    if not items:
+        _fail("no risk factor was given", "name at least one attractor layer", "layers")
+    ops = {str(k): str(v) for k, v in (operationalisations or {}).items()}
+    _check_settings(cell_size, block_length, bands, increment, ops, list(items))
+    distances = spatial_influences(block_length, bands, increment)
+
+    say("building the grid")
+    minx, miny, maxx, maxy = areas.frame.total_bounds
+    n_est = math.ceil((maxx - minx) / cell_size + 1) * math.ceil((maxy - miny) / cell_size + 1)
+    if n_est > MAX_CELLS:
+        _fail(f"a {cell_size:g} m grid over the study area would have about {n_est:,} cells",
+              "use a larger cell size (cell sizes are in metres)", "cell size")
+    grid = Grid.from_areas(areas, cell_size)
+    n_cells = int(grid.mask.sum())
+    if n_cells < 10:
+        _fail(f"the study area covers only {n_cells} cell(s) of {cell_size:g} m", "use a smaller cell size",
+              "cell size")
+    union = areas.union
+    area_m2 = float(shapely.area(union))
+    x, y, w = _incident_points(incidents, grid.crs)
+    counts = grid.counts(x, y, w).ravel()[grid.mask.ravel()]
+    row, col = grid.index(x, y)
+    in_mask = np.zeros(len(x), bool)
+    ok = row >= 0
+    in_mask[ok] = grid.mask[row[ok], col[ok]]
+    if not (counts > 0).any():
+        _fail(f"none of the {len(x):,} incidents lies in a cell of the study area",
+              "check that the incidents and the area cover the same place", "incidents")
+
+    say("choosing operationalisations")
+    max_m = {name: float(max_influence_m.get(name, distances[-1]) if isinstance(max_influence_m, Mapping)
+                         else (distances[-1] if max_influence_m is None else max_influence_m)) for name in items}
+    for name, v in max_m.items():
+        if not (math.isfinite(v) and v > 0):
+            _fail(f"the maximum spatial influence of '{name}' must be a positive number of metres, not {v!r}",
+                  "give it in metres, e.g. 600", "maximum spatial influence")
+    auto = _auto_choices(items, areas, union, area_m2, ops, max_m)
+    resolved = {name: (auto[name].operationalisation if name in auto else ops[name]) for name in items}
+
+    say(f"building risk variables ({len(items)} factor(s) x {len(distances)} spatial influences)")
+    variables = build_variables(grid, items, block_length, bands, increment, resolved)
+    choices = variables.choices.set_index("factor")
+    for name, choice in auto.items():
+        choices.loc[name, "requested"] = "auto"
+        choices.loc[name, "reason"] = choice.reason
+    variables.choices = choices.reset_index()
+
+    say(f"fitting the model ({variables.matrix.shape[1]} variables, {n_cells:,} cells)")
+    model = model if model is not None else RiskTerrainModel(random_state=random_state)
+    model.fit(variables, counts)
+
+    say("scoring cells")
+    rrs = model.predict_rrs(variables)
+    classes = risk_classes(rrs, counts)
+    inside = shapely.intersects_xy(union, x, y) if len(x) else np.zeros(0, bool)
+    pts = np.column_stack([x[inside], y[inside]])
+    nni = nearest_neighbour_index(pts, area_m2) if len(pts) >= 2 else None
+    params = RtmParameters(float(cell_size), float(block_length), int(bands), increment, distances,
+                           {name: ops.get(name, "auto") for name in items}, max_m, random_state)
+    return RtmResult(params, grid, areas, variables, model, counts, rrs, classes, nni,
+                     _layer_table(items, areas, union), len(x), int(in_mask.sum()), area_m2)
+
+
+def write_outputs(result: RtmResult, out_dir) -> dict[str, Path]:
+    """Write the factor table, the risk terrain raster and the HTML report.
+
+    Parameters
+    ----------
+    result : RtmResult
+    out_dir : str or Path
+        Created when missing; files of an earlier run are overwritten.
+
+    Returns
+    -------
+    dict of str to Path
+        ``factors`` (``rtm_factors.csv``), ``raster`` (``risk_terrain.tif``) and
+        ``report`` (``report.html``).
+
+    Notes
+    -----
+    ``rtm_factors.csv`` has the columns :data:`FACTOR_COLUMNS`, one row per selected
+    variable (``type`` ``rate``, highest RRV first) and, for a negative binomial model, a
+    last row for the overdispersion ``alpha`` (``type`` ``overdispersion``, RRV empty).
+    ``risk_terrain.tif`` is a float32 GeoTIFF of the relative risk scores on the grid, NaN
+    (nodata) outside the study area. ``report.html`` is self-contained (see
+    :func:`rtm.model_report.render_report`).
+    """
+    from .model_report import render_report
+
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(out, f"the output folder cannot be created ({exc.strerror})",
+                         "choose a folder you can write to") from None
+    paths = {k: out / v for k, v in OUTPUT_FILES.items()}
+    result.factors.to_csv(paths["factors"], index=False)
+    write_geotiff(paths["raster"], result.grid, result.rrs_grid)
+    paths["report"].write_text(render_report(result), encoding="utf-8")
+    return paths
