@@ -202,8 +202,11 @@ def _selection(r) -> str:
     log = m.selection_log_
     pre = [s["text"] for s in log if s["stage"] in ("candidates", "collapse", "preselect")]
     out = [_p(f"{len(m.candidates_)} candidate variables (factor x operationalisation x spatial influence) "
-              "vary over the cells. An elastic-net penalised Poisson regression, with the penalty chosen by "
-              "cross-validation, pre-selects variables; then, for each count model, a stepwise search from "
+              "vary over the cells. When there are many, a score test against the null model keeps the "
+              "strongest (screening), and on very large grids the next step sees every cell with incidents "
+              "plus a weighted random sample of the others. An elastic-net penalised Poisson regression, "
+              "with the penalty chosen by cross-validation, pre-selects variables; then, for each count "
+              "model, a stepwise search on all cells from "
               "the null model adds, removes or swaps one variable at a time while the Bayesian information "
               "criterion (BIC) falls, keeping at most one spatial influence per factor and operationalisation."),
            "<ul>" + "".join(f"<li>{_e(t)}</li>" for t in pre) + "</ul>"]
