@@ -76,6 +76,43 @@ def main(debug: bool) -> None:
     """
 
 
+def _stack(options):
+    """One decorator applying click options in the order listed."""
+
+    def apply(fn):
+        for o in reversed(options):
+            fn = o(fn)
+        return fn
+
+    return apply
+
+
+def _area_options(required: bool):
+    """--area, --area-field, --area-select and --area-tolerance, shared by the commands."""
+    opts = [
+        click.option("--area", required=required, type=click.Path(),
+                     help="Boundary polygons of the study area (any vector format)."),
+        click.option("--area-field", help="Field naming each polygon's district. LSOA-style names "
+                     "('Southend-on-Sea 003A') are grouped by the text before the code."),
+        click.option("--area-select", multiple=True, help="Keep only this district (repeat for several)."),
+        click.option("--area-tolerance", type=click.FloatRange(min=0), default=0.0, show_default=True,
+                     metavar="METRES", help="Keep points up to this far outside the area (generalised "
+                     "boundaries cut off coasts and edge streets) and give them the nearest district."),
+    ]
+    return _stack(opts)
+
+
+def _weight_options(default: str, help_text: str):
+    """--weights, --unknown and --default-weight, shared by the commands."""
+    opts = [
+        click.option("--weights", default=default, show_default=True, help=help_text),
+        click.option("--unknown", type=click.Choice(["reject", "zero", "default"]), default="reject",
+                     show_default=True, help="What to do with offence types the weights table does not list."),
+        click.option("--default-weight", type=float, help="Weight for unknown types with --unknown default."),
+    ]
+    return _stack(opts)
+
+
 def _mapping_options(fn):
     opts = [
         click.option("--crs", help="CRS of the input coordinates, e.g. EPSG:27700. Inferred from the "
@@ -95,9 +132,7 @@ def _mapping_options(fn):
         click.option("--month-first", is_flag=True, help="Read dd/dd/yyyy dates as month/day (US) "
                      "instead of day/month (UK)."),
     ]
-    for o in reversed(opts):
-        fn = o(fn)
-    return fn
+    return _stack(opts)(fn)
 
 
 def _column_map(kw):
@@ -111,19 +146,9 @@ def _column_map(kw):
 
 @main.command(context_settings=CONTEXT)
 @click.argument("incidents", nargs=-1, required=True, type=click.Path())
-@click.option("--area", type=click.Path(), help="Boundary polygons of the study area (any vector format).")
-@click.option("--area-field", help="Field naming each polygon's district. LSOA-style names "
-              "('Southend-on-Sea 003A') are grouped by the text before the code.")
-@click.option("--area-select", multiple=True, help="Keep only this district (repeat for several).")
-@click.option("--area-tolerance", type=float, default=0.0, show_default=True, metavar="METRES",
-              help="Keep points up to this far outside the area (generalised boundaries cut off "
-              "coasts and edge streets) and give them the nearest district.")
-@click.option("--weights", default="cchi", show_default=True,
-              help="Harm weights: 'cchi' (Cambridge Crime Harm Index defaults), 'count' (every "
-              "incident 1) or the path of an edited weights CSV (see 'rtm weights').")
-@click.option("--unknown", type=click.Choice(["reject", "zero", "default"]), default="reject",
-              show_default=True, help="What to do with offence types the weights table does not list.")
-@click.option("--default-weight", type=float, help="Weight for unknown types with --unknown default.")
+@_area_options(required=False)
+@_weight_options("cchi", "Harm weights: 'cchi' (Cambridge Crime Harm Index defaults), 'count' (every "
+                 "incident 1) or the path of an edited weights CSV (see 'rtm weights').")
 @click.option("--rejects", type=click.Path(), help="Write the rejected rows, with their reason, to this CSV.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of text.")
 @_mapping_options
@@ -299,11 +324,7 @@ def _count_line(what: str, report) -> str:
 @click.option("--operationalisation", "treatments", multiple=True, metavar="NAME=OP",
               help="Treat factor NAME as proximity, density, both or auto (repeatable; default: the "
               "catalogue's, else auto).")
-@click.option("--area", required=True, type=click.Path(), help="Boundary polygons of the study area.")
-@click.option("--area-field", help="Field naming each polygon's district (see 'rtm validate').")
-@click.option("--area-select", multiple=True, help="Keep only this district (repeat for several).")
-@click.option("--area-tolerance", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="METRES",
-              help="Keep incidents up to this far outside the area.")
+@_area_options(required=True)
 @click.option("--cell-size", required=True, type=click.FloatRange(min=0, min_open=True), metavar="METRES",
               help="Grid cell size, e.g. 100 (about half a block length).")
 @click.option("--block-length", required=True, type=click.FloatRange(min=0, min_open=True), metavar="METRES",
@@ -312,12 +333,8 @@ def _count_line(what: str, report) -> str:
               help="How many spatial influences to test.")
 @click.option("--increment", type=click.Choice(["whole", "half"]), default="whole", show_default=True,
               help="Step between spatial influences: whole or half block lengths.")
-@click.option("--weights", default="count", show_default=True,
-              help="What each incident counts for: 'count' (1 each, the RTMDx model), 'cchi' (harm "
-              "days; the fit becomes a quasi-likelihood) or a weights CSV.")
-@click.option("--unknown", type=click.Choice(["reject", "zero", "default"]), default="reject",
-              show_default=True, help="Offence types the weights table does not list (with cchi or a CSV).")
-@click.option("--default-weight", type=float, help="Weight for unknown types with --unknown default.")
+@_weight_options("count", "What each incident counts for: 'count' (1 each, the RTMDx model), 'cchi' "
+                 "(harm days; the fit becomes a quasi-likelihood) or a weights CSV.")
 @click.option("--buffer", type=click.FloatRange(min=0), metavar="METRES",
               help="Keep attractors this far outside the study area (default: the largest spatial "
               "influence tested, the farthest any feature can reach a cell).")
