@@ -278,7 +278,7 @@ def density_surface(grid: Grid, layer, bandwidth: float, *, spacing: float | Non
     return _density(grid, x, y, w, bandwidth)
 
 
-def _fft_same(counts: np.ndarray, kernel: np.ndarray, cache: dict | None = None) -> np.ndarray:
+def fft_same(counts: np.ndarray, kernel: np.ndarray, cache: dict | None = None) -> np.ndarray:
     """``scipy.signal.fftconvolve(counts, kernel, mode="same")`` for 2-D real arrays, step
     for step (so bit for bit the same), on all cores, reusing the kernel's transform from
     ``cache`` (keyed by the kernel's bytes and the FFT shape) when one is given."""
@@ -309,7 +309,7 @@ def _density(grid: Grid, x, y, w, bandwidth: float, cache: dict | None = None) -
         return np.zeros(grid.shape)
     counts = np.bincount(row[ok] * shape[1] + col[ok], weights=w[ok], minlength=shape[0] * shape[1])
     counts = counts.reshape(shape)
-    dens = _fft_same(counts, kernel, cache)[m:m + grid.nrows, m:m + grid.ncols]
+    dens = fft_same(counts, kernel, cache)[m:m + grid.nrows, m:m + grid.ncols]
     floor = 1e-9 * kernel.max() * w[ok].min()
     dens[dens < floor] = 0.0
     return dens / (grid.cell_size**2 / 1e6)
