@@ -277,7 +277,11 @@ def _plan_factors(catalogue, factors, layer_items, treatments) -> list[tuple]:
             raise InputError("--layer", f"the factor name '{n}' is not a single word",
                              "use letters, digits and underscores, e.g. --layer bus_stops=FILE")
     if not plan:
-        raise InputError("--factors", "no risk factor was given",
+        # no factor named: every catalogue entry that has a default file
+        plan = [(n, sp, None, None) for n, sp in specs.items() if sp.file is not None]
+        seen = [p[0] for p in plan]
+    if not plan:
+        raise InputError("--factors", "no risk factor was given and no catalogue entry has a default file",
                          "name catalogue entries with --factors or files with --layer NAME=FILE")
     for n, op in treatments.items():
         if n not in seen:
@@ -317,7 +321,8 @@ def _count_line(what: str, report) -> str:
               help="The attractor catalogue folder (one TOML file per attractor).")
 @click.option("--factors", multiple=True, metavar="NAME[,NAME]",
               help="Catalogue entries to test as risk factors, loaded from their default files "
-              "with their filter and treatment (repeatable).")
+              "with their filter and treatment (repeatable). Without --factors or --layer, every "
+              "catalogue entry that has a default file is used.")
 @click.option("--layer", "layer_items", multiple=True, metavar="NAME=FILE[:FILTER]",
               help="A risk factor from a file (repeatable). When NAME is a catalogue entry its filter "
               "and treatment apply unless a FILTER is given, e.g. pubs=pois.zip:'fclass = pub'.")

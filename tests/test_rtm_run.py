@@ -130,3 +130,11 @@ def test_run_rtm_checks_settings_and_honours_requested_treatment():
     assert len(res.variables.names) == 4 and res.n_incidents == len(inc)
     assert res.rrs.min() == pytest.approx(1.0) and res.classes["cells"].sum() == res.grid.mask.sum()
     assert res.nni is not None and res.nni.n == len(inc)
+
+
+def test_catalogue_alone_means_every_entry_with_a_default_file():
+    from rtm.cli import _plan_factors
+
+    plan = _plan_factors(str(ROOT / "layers"), (), (), {})
+    assert sorted(p[0] for p in plan) == ["abandoned_buildings", "abandoned_cars", "liquor_retail",
+                                          "sanitation_complaints", "street_lights_out"]
