@@ -54,8 +54,8 @@ def main(argv=None) -> int:
     from rtm.incidents import load_incidents
     from rtm.layers import load_layer
     from rtm.model import risk_classes
-    from rtm.pipeline import run_rtm, write_outputs
-    from rtm.variables import density_surface, spatial_influences
+    from rtm.pipeline import attractor_buffer, run_rtm, write_outputs
+    from rtm.surfaces import harm_surface
     from rtm.weights import HarmWeights
 
     t0 = time.perf_counter()
@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     fit = load_incidents(CH5 / "burglaries17.geojson", weights=count, areas=areas, working_crs=areas.crs)
     test = load_incidents(SHP / "burglaries18" / "burglaries18.shp", weights=count, areas=areas,
                           working_crs=areas.crs)
-    reach = spatial_influences(args.block_length, args.bands, args.increment)[-1]
+    reach = attractor_buffer(args.block_length, args.bands, args.increment)
     layers = {n: load_layer(p, name=n, areas=areas, buffer_m=reach) for n, p in LAYERS.items()}
     t_load = time.perf_counter() - t0
     print(f"Study area: {areas.frame.area.sum() / 1e6:,.1f} km2 ({areas.crs.to_string()}); burglaries 2017 "
@@ -121,7 +121,8 @@ def main(argv=None) -> int:
 
     # baseline: kernel density of 2017 burglaries, the same share of cells
     k = int(top.cells) or 1
-    dens = density_surface(g, _points(fit.frame, g.crs), args.hotspot_bandwidth)[g.mask]
+    dens = harm_surface(g, fit.frame["x"], fit.frame["y"], fit.frame["weight"],
+                        bandwidth_m=args.hotspot_bandwidth)[g.mask]
     order = np.argsort(-dens, kind="stable")[:k]
     share = c18[order].sum() / c18.sum()
     print(f"Baseline, 2017 kernel-density hotspots (quartic, {args.hotspot_bandwidth:g} m) on the same "
@@ -134,12 +135,6 @@ def main(argv=None) -> int:
         for p in write_outputs(res, args.out).values():
             print(f"wrote {p}")
     return 0
-
-
-def _points(frame, crs):
-    import geopandas as gpd
-
-    return gpd.GeoSeries(gpd.points_from_xy(frame["x"], frame["y"]), crs=crs)
 
 
 if __name__ == "__main__":

@@ -379,8 +379,7 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
     """
     from .areas import load_areas
     from .incidents import load_incidents
-    from .pipeline import run_rtm, write_outputs
-    from .variables import spatial_influences
+    from .pipeline import attractor_buffer, run_rtm, write_outputs
     from .weights import HarmWeights
 
     treat = _pairs(treatments, "--operationalisation")
@@ -397,8 +396,7 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
     if inc.report.rows_used < 2:
         raise InputError(incidents[0], f"only {inc.report.rows_used} incident(s) are usable in the study area",
                          "check the files with 'rtm validate' and the area with --area/--area-select")
-    reach = spatial_influences(block_length, bands, increment)[-1]
-    buffer_m = reach if buffer is None else buffer
+    buffer_m = attractor_buffer(block_length, bands, increment) if buffer is None else buffer
     layers, ops, max_m = _load_factors(plan, areas, buffer_m)
     for name, layer in layers.items():
         click.echo(_count_line(f"Layer {name}", layer.report) + f" ({layer.kind}s within {buffer_m:g} m of the area)")

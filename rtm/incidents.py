@@ -296,10 +296,7 @@ def _mark_duplicates(parts: list[_Part], resolution: str, notes: list) -> None:
 
         dup = np.zeros(len(codes), dtype=bool)
         dup[live_idx[repeated(keys[live], exact)]] = True
-        off = 0
-        for p in with_id:
-            mark(p.codes, dup[off:off + len(p.codes)], "duplicate")
-            off += len(p.codes)
+        _scatter(with_id, dup, "duplicate")
     if resolution == "datetime":
         # timestamped rows without an id: duplicates only when every original cell repeats
         live = np.concatenate([(p.codes == 0) & (np.ones(len(p.codes), bool) if p.ids is None else

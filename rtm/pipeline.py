@@ -167,6 +167,20 @@ def _incident_points(incidents, crs) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return x, y, w
 
 
+def attractor_buffer(block_length: float, bands: int, increment: str = "whole") -> float:
+    """How far outside the study area attractors are kept by default: the largest spatial
+    influence tested, the farthest any feature can reach a cell of the area."""
+    return spatial_influences(block_length, bands, increment)[-1]
+
+
+def _features_inside(layer, areas: Areas, union) -> np.ndarray:
+    """The layer's geometries (in the areas' CRS) and whether each lies in the study area."""
+    frame = layer.frame if layer.frame.crs is None or layer.frame.crs.equals(areas.crs) \
+        else layer.frame.to_crs(areas.crs)
+    geoms = frame.geometry.values
+    return geoms, shapely.intersects(union, geoms)
+
+
 def _auto_choices(layers: Mapping, areas: Areas, union, area_m2: float, requested: dict, max_m: dict) -> dict:
     """Resolve ``auto`` factors with the nearest-neighbour test on their features inside the area.
 
@@ -178,21 +192,17 @@ def _auto_choices(layers: Mapping, areas: Areas, union, area_m2: float, requeste
     for name, layer in layers.items():
         if requested.get(name, "auto") != "auto":
             continue
-        frame = layer.frame if layer.frame.crs is None or layer.frame.crs.equals(areas.crs) \
-            else layer.frame.to_crs(areas.crs)
-        geoms = frame.geometry.values
-        inside = geoms[shapely.intersects(union, geoms)]
-        out[name] = auto_operationalisation(inside, area_m2, max_m[name])
+        geoms, inside = _features_inside(layer, areas, union)
+        out[name] = auto_operationalisation(geoms[inside], area_m2, max_m[name])
     return out
 
 
 def _layer_table(layers: Mapping, areas: Areas, union) -> pd.DataFrame:
     rows = []
     for name, layer in layers.items():
-        frame = layer.frame if layer.frame.crs is None or layer.frame.crs.equals(areas.crs) \
-            else layer.frame.to_crs(areas.crs)
-        rows.append({"factor": name, "kind": getattr(layer, "kind", ""), "features": len(frame),
-                     "inside": int(shapely.intersects(union, frame.geometry.values).sum())})
+        geoms, inside = _features_inside(layer, areas, union)
+        rows.append({"factor": name, "kind": getattr(layer, "kind", ""), "features": len(geoms),
+                     "inside": int(inside.sum())})
     return pd.DataFrame(rows, columns=["factor", "kind", "features", "inside"])
 
 

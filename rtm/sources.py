@@ -43,9 +43,9 @@ class RawTable:
         Text columns as strings (CSV) or native types (Parquet, vector attributes).
     sha256 : str
         Fingerprint of the file's bytes (the member's bytes for zip members).
-    lines : ndarray of int64 or None
-        The line number of each row in a text file (header = line 1); None means rows
-        follow the header with no gaps (line = row index + 2).
+    lines : ndarray of int64
+        The line number of each row in a text file (header = line 1), or the feature /
+        record number (1-based) for other formats.
     malformed : list of (int, str)
         Lines skipped because their field count differs from the header.
     geometry : ndarray of shapely geometries, optional
@@ -58,7 +58,7 @@ class RawTable:
     name: str
     table: pa.Table
     sha256: str
-    lines: np.ndarray | None = None
+    lines: np.ndarray
     malformed: list = field(default_factory=list)
     geometry: np.ndarray | None = None
     crs: str | None = None
@@ -70,10 +70,7 @@ class RawTable:
 
     def row_lines(self) -> np.ndarray:
         """Line (CSV) or feature number (other formats, 1-based) of each parsed row."""
-        if self.lines is not None:
-            return self.lines
-        start = 2 if self.geometry is None and self.crs is None else 1
-        return np.arange(start, start + self.table.num_rows, dtype=np.int64)
+        return self.lines
 
 
 @dataclass
@@ -336,7 +333,7 @@ def read_parquet(entry: Entry) -> RawTable:
         raise InputError(entry.name, f"the Parquet file cannot be read ({exc})", "write the file again") from None
     if table.num_rows == 0:
         raise InputError(entry.name, "the file has no rows", "check the export")
-    return RawTable(entry.name, table, hashlib.sha256(raw).hexdigest(), lines=np.arange(1, table.num_rows + 1))
+    return RawTable(entry.name, table, hashlib.sha256(raw).hexdigest(), lines=np.arange(1, table.num_rows + 1, dtype=np.int64))
 
 
 def read_vector(entry: Entry, layer: str | None = None) -> RawTable:
