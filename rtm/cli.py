@@ -360,6 +360,8 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
                         spatial_influence_m, coefficient, std_error, p_value, rrv
       risk_terrain.tif  relative risk score per cell (GeoTIFF; NaN outside the area)
       report.html       the model report (self-contained, printable)
+      risk_factors.tif  where each selected variable is present, and terrain.json: with
+      terrain.json      risk_terrain.tif they let 'rtm weekly --model DIR' reuse the model
 
     Exit status: 0 when the files are written, 2 when an input or setting cannot be used.
     docs/rtm.md explains the method.
@@ -413,6 +415,10 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
                           "area": f"{Path(area).name}: {', '.join(areas.names)}",
                           "Attractor buffer": f"{buffer_m:g} m around the study area",
                           "Seed": str(seed)})
+    dates = inc.frame["date_end"].dropna()
+    if len(dates):  # what the fitted terrain saw, so 'rtm weekly --model' can refuse look-ahead
+        result.inputs["fitted"] = {"data_from": f"{inc.frame['date_start'].min():%Y-%m-%d}",
+                                   "data_to": f"{dates.max():%Y-%m-%d}"}
     m = result.model
     click.echo(f"\nModel: {m.family_.replace('negbin', 'negative binomial')}, BIC {m.bic_:,.1f} "
                f"(Poisson {m.family_bic_.get('poisson', float('nan')):,.1f}, negative binomial "
@@ -462,5 +468,12 @@ def weights(write):
         click.echo(f"{r.offence_type:<32}{r.weight:>9g}  {r.notes if isinstance(r.notes, str) else ''}")
 
 
+from . import cli_weekly  # noqa: E402,F401  (registers 'rtm weekly')
+from . import cli_backtest  # noqa: E402,F401  (registers 'rtm backtest')
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # run as 'python -m rtm.cli': use the package's module, on which the subcommands registered
+    from rtm.cli import main as _main
+
+    _main()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import rasterio.features
+import shapely
 from affine import Affine
 
 from .areas import Areas
@@ -51,19 +52,34 @@ class Grid:
     district_names: tuple
 
     @classmethod
-    def from_areas(cls, areas: Areas, cell_size: float) -> "Grid":
+    def from_areas(cls, areas: Areas, cell_size: float, edge_m: float = 0.0) -> "Grid":
         """Cover ``areas`` with cells of ``cell_size`` metres.
+
+        Parameters
+        ----------
+        areas : Areas
+        cell_size : float
+        edge_m : float
+            Also count as study area the cells outside every district whose centre lies
+            within this distance of the area's outer boundary, each given the district of
+            the nearest cell inside. Use the loading tolerance plus half a cell diagonal so
+            that every incident kept by ``--area-tolerance`` (e.g. on a seafront cut off by
+            generalised boundaries) lands in a cell of the study area.
 
         Notes
         -----
         Rasterises each district once (cell-centre rule) with rasterio; memory is 5 bytes
-        per cell (mask + district index).
+        per cell (mask + district index). ``edge_m`` adds one rasterisation of the
+        buffered outline and one distance transform (scipy.ndimage).
         """
         if not cell_size > 0:
             raise ValueError(f"cell_size must be a positive number of metres, not {cell_size!r}")
         if areas.crs is None or not areas.crs.is_projected:
             raise ValueError("areas must be in a projected (metric) CRS; load them with load_areas")
+        if not (np.isfinite(edge_m) and edge_m >= 0):
+            raise ValueError(f"edge_m must be a distance of 0 or more metres, not {edge_m!r}")
         minx, miny, maxx, maxy = areas.frame.total_bounds
+        minx, miny, maxx, maxy = minx - edge_m, miny - edge_m, maxx + edge_m, maxy + edge_m
         x0 = np.floor(minx / cell_size) * cell_size
         y0 = np.ceil(maxy / cell_size) * cell_size
         ncols = int(np.ceil((maxx - x0) / cell_size)) or 1
@@ -72,6 +88,15 @@ class Grid:
         district = rasterio.features.rasterize(
             ((g, i) for i, g in enumerate(areas.frame.geometry.values)),
             out_shape=(nrows, ncols), transform=transform, fill=-1, dtype="int32")
+        if edge_m > 0:
+            from scipy import ndimage
+
+            ring = rasterio.features.rasterize([(shapely.buffer(areas.union, edge_m), 1)], out_shape=(nrows, ncols),
+                                               transform=transform, fill=0, dtype="uint8").astype(bool)
+            ring &= district < 0
+            if ring.any() and (district >= 0).any():
+                near = ndimage.distance_transform_edt(district < 0, return_distances=False, return_indices=True)
+                district[ring] = district[near[0][ring], near[1][ring]]
         return cls(float(cell_size), float(x0), float(y0), ncols, nrows, areas.crs,
                    district >= 0, district, tuple(areas.names))
 

@@ -174,7 +174,7 @@ def _inputs(r) -> str:
               "columns)"),
              ("Cells with events", f"{r.model.n_cells_with_events_:,} "
               f"({_pct(r.model.n_cells_with_events_ / max(r.model.n_cells_, 1))})")]
-    pairs += [(k, v) for k, v in inp.items() if k not in ("incidents", "weights", "area")]
+    pairs += [(k, v) for k, v in inp.items() if k not in ("incidents", "weights", "area", "fitted")]
     return _dl(pairs)
 
 

@@ -32,7 +32,8 @@ from .variables import (INCREMENTS, OPERATIONALISATIONS, NearestNeighbour, RiskV
 FACTOR_COLUMNS = ["type", "variable", "factor", "operationalisation", "spatial_influence_m", "coefficient",
                   "std_error", "p_value", "rrv"]
 #: Names of the files :func:`write_outputs` writes.
-OUTPUT_FILES = {"factors": "rtm_factors.csv", "raster": "risk_terrain.tif", "report": "report.html"}
+OUTPUT_FILES = {"factors": "rtm_factors.csv", "raster": "risk_terrain.tif", "report": "report.html",
+                "presence": "risk_factors.tif", "terrain": "terrain.json"}
 MAX_CELLS = 20_000_000  # a grid beyond this is almost always a cell size typed in the wrong unit
 
 Stage = Callable[[str], None]
@@ -359,9 +360,12 @@ def write_outputs(result: RtmResult, out_dir) -> dict[str, Path]:
     last row for the overdispersion ``alpha`` (``type`` ``overdispersion``, RRV empty).
     ``risk_terrain.tif`` is a float32 GeoTIFF of the relative risk scores on the grid, NaN
     (nodata) outside the study area. ``report.html`` is self-contained (see
-    :func:`rtm.model_report.render_report`).
+    :func:`rtm.model_report.render_report`). ``risk_factors.tif`` (where each selected
+    variable is present) and ``terrain.json`` (the factor table and what the model was
+    fitted on, from ``result.inputs["fitted"]``) let ``rtm weekly --model`` reuse the model.
     """
     from .model_report import render_report
+    from .terrain import RiskTerrain
 
     out = Path(out_dir)
     try:
@@ -373,4 +377,5 @@ def write_outputs(result: RtmResult, out_dir) -> dict[str, Path]:
     result.factors.to_csv(paths["factors"], index=False)
     write_geotiff(paths["raster"], result.grid, result.rrs_grid)
     paths["report"].write_text(render_report(result), encoding="utf-8")
+    RiskTerrain.from_result(result, **result.inputs.get("fitted", {})).write(out)
     return paths

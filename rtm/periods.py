@@ -1,0 +1,123 @@
+"""List periods: the week (or month) a harm-spot list is for, and the windows before it.
+
+A list for a period uses only incidents whose whole recorded period ends at or before the
+period's first moment, so nothing that happened during the period (or could have) shapes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .errors import InputError
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+KINDS = ("week", "month")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open interval ``[start, end)`` of local time that a list is made for.
+
+    Attributes
+    ----------
+    kind : {"week", "month"}
+    start, end : pandas.Timestamp
+        Midnight at the first day, midnight after the last day.
+    """
+
+    kind: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    @property
+    def key(self) -> str:
+        """Sortable text naming the period: ``2019-01-07`` for a week, ``2019-01`` for a month."""
+        return f"{self.start:%Y-%m-%d}" if self.kind == "week" else f"{self.start:%Y-%m}"
+
+    @property
+    def label(self) -> str:
+        """Readable name, e.g. ``week Mon 7 Jan 2019 to Sun 13 Jan 2019`` or ``month January 2019``."""
+        if self.kind == "month":
+            return f"month {self.start:%B %Y}"
+        last = self.end - pd.Timedelta(days=1)
+        return f"week {self.start:%a} {self.start.day} {self.start:%b %Y} to {last:%a} {last.day} {last:%b %Y}"
+
+    def previous(self) -> "Period":
+        """The period just before this one, of the same kind."""
+        if self.kind == "month":
+            return month_period(self.start - pd.DateOffset(months=1))
+        return Period("week", self.start - pd.Timedelta(days=7), self.start)
+
+    def next(self) -> "Period":
+        """The period just after this one, of the same kind."""
+        if self.kind == "month":
+            return month_period(self.end)
+        return Period("week", self.end, self.end + pd.Timedelta(days=7))
+
+    def window(self, length: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """``[from, to)`` of the given length ending where this period starts.
+
+        ``length`` is ``"recent"`` (4 weeks, or 1 month for monthly lists) or ``"year"``
+        (52 weeks, or 12 months).
+        """
+        if length not in ("recent", "year"):
+            raise ValueError(f"length must be 'recent' or 'year', not {length!r}")
+        if self.kind == "month":
+            months = 1 if length == "recent" else 12
+            return self.start - pd.DateOffset(months=months), self.start
+        weeks = 4 if length == "recent" else 52
+        return self.start - pd.Timedelta(weeks=weeks), self.start
+
+    def window_text(self, length: str) -> str:
+        """``4 weeks``, ``52 weeks``, ``1 month`` or ``12 months``."""
+        if self.kind == "month":
+            return "1 month" if length == "recent" else "12 months"
+        return "4 weeks" if length == "recent" else "52 weeks"
+
+
+def _date(text, what: str) -> pd.Timestamp:
+    try:
+        t = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        t = pd.NaT
+    if t is pd.NaT or t.tzinfo is not None:
+        raise InputError(what, f"'{text}' is not a date", "give the date as YYYY-MM-DD, e.g. 2019-01-07")
+    return t.normalize()
+
+
+def week_period(day, week_start: str = "monday") -> Period:
+    """The week holding ``day`` (any date in it), starting on ``week_start``.
+
+    Raises
+    ------
+    InputError
+        ``day`` is not a date or ``week_start`` is not a weekday name.
+    """
+    if week_start not in WEEKDAYS:
+        raise InputError("--week-start", f"'{week_start}' is not a day of the week",
+                         f"use one of {', '.join(WEEKDAYS)}")
+    t = _date(day, "--week")
+    back = (t.day_of_week - WEEKDAYS.index(week_start)) % 7
+    start = t - pd.Timedelta(days=back)
+    return Period("week", start, start + pd.Timedelta(days=7))
+
+
+def month_period(month) -> Period:
+    """The calendar month ``YYYY-MM`` (or holding a date)."""
+    if isinstance(month, str) and len(month.strip()) == 7:
+        month = month.strip() + "-01"
+    t = _date(month, "--month")
+    start = t.replace(day=1)
+    return Period("month", start, start + pd.DateOffset(months=1))
+
+
+def periods_between(first: Period, last_day) -> list[Period]:
+    """``first`` and every following period of its kind that starts on or before ``last_day``."""
+    end = pd.Timestamp(last_day)
+    out, p = [], first
+    while p.start <= end:
+        out.append(p)
+        p = p.next()
+    return out

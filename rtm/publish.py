@@ -1,0 +1,142 @@
+"""From loaded data to a published list: the risk terrain fitted (or reused) for a period,
+the list made, its exports written and the archive updated, all or nothing.
+
+The command line and the app call :func:`terrain_for` and :func:`publish`; the list itself
+is made by :func:`rtm.weekly.build_list`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Callable, Mapping
+
+import pandas as pd
+
+from .archive import Archive
+from .errors import InputError
+from .periods import Period
+from .terrain import RiskTerrain
+
+#: How often the risk terrain is refitted by default: every 13 weeks (a quarter) for weekly
+#: lists, every 3 months for monthly ones. Attractors change slowly; refitting weekly costs
+#: minutes on a county and moves the terrain little.
+REFIT_EVERY = {"week": 13, "month": 3}
+_ANCHOR = pd.Timestamp("2000-01-03")  # a Monday: refit dates are whole 13-week steps from it
+
+
+def refit_date(period: Period, every: int | None = None) -> pd.Timestamp:
+    """The date the terrain used for ``period`` is fitted up to (exclusive).
+
+    Weekly: the latest start of a 13-week block (counted from Monday 3 Jan 2000) at or
+    before the period; monthly: the first month of the period's quarter. So one fitted
+    terrain serves every period of its block, and no block's terrain sees its own data.
+    """
+    every = every or REFIT_EVERY[period.kind]
+    if period.kind == "month":
+        months = (period.start.year * 12 + period.start.month - 1)
+        first = months - months % every
+        return pd.Timestamp(year=first // 12, month=first % 12 + 1, day=1)
+    weeks = (period.start - _ANCHOR).days // 7
+    return _ANCHOR + pd.Timedelta(weeks=weeks - weeks % every)
+
+
+def fit_terrain(incidents, areas, layers: Mapping, fit_to: pd.Timestamp, kind: str, *, cell_size: float,
+                block_length: float, bands: int, increment: str = "whole", operationalisations=None,
+                max_influence_m=None, seed: int = 0, progress: Callable[[str], None] | None = None) -> RiskTerrain:
+    """Fit the risk terrain model on the year of incidents before ``fit_to``.
+
+    Every incident with positive harm counts once (the RTM models where incidents happen;
+    how much harm they do is the harm surface's part). The year is 52 weeks for weekly
+    data, 12 months for monthly.
+
+    Raises
+    ------
+    InputError
+        Fewer than 2 incidents in that year, or what :func:`rtm.pipeline.run_rtm` raises.
+    """
+    from .pipeline import run_rtm
+
+    start = fit_to - (pd.DateOffset(months=12) if kind == "month" else pd.Timedelta(weeks=52))
+    f = incidents.frame
+    sub = f[(f["date_start"] >= start) & (f["date_end"] <= fit_to) & (f["weight"] > 0)]
+    if len(sub) < 2:
+        raise InputError("incidents", f"only {len(sub)} incident(s) fall in the year before {fit_to:%Y-%m-%d} "
+                         "to fit the risk terrain model on", "choose a later period, or give more history")
+    data = SimpleNamespace(frame=sub.assign(weight=1.0), crs=incidents.crs)
+    result = run_rtm(data, areas, layers, cell_size=cell_size, block_length=block_length, bands=bands,
+                     increment=increment, operationalisations=operationalisations, max_influence_m=max_influence_m,
+                     random_state=seed, progress=progress)
+    return RiskTerrain.from_result(result, data_from=f"{start:%Y-%m-%d}", data_to=f"{fit_to:%Y-%m-%d}",
+                                   layers=", ".join(layers))
+
+
+def fingerprint(*parts) -> str:
+    """A short sha256 of JSON-able parts (settings, file hashes): names a cached terrain."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def cached_terrain(cache_dir: Path, key: str, fit: Callable[[], RiskTerrain]) -> tuple[RiskTerrain, bool]:
+    """The terrain stored under ``cache_dir/key``, or ``fit()`` stored there; returns
+    ``(terrain, reused)``."""
+    folder = Path(cache_dir) / key
+    if (folder / "terrain.json").exists():
+        try:
+            return RiskTerrain.read(folder), True
+        except InputError:
+            pass  # a damaged cache entry is refitted
+    terrain = fit()
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".fitting-", dir=cache_dir))
+    try:
+        terrain.write(tmp)
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.move(str(tmp), str(folder))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return terrain, False
+
+
+def stem_of(period: Period) -> str:
+    """File-name stem of a period's exports, e.g. ``harmspots_week_2019-01-07``."""
+    return f"harmspots_{period.kind}_{period.key}"
+
+
+def publish(lst, out_dir, *, archive: Archive | None, districts=None) -> dict[str, Path]:
+    """Write every export of ``lst`` into ``out_dir/<period key>/`` and store it in the archive.
+
+    All or nothing: the exports are written to a temporary folder first; the archive is
+    updated in one transaction; only then does the folder replace the period's old one.
+    A failure at any step leaves the previous exports and the archive as they were.
+
+    Returns
+    -------
+    dict of str to Path
+        The files written (see :func:`rtm.exports.write_exports`).
+    """
+    from .exports import write_exports
+
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(out, f"the output folder cannot be created ({exc.strerror})",
+                         "choose a folder you can write to") from None
+    final = out / lst.period.key
+    tmp = Path(tempfile.mkdtemp(prefix=f".{lst.period.key}-", dir=out))
+    try:
+        paths = write_exports(lst.spots, lst.provenance, tmp, stem=stem_of(lst.period), grid=lst.grid,
+                              surfaces=lst.surfaces(), districts=districts)
+        if archive is not None:
+            archive.store(lst)
+        if final.exists():
+            shutil.rmtree(final)
+        tmp.rename(final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {k: final / Path(p).name for k, p in paths.items()}

@@ -1,0 +1,307 @@
+"""Harm-spot scores: recent harm and the risk terrain combined into one score per cell.
+
+The score of a cell is a weighted sum of two ratios to the study area's average cell,
+
+    score = (1 - w) * H / mean(H)  +  w * R / mean(R)
+
+where ``H`` is the harm surface (kernel density of harm-weighted incidents from before the
+list's period, decayed by age; :func:`rtm.surfaces.harm_surface`), ``R`` the relative risk
+score of the risk terrain model averaged onto the cell, and ``w`` the risk weight (default
+:data:`DEFAULT_RISK_WEIGHT`). A score of 1 is an average cell; 10 is ten times the average.
+Both parts are reported, and the risk part is split further among the risk factors present
+in the cell in proportion to their share of ``log R`` (the model is log-linear), the
+remainder being the base risk every cell has. See ``docs/ranking.md``.
+
+Methods: ``combined`` (the formula), ``harm`` (``w = 0``), ``risk`` (``w = 1``) and
+``conjunctive``: only cells that are both high-risk (R at least one standard deviation
+above its mean, RTM's "moderately high" class and above) and high-harm (H at least one
+standard deviation above its mean) are listed, in order of the combined score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from .grid import Grid
+from .surfaces import KERNELS, default_bandwidth, harm_surface
+from .terrain import TerrainOnGrid
+
+METHODS = ("combined", "harm", "risk", "conjunctive")
+DEFAULT_RISK_WEIGHT = 0.25
+DEFAULT_HALF_LIFE_DAYS = 28.0
+
+
+@dataclass(frozen=True)
+class ScoreSettings:
+    """How cells are scored.
+
+    Attributes
+    ----------
+    method : {"combined", "harm", "risk", "conjunctive"}
+    risk_weight : float
+        ``w`` in the formula, 0 to 1 (``combined`` and ``conjunctive`` only).
+    bandwidth_m : float or None
+        Harm surface bandwidth; None: :func:`rtm.surfaces.default_bandwidth` (twice the
+        cell size, at least 100 m).
+    kernel : {"quartic", "gaussian"}
+    half_life_days : float or None
+        Age at which an incident's harm counts half; None: no decay.
+    """
+
+    method: str = "combined"
+    risk_weight: float = DEFAULT_RISK_WEIGHT
+    bandwidth_m: float | None = None
+    kernel: str = "quartic"
+    half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, not {self.method!r}")
+        if not 0.0 <= float(self.risk_weight) <= 1.0:
+            raise ValueError(f"risk_weight must be between 0 and 1, not {self.risk_weight!r}")
+        if self.kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {', '.join(KERNELS)}, not {self.kernel!r}")
+
+    @property
+    def weight(self) -> float:
+        """The risk weight the method actually uses."""
+        return {"harm": 0.0, "risk": 1.0}.get(self.method, float(self.risk_weight))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class CellScores:
+    """Scores of every cell of a grid (arrays of ``grid.shape``, 0 outside the study area).
+
+    Attributes
+    ----------
+    harm : ndarray
+        The harm surface ``H`` (harm per cell, decayed).
+    harm_part, risk_part : ndarray
+        ``(1 - w) H / mean(H)`` and ``w R / mean(R)``; they add up to ``score``.
+    factor_parts : ndarray, shape ``(k,) + grid.shape``
+        The part of ``risk_part`` due to each selected variable; ``risk_part -
+        factor_parts.sum(0)`` is the base risk.
+    score : ndarray
+    eligible : ndarray of bool
+        Cells that may be listed (the study area; for ``conjunctive`` only the cells both
+        high-risk and high-harm).
+    conjunctive : ndarray of bool
+        High-risk and high-harm cells.
+    bandwidth_m : float
+    """
+
+    harm: np.ndarray
+    harm_part: np.ndarray
+    risk_part: np.ndarray
+    factor_parts: np.ndarray
+    score: np.ndarray
+    eligible: np.ndarray
+    conjunctive: np.ndarray
+    bandwidth_m: float
+
+
+def _relative(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    m = float(a[mask].mean()) if mask.any() else 0.0
+    out = np.zeros_like(a, dtype=np.float64)
+    if m > 0:
+        out[mask] = a[mask] / m
+    return out
+
+
+def _high(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Cells at least one standard deviation above the mean (False when constant)."""
+    v = a[mask]
+    s = float(v.std()) if v.size else 0.0
+    return mask & (a >= v.mean() + s) & (s > 0)
+
+
+def cell_scores(grid: Grid, x, y, weights, dates, as_of, *, terrain: TerrainOnGrid | None = None,
+                settings: ScoreSettings = ScoreSettings()) -> CellScores:
+    """Score every cell of ``grid`` for a list made at ``as_of``.
+
+    Parameters
+    ----------
+    grid : Grid
+        The harm-spot grid.
+    x, y, weights : arrays
+        Incidents in the grid's CRS and their harm. Pass only the window of history to use
+        (e.g. the 52 weeks before the period); :func:`rtm.surfaces.harm_surface` further
+        drops every incident not wholly before ``as_of``.
+    dates : DataFrame or (start, end) pair
+        The incidents' periods (``Incidents.frame`` works).
+    as_of : date-like
+        The first moment of the list's period.
+    terrain : TerrainOnGrid, optional
+        The risk terrain on ``grid``. Without it the risk weight is 0 (harm only), and
+        ``risk`` and ``conjunctive`` are refused.
+    settings : ScoreSettings
+
+    Returns
+    -------
+    CellScores
+
+    Notes
+    -----
+    Cost: one harm surface (an FFT convolution, about 0.1 s per million cells) and a few
+    passes over the grid.
+    """
+    if terrain is None and settings.method in ("risk", "conjunctive"):
+        raise ValueError(f"the '{settings.method}' method needs a risk terrain model (give attractor layers)")
+    mask = grid.mask
+    bw = settings.bandwidth_m or default_bandwidth(grid).metres
+    harm = harm_surface(grid, x, y, weights, bandwidth_m=bw, kernel=settings.kernel, dates=dates, as_of=as_of,
+                        half_life_days=settings.half_life_days)
+    w = settings.weight if terrain is not None else 0.0
+    harm_part = (1.0 - w) * _relative(harm, mask)
+    k = 0 if terrain is None else len(terrain.factors)
+    factor_parts = np.zeros((k,) + grid.shape)
+    if terrain is not None and w > 0:
+        rrs = np.where(mask, np.nan_to_num(terrain.rrs, nan=1.0), 0.0)
+        risk_part = w * _relative(rrs, mask)
+        # split the risk above the base (RRS 1) by each variable's share of log RRS
+        log_total = terrain.parts.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            uplift = risk_part * (1.0 - 1.0 / np.where(rrs > 0, rrs, 1.0))
+            share = np.where(log_total != 0, terrain.parts / log_total, 0.0)
+        factor_parts = np.where(mask, share * uplift, 0.0)
+    else:
+        risk_part = np.zeros(grid.shape)
+    score = harm_part + risk_part
+    conj = _high(harm, mask) & (_high(np.nan_to_num(terrain.rrs), mask) if terrain is not None
+                                else np.zeros_like(mask))
+    eligible = conj if settings.method == "conjunctive" else mask.copy()
+    return CellScores(harm, harm_part, risk_part, factor_parts, score, eligible, conj, float(bw))
+
+
+# -- choosing the spots ------------------------------------------------------------------
+@dataclass(frozen=True)
+class SpotRule:
+    """How many spots each district's list has.
+
+    Exactly one of ``top_n``, ``area_share`` and ``harm_share`` decides; ``top_n`` is the
+    default (20, the number of harm spots in the Southend Grip trial).
+
+    Attributes
+    ----------
+    top_n : int or None
+        The N best spots.
+    area_share : float or None
+        Spots until they cover this share (0-1) of the district's area.
+    harm_share : float or None
+        Spots until they hold this share (0-1) of the district's harm in the last period.
+    max_cells : int
+        Adjacent listed cells (sharing an edge or a corner) are merged into one spot of at
+        most this many cells; 1 (default) keeps one cell per spot.
+    """
+
+    top_n: int | None = 20
+    area_share: float | None = None
+    harm_share: float | None = None
+    max_cells: int = 1
+
+    def __post_init__(self):
+        given = [v is not None for v in (self.top_n, self.area_share, self.harm_share)]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of top_n, area_share and harm_share")
+        if self.top_n is not None and (int(self.top_n) != self.top_n or self.top_n < 1):
+            raise ValueError(f"top_n must be a whole number of at least 1, not {self.top_n!r}")
+        for name in ("area_share", "harm_share"):
+            v = getattr(self, name)
+            if v is not None and not 0 < v <= 1:
+                raise ValueError(f"{name} must be a share between 0 and 1, not {v!r}")
+        if int(self.max_cells) != self.max_cells or self.max_cells < 1:
+            raise ValueError(f"max_cells must be a whole number of at least 1, not {self.max_cells!r}")
+
+    def describe(self) -> str:
+        if self.top_n is not None:
+            what = f"the top {self.top_n} spots"
+        elif self.area_share is not None:
+            what = f"spots covering {100 * self.area_share:g}% of the district's area"
+        else:
+            what = f"spots holding {100 * self.harm_share:g}% of the district's harm in the last period"
+        merge = f", adjacent cells merged up to {self.max_cells} cells a spot" if self.max_cells > 1 else ""
+        return what + merge
+
+
+_NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
+
+
+def select_spots(grid: Grid, scores: CellScores, rule: SpotRule, *, excluded: np.ndarray | None = None,
+                 last_harm: np.ndarray | None = None) -> pd.DataFrame:
+    """The listed spots of every district, best first.
+
+    Parameters
+    ----------
+    grid : Grid
+    scores : CellScores
+    rule : SpotRule
+    excluded : ndarray of bool, optional
+        Cells that must never be listed (exclusion zones).
+    last_harm : ndarray, optional
+        Harm recorded per cell in the last period; needed for ``harm_share``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per spot: ``district`` (index into ``grid.district_names``), ``rank``
+        (1 = best in its district), ``cells`` (list of flat cell indices, the lead cell
+        first) and ``lead`` (flat index of the best cell, which names the spot).
+
+    Notes
+    -----
+    Cells with a positive score are taken in order of score (ties by cell id, so the order
+    is the same on every run). A cell joins the best-ranked spot it touches that has room,
+    or starts a new spot; the list stops when the rule is met. Cost: one sort of the
+    district's cells.
+    """
+    if rule.harm_share is not None and last_harm is None:
+        raise ValueError("harm_share needs last_harm")
+    ok = scores.eligible & (scores.score > 0)
+    if excluded is not None:
+        ok &= ~excluded
+    ids = grid.cell_ids()
+    rows = []
+    for d in range(len(grid.district_names)):
+        in_d = grid.district == d
+        cand = np.flatnonzero((ok & in_d).ravel())
+        if not cand.size:
+            continue
+        order = np.lexsort((ids.ravel()[cand], -scores.score.ravel()[cand]))
+        cand = cand[order]
+        cell_area_total = int(in_d.sum())
+        harm_total = float(last_harm[in_d].sum()) if last_harm is not None else 0.0
+        owner: dict[int, int] = {}
+        spots: list[list[int]] = []
+        covered_cells, captured = 0, 0.0
+        for c in cand:
+            if rule.top_n is not None and len(spots) >= rule.top_n:
+                break
+            if rule.area_share is not None and covered_cells >= rule.area_share * cell_area_total:
+                break
+            if rule.harm_share is not None and (harm_total <= 0 or captured >= rule.harm_share * harm_total):
+                break
+            joined = None
+            if rule.max_cells > 1:
+                r, q = divmod(int(c), grid.ncols)
+                touching = sorted({owner[(r + dr) * grid.ncols + q + dq] for dr, dq in _NEIGHBOURS
+                                   if 0 <= r + dr < grid.nrows and 0 <= q + dq < grid.ncols
+                                   and (r + dr) * grid.ncols + q + dq in owner})
+                joined = next((s for s in touching if len(spots[s]) < rule.max_cells), None)
+            if joined is None:
+                spots.append([int(c)])
+                joined = len(spots) - 1
+            else:
+                spots[joined].append(int(c))
+            owner[int(c)] = joined
+            covered_cells += 1
+            if last_harm is not None:
+                captured += float(last_harm.flat[c])
+        for rank, cells in enumerate(spots, start=1):
+            rows.append({"district": d, "rank": rank, "cells": cells, "lead": cells[0]})
+    return pd.DataFrame(rows, columns=["district", "rank", "cells", "lead"])

@@ -1,0 +1,508 @@
+"""The weekly (or monthly) harm-spot list: ranked spots per district with everything a
+patrol supervisor needs on one row.
+
+:func:`build_list` is the one place a list is made; the command line (``rtm weekly``),
+the app and the back-test all call it or the scoring it uses (:mod:`rtm.ranking`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio.features
+import shapely
+
+from . import coords
+from .areas import Areas
+from .errors import InputError
+from .grid import Grid
+from .periods import Period
+from .ranking import CellScores, ScoreSettings, SpotRule, cell_scores, select_spots
+from .terrain import RiskTerrain, TerrainOnGrid, factor_phrase
+
+DEFAULT_SPOT_SIZE = 150.0  # metres, the harm-spot size of the Essex Grip trials
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+#: Columns of the list, in order (the exports and the app rely on them).
+LIST_COLUMNS = ["rank", "spot_id", "district", "cells", "easting", "northing", "lat", "lon", "location",
+                "harm_recent", "harm_year", "counts_by_type", "rrs", "factors_present", "score", "score_harm",
+                "score_risk", "explanation", "conjunctive", "movement", "previous_rank", "weeks_on_list",
+                "peak_times", "patrol_visits_per_day", "patrol_minutes"]
+
+
+@dataclass(frozen=True)
+class PatrolDose:
+    """Suggested visits: ``min_visits`` for the lowest listed score in a district, rising in
+    proportion to the score up to ``max_visits`` for the best spot, each of ``minutes``.
+
+    Koper (1995, *Justice Quarterly* 12(4)) found stops of about 15 minutes gave the
+    longest residual deterrence, hence the default length.
+    """
+
+    min_visits: int = 1
+    max_visits: int = 4
+    minutes: int = 15
+
+    def __post_init__(self):
+        if not (1 <= self.min_visits <= self.max_visits) or self.minutes < 1:
+            raise ValueError("patrol dose needs 1 <= min_visits <= max_visits and minutes >= 1")
+
+    def visits(self, score: np.ndarray) -> np.ndarray:
+        score = np.asarray(score, float)
+        if not score.size:
+            return np.zeros(0, int)
+        top = score.max()
+        frac = score / top if top > 0 else np.zeros_like(score)
+        return np.rint(self.min_visits + (self.max_visits - self.min_visits) * frac).astype(int)
+
+
+@dataclass(frozen=True)
+class ListSettings:
+    """Everything that decides a list besides the data.
+
+    Attributes
+    ----------
+    spot_size : float
+        Cell size of the harm-spot grid in metres (default 150).
+    scoring : ScoreSettings
+    rule : SpotRule
+    patrol : PatrolDose
+    area_tolerance_m : float
+        The loading tolerance (``--area-tolerance``): the spot grid's study area is widened
+        by it plus half a cell diagonal so that incidents kept by it can be listed.
+    """
+
+    spot_size: float = DEFAULT_SPOT_SIZE
+    scoring: ScoreSettings = field(default_factory=ScoreSettings)
+    rule: SpotRule = field(default_factory=SpotRule)
+    patrol: PatrolDose = field(default_factory=PatrolDose)
+    area_tolerance_m: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def edge_m(self) -> float:
+        return self.area_tolerance_m + self.spot_size * math.sqrt(2) / 2 if self.area_tolerance_m > 0 else 0.0
+
+
+@dataclass
+class HarmSpotList:
+    """A made list and what it was made from.
+
+    Attributes
+    ----------
+    period : Period
+    spots : geopandas.GeoDataFrame
+        :data:`LIST_COLUMNS` plus the spot polygons, in the working CRS; districts in name
+        order, best spot first.
+    spot_cells : dict of str to list of str
+        Cell labels of each spot (by ``spot_id``); used to follow spots from week to week.
+    grid : Grid
+        The harm-spot grid.
+    scores : CellScores
+    terrain : TerrainOnGrid or None
+    provenance : dict
+    notes : list of str
+        What a reader should know (e.g. how stale the data is).
+    """
+
+    period: Period
+    spots: gpd.GeoDataFrame
+    spot_cells: dict
+    grid: Grid
+    scores: CellScores
+    terrain: TerrainOnGrid | None
+    provenance: dict
+    notes: list = field(default_factory=list)
+
+    def surfaces(self) -> dict[str, np.ndarray]:
+        """Grids for a GeoTIFF: harm surface, risk terrain (when used) and score; NaN outside."""
+        out = {"harm_surface": self.scores.harm, "score": self.scores.score}
+        if self.terrain is not None:
+            out["risk_terrain"] = self.terrain.rrs
+        return {k: np.where(self.grid.mask, v, np.nan).astype(np.float32) for k, v in out.items()}
+
+    def district(self, name: str) -> gpd.GeoDataFrame:
+        return self.spots[self.spots["district"] == name]
+
+
+def software_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"rtm-harmspots {version('rtm-harmspots')}"
+    except PackageNotFoundError:
+        return "rtm-harmspots (not installed)"
+
+
+# -- checks --------------------------------------------------------------------------------
+def _check_inputs(incidents, period: Period, terrain: RiskTerrain | None) -> None:
+    if incidents.resolution == "none":
+        raise InputError("incidents", "the incidents have no dates, so no period's list can be made",
+                         "give a date column (--date-col)")
+    if incidents.resolution == "month" and period.kind == "week":
+        raise InputError("--week", "the incidents are dated by month only (police.uk), so a weekly list "
+                         "would have to invent days", "make a monthly list with --month YYYY-MM")
+    before = (incidents.frame["date_end"] <= period.start).sum()
+    if not before:
+        raise InputError("--week" if period.kind == "week" else "--month",
+                         f"no incident is recorded before the {period.label}",
+                         f"choose a period after the data starts ({incidents.report.date_min})")
+    if terrain is not None:
+        to = terrain.fitted.get("data_to")
+        if to is not None and pd.Timestamp(to) > period.start:
+            raise InputError("--model", f"the risk terrain was fitted on incidents up to {to}, after the list's "
+                             f"period starts ({period.start:%Y-%m-%d}), which would let the period's own "
+                             "incidents shape its list", "fit the model on data before the period")
+
+
+def _history(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Incidents wholly inside the 52 weeks (12 months) before the period."""
+    start, end = period.window("year")
+    keep = (frame["date_start"] >= start) & (frame["date_end"] <= end)
+    return frame.loc[keep]
+
+
+def exclusion_cells(grid: Grid, zones) -> np.ndarray:
+    """Cells touched by any exclusion polygon (GeoDataFrame, GeoSeries or geometries in
+    the grid's CRS): these never appear in a list. One rasterisation (all-touched rule)."""
+    if zones is None:
+        return np.zeros(grid.shape, bool)
+    geoms = getattr(zones, "geometry", zones)
+    if getattr(zones, "crs", None) is not None and not zones.crs.equals(grid.crs):
+        geoms = zones.to_crs(grid.crs).geometry
+    geoms = [g for g in np.asarray(geoms) if g is not None and not g.is_empty]
+    if not geoms:
+        return np.zeros(grid.shape, bool)
+    return rasterio.features.rasterize(((g, 1) for g in geoms), out_shape=grid.shape, transform=grid.transform,
+                                       fill=0, all_touched=True, dtype="uint8").astype(bool)
+
+
+# -- the rows ------------------------------------------------------------------------------
+def _peak_times(when: pd.Series, resolution: str) -> str:
+    if resolution == "month":
+        return "not available (monthly data)"
+    if not len(when):
+        return "no incidents in the last year"
+    n = len(when)
+    days = np.bincount(when.dt.day_of_week.to_numpy(), minlength=7)
+    top = np.argsort(-days, kind="stable")[:2]
+    day_text = ", ".join(f"{WEEKDAY_NAMES[d]} {100 * days[d] / n:.0f}%" for d in top if days[d] > 0)
+    if resolution == "day":
+        return f"{day_text}; times not recorded"
+    hours = np.bincount(when.dt.hour.to_numpy(), minlength=24)
+    three = hours + np.roll(hours, -1) + np.roll(hours, -2)
+    h = int(np.argmax(three))
+    return f"{day_text}; {h:02d}:00-{(h + 3) % 24:02d}:00 {100 * three[h] / n:.0f}%"
+
+
+def _counts_text(types: pd.Series) -> str:
+    counts = types.astype(str).value_counts()
+    counts = counts.sort_index().sort_values(ascending=False, kind="stable")
+    return "; ".join(f"{t} {c}" for t, c in counts.items())
+
+
+def _most_common(text: pd.Series) -> str:
+    text = text.dropna().astype(str).str.strip()
+    text = text[text.str.len() > 0]
+    if not len(text):
+        return ""
+    counts = text.value_counts()
+    best = counts[counts == counts.max()].index
+    return sorted(best)[0]
+
+
+def _movement(spots: pd.DataFrame, cells: dict, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """``movement``, ``previous_rank``, ``weeks_on_list`` from the previous period's list.
+
+    A spot continues a previous spot of the same district that shares a cell with it (the
+    best-ranked such spot), so a merged spot whose lead cell moved is still recognised.
+    """
+    out = pd.DataFrame({"movement": "new", "previous_rank": np.nan, "weeks_on_list": 1}, index=spots.index)
+    if previous is None or not len(previous) or not len(spots):
+        return out
+    owner = {}
+    for p in previous.sort_values("rank", ascending=False).itertuples():
+        for c in str(p.cell_labels).split():
+            owner[(p.district, c)] = (int(p.rank), int(p.weeks_on_list))
+    for i, s in spots.iterrows():
+        hits = [owner[(s["district"], c)] for c in cells[s["spot_id"]] if (s["district"], c) in owner]
+        if not hits:
+            continue
+        prev_rank, weeks = min(hits)
+        out.loc[i, "previous_rank"] = prev_rank
+        out.loc[i, "weeks_on_list"] = weeks + 1
+        out.loc[i, "movement"] = "same" if s["rank"] == prev_rank else ("up" if s["rank"] < prev_rank else "down")
+    return out
+
+
+def _explanation(score: float, harm: float, risk: float, parts: dict, have_terrain: bool) -> str:
+    text = f"{score:.2f} x the average cell = recent harm {harm:.2f}"
+    if have_terrain:
+        text += f" + risk terrain {risk:.2f}"
+        named = [f"{name} {v:.2f}" for name, v in parts.items() if abs(v) >= 0.005]
+        if named:
+            text += f" ({'; '.join(named)}; base {risk - sum(parts.values()):.2f})"
+    return text
+
+
+def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain | None = None,
+               settings: ListSettings = ListSettings(), exclusions=None, streets=None,
+               street_name: str = "name", previous: pd.DataFrame | None = None,
+               inputs: dict | None = None) -> HarmSpotList:
+    """Make the harm-spot list of every district for one period.
+
+    Parameters
+    ----------
+    incidents : Incidents
+        Loaded with the harm weights (:func:`rtm.incidents.load_incidents`), in the same
+        working CRS as ``areas``.
+    areas : Areas
+        The districts.
+    period : Period
+        The week or month the list is for (:mod:`rtm.periods`).
+    terrain : RiskTerrain, optional
+        A fitted risk terrain; without it spots are ranked by recent harm alone. It must
+        have been fitted on data before the period.
+    settings : ListSettings
+    exclusions : GeoDataFrame, optional
+        Polygons (custody suites, prisons, ...) whose cells are never listed.
+    streets : GeoDataFrame, optional
+        Named streets: a spot's location is then the nearest street's name instead of the
+        most common police.uk location text.
+    street_name : str
+        The streets' name column.
+    previous : DataFrame, optional
+        The previous period's list (``district``, ``rank``, ``weeks_on_list`` and
+        ``cell_labels``, space-separated), e.g. from :meth:`rtm.archive.Archive.previous`.
+    inputs : dict, optional
+        Extra provenance (e.g. file fingerprints of layers).
+
+    Returns
+    -------
+    HarmSpotList
+
+    Raises
+    ------
+    InputError
+        A weekly list of month-only data, no incident before the period, or a terrain
+        fitted on data from the period or after it.
+
+    Notes
+    -----
+    Only incidents whose whole period lies before the list's period are used (harm in the
+    52 weeks, or 12 months, before it), so planting incidents in the period changes
+    nothing. Cost: one harm surface on the spot grid, one resampling of the terrain, and
+    a pass over the last year's incidents; well under a second for a county at 150 m.
+    """
+    _check_inputs(incidents, period, terrain)
+    frame = incidents.frame
+    grid = Grid.from_areas(areas, settings.spot_size, edge_m=settings.edge_m)
+    on_grid = terrain.on_grid(grid) if terrain is not None else None
+    hist = _history(frame, period)
+    x, y = hist["x"].to_numpy(float), hist["y"].to_numpy(float)
+    w = hist["weight"].to_numpy(float)
+    scores = cell_scores(grid, x, y, w, hist, period.start, terrain=on_grid, settings=settings.scoring)
+    r_from, r_to = period.window("recent")
+    recent = (hist["date_start"] >= r_from).to_numpy()
+    last_harm = grid.counts(x[recent], y[recent], w[recent])
+    excluded = exclusion_cells(grid, exclusions)
+    chosen = select_spots(grid, scores, settings.rule, excluded=excluded, last_harm=last_harm)
+
+    # incidents of the last year by listed spot
+    spot_of_cell = np.full(grid.nrows * grid.ncols, -1, dtype=np.int64)
+    for i, cells in enumerate(chosen["cells"]):
+        spot_of_cell[cells] = i
+    row, col = grid.index(x, y)
+    inc_spot = np.where(row >= 0, spot_of_cell[np.where(row >= 0, row * grid.ncols + col, 0)], -1)
+    by_spot = hist.assign(_spot=inc_spot, _recent=recent).loc[inc_spot >= 0].groupby("_spot", sort=True)
+    groups = {k: g for k, g in by_spot}
+
+    cs = grid.cell_size
+    cx, cy = grid.centres()
+    names = grid.district_names
+    have_terrain = on_grid is not None and settings.scoring.weight > 0
+    phrases = [factor_phrase(r) for _, r in on_grid.factors.iterrows()] if on_grid is not None else []
+    factor_names = [str(f).replace("_", " ") for f in on_grid.factors["factor"]] if on_grid is not None else []
+    rows, polys, cell_map = [], [], {}
+    for i, s in enumerate(chosen.itertuples()):
+        cells = np.asarray(s.cells)
+        rr, cc = np.divmod(cells, grid.ncols)
+        labels = list(grid.cell_labels(rr, cc))
+        spot_id = labels[0]
+        cell_map[spot_id] = labels
+        poly = shapely.union_all(shapely.box(cx.flat[cells] - cs / 2, cy.flat[cells] - cs / 2,
+                                             cx.flat[cells] + cs / 2, cy.flat[cells] + cs / 2))
+        polys.append(poly)
+        centre = poly.centroid if len(cells) == 1 or poly.contains(poly.centroid) else poly.representative_point()
+        g = groups.get(i)
+        score = float(scores.score.flat[cells].mean())
+        harm_part = float(scores.harm_part.flat[cells].mean())
+        risk_part = float(scores.risk_part.flat[cells].mean())
+        parts = {}
+        present = []
+        if on_grid is not None:
+            fp = scores.factor_parts.reshape(len(phrases), -1)[:, cells].mean(axis=1) if phrases else []
+            for k, name in enumerate(factor_names):
+                parts[name] = parts.get(name, 0.0) + float(fp[k])
+            present = [phrases[k] for k in range(len(phrases))
+                       if on_grid.present[k].flat[cells].any() and on_grid.factors["coefficient"].iloc[k] > 0]
+        rows.append({
+            "rank": int(s.rank), "spot_id": spot_id, "district": names[s.district], "cells": len(cells),
+            "easting": round(centre.x, 1), "northing": round(centre.y, 1),
+            "location": _most_common(g["location"]) if g is not None and "location" in g else "",
+            "harm_recent": float(g.loc[g["_recent"], "weight"].sum()) if g is not None else 0.0,
+            "harm_year": float(g["weight"].sum()) if g is not None else 0.0,
+            "counts_by_type": _counts_text(g["offence_type"]) if g is not None else "",
+            "rrs": float(np.nanmean(on_grid.rrs.flat[cells])) if on_grid is not None else np.nan,
+            "factors_present": "; ".join(present) if on_grid is not None else "no risk terrain model",
+            "score": score, "score_harm": harm_part, "score_risk": risk_part,
+            "explanation": _explanation(score, harm_part, risk_part, parts, have_terrain),
+            "conjunctive": bool(scores.conjunctive.flat[cells].any()),
+            "peak_times": _peak_times(g["date_start"] if g is not None else pd.Series([], dtype="datetime64[ns]"),
+                                      incidents.resolution),
+        })
+    spots = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=polys, crs=grid.crs) if rows else \
+        gpd.GeoDataFrame({c: [] for c in LIST_COLUMNS}, geometry=[], crs=grid.crs)
+    if rows:
+        lon, lat = coords.project(spots["easting"].to_numpy(), spots["northing"].to_numpy(), grid.crs, coords.WGS84)
+        spots["lat"], spots["lon"] = np.round(lat, 6), np.round(lon, 6)
+        if streets is not None:
+            spots["location"] = _nearest_street(spots, streets, street_name)
+        else:
+            spots["location"] = _fill_locations(spots, hist)
+        spots = spots.join(_movement(spots, cell_map, previous))
+        visits = np.zeros(len(spots), int)
+        for _, idx in spots.groupby("district").groups.items():
+            visits[spots.index.get_indexer(idx)] = settings.patrol.visits(spots.loc[idx, "score"].to_numpy())
+        spots["patrol_visits_per_day"] = visits
+        spots["patrol_minutes"] = settings.patrol.minutes
+    spots = spots[LIST_COLUMNS + ["geometry"]]
+    for c in ("rank", "cells", "weeks_on_list", "patrol_visits_per_day", "patrol_minutes"):
+        spots[c] = spots[c].astype("int64")
+    spots["previous_rank"] = spots["previous_rank"].astype("float64")
+    spots["conjunctive"] = spots["conjunctive"].astype(bool)
+    notes = _notes(incidents, period, scores, grid)
+    lst = HarmSpotList(period, spots.reset_index(drop=True), cell_map, grid, scores, on_grid, {}, notes)
+    lst.provenance = provenance(lst, incidents, areas, terrain, settings, inputs or {})
+    return lst
+
+
+def _fill_locations(spots: gpd.GeoDataFrame, hist: pd.DataFrame, reach_m: float = 500.0) -> list[str]:
+    """Spots without location text of their own (no incident in the cells last year) take
+    the text of the nearest incident within ``reach_m`` that has one, as ``near ...``."""
+    out = list(spots["location"])
+    blank = [i for i, t in enumerate(out) if not t]
+    if not blank or "location" not in hist:
+        return out
+    text = hist["location"].astype("string").str.strip()
+    ok = (text.notna() & (text.str.len() > 0)).to_numpy()
+    if not ok.any():
+        return out
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(np.column_stack([hist["x"].to_numpy(float)[ok], hist["y"].to_numpy(float)[ok]]))
+    dist, idx = tree.query(np.column_stack([spots["easting"].to_numpy()[blank], spots["northing"].to_numpy()[blank]]))
+    names = text[ok].to_numpy()
+    for i, d, j in zip(blank, dist, idx):
+        if d <= reach_m:
+            out[i] = f"near: {names[j]}"
+    return out
+
+
+def _nearest_street(spots: gpd.GeoDataFrame, streets, name_col: str) -> list[str]:
+    if name_col not in streets.columns:
+        raise InputError("--streets", f"the street layer has no '{name_col}' column "
+                         f"(columns: {', '.join(map(str, streets.columns))})", "name the column with --street-name")
+    st = streets if streets.crs is None or streets.crs.equals(spots.crs) else streets.to_crs(spots.crs)
+    st = st[st[name_col].notna() & (st[name_col].astype(str).str.strip() != "")]
+    if not len(st):
+        return list(spots["location"])
+    tree = shapely.STRtree(st.geometry.values)
+    centres = shapely.points(spots["easting"].to_numpy(), spots["northing"].to_numpy())
+    idx = tree.nearest(centres)
+    return [f"near {st[name_col].iloc[j]}" for j in idx]
+
+
+def _notes(incidents, period: Period, scores: CellScores, grid: Grid) -> list[str]:
+    notes = []
+    frame = incidents.frame
+    latest = frame.loc[frame["date_end"] <= period.start, "date_end"].max()
+    gap = (period.start - latest).days if pd.notna(latest) else None
+    if gap is not None and gap > (31 if period.kind == "month" else 7):
+        notes.append(f"The latest incident used ends {latest:%Y-%m-%d}, {gap} days before the period starts: "
+                     "the list rests on older data than usual.")
+    if incidents.resolution == "month":
+        notes.append("The data is dated by month only (police.uk), so this is a monthly list and peak days "
+                     "and hours are not available; no days are invented.")
+    empty = [n for d, n in enumerate(grid.district_names) if not (scores.score[grid.district == d] > 0).any()]
+    if empty:
+        notes.append(f"No harm was recorded in the last year in: {', '.join(empty)}; they have no spots.")
+    return notes
+
+
+def _file_name(name) -> str:
+    """A source's file name without its folder (the fingerprint identifies it), so the same
+    inputs give the same provenance from any folder."""
+    return str(name).replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def provenance(lst: HarmSpotList, incidents, areas: Areas, terrain: RiskTerrain | None,
+               settings: ListSettings, extra: dict) -> dict:
+    """What a list was made from, for every export: period, data window, parameters, input
+    fingerprints and software version. Never a creation time, so the same inputs give
+    byte-identical exports."""
+    p = lst.period
+    y_from, y_to = p.window("year")
+    r_from, _ = p.window("recent")
+    used = incidents.frame
+    used = used[(used["date_start"] >= y_from) & (used["date_end"] <= y_to)]
+    sources = [{"file": _file_name(s.get("name")), "rows": s.get("rows"), "sha256": s.get("sha256")}
+               for s in incidents.report.sources]
+    area_sources = [{"file": _file_name(s.get("name")), "sha256": s.get("sha256")} for s in areas.report.sources]
+    scoring = settings.scoring
+    out = {
+        "product": "Harm spots",
+        "period": p.label,
+        "period_kind": p.kind,
+        "period_start": f"{p.start:%Y-%m-%d}",
+        "period_end": f"{p.end:%Y-%m-%d}",
+        "data_window": f"incidents recorded from {y_from:%Y-%m-%d} to before {y_to:%Y-%m-%d} "
+                       f"({len(used):,} incidents, harm {used['weight'].sum():,.1f})",
+        "districts": list(areas.names),
+        "parameters": {
+            "spot_size_m": settings.spot_size,
+            "method": scoring.method,
+            "risk_weight": scoring.weight if terrain is not None else 0.0,
+            "bandwidth_m": lst.scores.bandwidth_m,
+            "kernel": scoring.kernel,
+            "half_life_days": scoring.half_life_days,
+            "spots": settings.rule.describe(),
+            "patrol": asdict(settings.patrol),
+            "area_tolerance_m": settings.area_tolerance_m,
+        },
+        "risk_terrain": ({k: (str(v) if not isinstance(v, (int, float)) else v) for k, v in terrain.fitted.items()}
+                         | {"factors": [factor_phrase(r) for _, r in terrain.factors.iterrows()]})
+        if terrain is not None else "none: ranked by recent harm alone",
+        "inputs": {"incidents": sources, "areas": area_sources, **extra},
+        "weights": incidents.report.weights_scheme,
+        "crs": lst.grid.crs.to_string(),
+        "software": software_version(),
+        "columns": {
+            "harm_recent": f"harm (CCHI days, or the weights used) in the {p.window_text('recent')} before the period",
+            "harm_year": f"harm in the {p.window_text('year')} before the period",
+            "counts_by_type": f"incidents by offence type in the {p.window_text('year')} before the period",
+            "rrs": "relative risk score of the risk terrain model (1 = the lowest cell)",
+            "score": "harm-spot score: times the average cell of the study area (see explanation)",
+            "movement": f"against the previous {p.kind}'s list: new, up, down or same",
+            "weeks_on_list": f"{p.kind}s in a row on the list, this one included",
+            "patrol_visits_per_day": "suggested 15-minute visits a day, scaled by score",
+        },
+        "recent_window_start": f"{r_from:%Y-%m-%d}",
+    }
+    return out

@@ -1,0 +1,144 @@
+"""Helpers behind the browser fixtures in ``conftest.py``: the Streamlit server, the request check.
+
+Import them in a browser test with ``from harness import ...`` (pytest puts this folder on
+``sys.path``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = Path(__file__).resolve().parent / "output"
+CHROMIUM = os.environ.get("RTM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+START_TIMEOUT_S = 60
+COMPONENT_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+"""CSS selector of the iframe ``st_folium`` draws its map in (use with ``page.frame_locator``)."""
+
+
+def need_browser() -> None:
+    """Skip the calling test, saying why, when Chromium or playwright is missing."""
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} is missing: browser tests need Debian's chromium "
+                    "(apt-get install chromium; .ci/run does this as root)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("the playwright package is missing: pip install -e .[test]")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:120]
+
+
+@dataclass
+class AppServer:
+    """A running ``streamlit run`` subprocess: ``url`` (ends with /), ``script``, ``log`` path."""
+
+    script: Path
+    port: int
+    process: subprocess.Popen
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.port}/"
+
+    def stop(self) -> None:
+        """Stop the server (terminate, then kill after 10 s)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start_streamlit(script: Path, log: Path, timeout_s: float = START_TIMEOUT_S) -> AppServer:
+    """Start ``streamlit run script`` on a free loopback port and wait until it is healthy.
+
+    Takes the script path and a log file path. Returns the :class:`AppServer`. Raises
+    RuntimeError (with the log) if the server exits or is not healthy within ``timeout_s``.
+    """
+    port = _free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script),
+           "--server.port", str(port), "--server.headless", "true",
+           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:  # the child keeps its own handle
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+    server = AppServer(script=script, port=port, process=proc, log=log)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return server
+        except OSError:
+            pass
+        time.sleep(0.25)
+    server.stop()
+    raise RuntimeError(f"streamlit not healthy after {timeout_s} s:\n{log.read_text(errors='replace')}")
+
+
+@dataclass
+class RequestLog:
+    """Every URL a page asked for (``urls``), and those aimed at outside hosts (``outside()``)."""
+
+    urls: list[str] = field(default_factory=list)
+
+    def outside(self) -> list[str]:
+        """The recorded URLs whose host is not loopback, in request order."""
+        return [url for url in self.urls if is_outside(url)]
+
+
+def is_outside(url: str) -> bool:
+    """True when a browser request for ``url`` would leave the machine.
+
+    ``data:``, ``blob:``, ``about:`` and ``file:`` URLs never reach a host; anything else counts as
+    outside unless its host is ``localhost``, ``127.0.0.1`` or ``::1``.
+    """
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about", "file", "chrome-error"):
+        return False
+    return (parts.hostname or "").lower() not in LOCAL_HOSTS
+
+
+def wait_for_app(page, url: str, timeout_ms: int = 60_000) -> None:
+    """Open a Streamlit page and wait until its script run has finished.
+
+    Takes the Playwright page, the app URL and a timeout. Returns nothing; raises Playwright's
+    TimeoutError if the app does not settle.
+    """
+    page.goto(url)
+    page.locator('[data-testid="stApp"]').wait_for(timeout=timeout_ms)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stApp\"]')"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')"
+        " && document.querySelector('[data-testid=\"stMainBlockContainer\"], [data-testid=\"stAppViewBlockContainer\"]')",
+        timeout=timeout_ms)
