@@ -27,8 +27,8 @@ def _shares(top, area_share, harm_share, merge):
         raise InputError("--top", str(exc), "see 'rtm weekly --help'") from None
 
 
-def _read_polygons(path, what: str, crs):
-    """Exclusion zones or streets as a GeoDataFrame in ``crs`` (InputError when unusable)."""
+def _read_layer(path, what: str, crs):
+    """Exclusion polygons or street lines as a GeoDataFrame in ``crs`` (InputError when unusable)."""
     import geopandas as gpd
     import pyogrio
 
@@ -198,8 +198,8 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
         extra["layers"] = [{"factor": n, "files": [s.get("name", "").replace("\\", "/").rsplit("/", 1)[-1]
                                                    for s in l.report.sources],
                             "sha256": [s.get("sha256") for s in l.report.sources]} for n, l in layers.items()]
-    zones = _read_polygons(exclusions, "exclusion zones", areas.crs) if exclusions else None
-    street_frame = _read_polygons(streets, "streets", areas.crs) if streets else None
+    zones = _read_layer(exclusions, "exclusion zones", areas.crs) if exclusions else None
+    street_frame = _read_layer(streets, "streets", areas.crs) if streets else None
     archive = Archive(archive_path or out_dir / "archive.sqlite")
     previous = archive.previous(period, areas.names)
     settings = ListSettings(spot_size=spot_size, scoring=scoring, rule=rule, patrol=dose,

@@ -352,7 +352,14 @@ def _patrol(row) -> str:
     return f"{_fmt(visits, '.0f')} visits a day, {_fmt(minutes, '.0f')} min each"
 
 
-def _key_facts(row) -> list[tuple[str, str]]:
+def _windows(provenance: dict) -> tuple[str, str]:
+    """Labels of the two harm windows: 4 and 52 weeks, or 1 and 12 months for monthly lists."""
+    if provenance.get("period_kind") == "month":
+        return "last month", "last 12 months"
+    return "last 4 weeks", "last 52 weeks"
+
+
+def _key_facts(row, windows: tuple[str, str] = ("last 4 weeks", "last 52 weeks")) -> list[tuple[str, str]]:
     """(label, text) pairs for a spot's description: score, harm, peak times, patrol dose."""
     movement = _text(row.get("movement"), "")
     prev = row.get("previous_rank")
@@ -361,8 +368,8 @@ def _key_facts(row) -> list[tuple[str, str]]:
     return [
         ("Score", f"{_fmt(row.get('score'), '.3f')} (harm {_fmt(row.get('score_harm'), '.3f')}, "
                   f"risk {_fmt(row.get('score_risk'), '.3f')})"),
-        ("Harm, last 4 weeks (CCHI days)", _fmt(row.get("harm_recent"), ",.0f")),
-        ("Harm, last year (CCHI days)", _fmt(row.get("harm_year"), ",.0f")),
+        (f"Harm, {windows[0]}", _fmt(row.get("harm_recent"), ",.0f")),
+        (f"Harm, {windows[1]}", _fmt(row.get("harm_year"), ",.0f")),
         ("Crimes", _text(row.get("counts_by_type"), "-")),
         ("Risk factors", _text(row.get("factors_present"), "-")),
         ("Peak times", _text(row.get("peak_times"), "-")),
@@ -428,7 +435,7 @@ def kml_bytes(spots, provenance: dict) -> bytes:
         _sub(mark, "name", spot_name(row))
         _sub(mark, "styleUrl", "#spot")
         _sub(mark, "description", "<br/>".join(f"<b>{html.escape(k)}</b>: {html.escape(v)}"
-                                               for k, v in _key_facts(row)))
+                                               for k, v in _key_facts(row, _windows(provenance))))
         data = _sub(mark, "ExtendedData")
         for col in columns:
             _sub(_sub(data, "Data", name=str(col)), "value", _kml_value(row[col]))
@@ -607,16 +614,16 @@ def district_map_png(spots, outline=None, *, width_in: float = 10.0, dpi: int = 
     return buf.getvalue()
 
 
-def _briefing_table(spots) -> str:
-    headers = ["#", "Location", "Harm 4 wk", "Harm year", "Crimes", "Risk factors", "Peak times",
-               "Patrol dose", "Movement"]
+def _briefing_table(spots, windows: tuple[str, str]) -> str:
+    headers = ["#", "Location", f"Harm, {windows[0]}", f"Harm, {windows[1]}", "Crimes", "Risk factors",
+               "Peak times", "Patrol dose", "Movement"]
     numeric = {0, 2, 3}
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     rows = []
     for _, row in spots.iterrows():
-        facts = dict(_key_facts(row))
+        facts = dict(_key_facts(row, windows))
         cells = [_fmt(row.get("rank"), ".0f", "?"), _text(row.get("location"), "-"),
-                 facts["Harm, last 4 weeks (CCHI days)"], facts["Harm, last year (CCHI days)"], facts["Crimes"],
+                 facts[f"Harm, {windows[0]}"], facts[f"Harm, {windows[1]}"], facts["Crimes"],
                  facts["Risk factors"], facts["Peak times"], facts["Patrol dose"], facts["Movement"]]
         rows.append("<tr>" + "".join(f'<td class="n">{_e(c)}</td>' if i in numeric else f"<td>{_e(c)}</td>"
                                      for i, c in enumerate(cells)) + "</tr>")
@@ -682,7 +689,7 @@ def briefing_html(spots, provenance: dict, districts=None, *, title: str = "Harm
         if len(mine):
             png = base64.b64encode(district_map_png(mine, outlines.get(name))).decode("ascii")
             body.append(f'<img alt="Map of the harm spots in {_e(name)}" src="data:image/png;base64,{png}">')
-            body.append(_briefing_table(mine))
+            body.append(_briefing_table(mine, _windows(provenance)))
         else:
             body.append("<p>No harm spots this period.</p>")
         sections.append(f'<section class="district">{"".join(body)}</section>')

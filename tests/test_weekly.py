@@ -247,3 +247,19 @@ def test_cli_weekly_fits_then_reuses_the_terrain(tmp_path):
     assert r2.exit_code == 0, r2.output
     assert "Risk terrain: reused" in r2.output  # same 13-week block
     assert len(list((tmp_path / "models").iterdir())) == 1
+
+
+def test_a_street_layer_labels_spots_by_the_nearest_street(southend):
+    inc, areas = southend
+    p = month_period("2019-01")
+    base = build_list(inc, areas, p, settings=SOUTHEND).spots
+    top = base.iloc[0]
+    streets = gpd.GeoDataFrame(
+        {"name": ["Pier Hill", "Far Road"]},
+        geometry=[shapely.LineString([(top.easting - 50, top.northing), (top.easting + 50, top.northing)]),
+                  shapely.LineString([(top.easting + 5000, top.northing), (top.easting + 5100, top.northing)])],
+        crs=base.crs)
+    lst = build_list(inc, areas, p, settings=SOUTHEND, streets=streets).spots
+    assert lst["location"].iloc[0] == "near Pier Hill"
+    with pytest.raises(InputError, match="no 'street' column"):
+        build_list(inc, areas, p, settings=SOUTHEND, streets=streets, street_name="street")
