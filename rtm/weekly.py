@@ -191,14 +191,19 @@ def _peak_times(when: pd.Series, resolution: str) -> str:
         return "no incidents in the last year"
     n = len(when)
     days = np.bincount(when.dt.day_of_week.to_numpy(), minlength=7)
-    top = np.argsort(-days, kind="stable")[:2]
-    day_text = ", ".join(f"{WEEKDAY_NAMES[d]} {100 * days[d] / n:.0f}%" for d in top if days[d] > 0)
+    # the busiest day(s) (up to three tied); a runner-up only when it alone is second
+    order = np.argsort(-days, kind="stable")
+    top = [d for d in order[:3] if days[d] == days[order[0]]]
+    if len(top) == 1 and days[order[1]] > 0 and days[order[1]] > days[order[2]]:
+        top.append(order[1])
+    day_text = ", ".join(f"{WEEKDAY_NAMES[d]} {100 * days[d] / n:.0f}%" for d in top)
+    of = f" (of {n} incident{'s' if n != 1 else ''})"
     if resolution == "day":
-        return f"{day_text}; times not recorded"
+        return f"{day_text}; times not recorded{of}"
     hours = np.bincount(when.dt.hour.to_numpy(), minlength=24)
     three = hours + np.roll(hours, -1) + np.roll(hours, -2)
     h = int(np.argmax(three))
-    return f"{day_text}; {h:02d}:00-{(h + 3) % 24:02d}:00 {100 * three[h] / n:.0f}%"
+    return f"{day_text}; {h:02d}:00-{(h + 3) % 24:02d}:00 {100 * three[h] / n:.0f}%{of}"
 
 
 def _counts_text(types: pd.Series) -> str:

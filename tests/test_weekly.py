@@ -146,7 +146,7 @@ def test_chicago_weekly_list_with_risk_terrain(chicago, chicago_terrain):
     with_factors = s[s["factors_present"] != ""]
     assert len(with_factors) and with_factors["explanation"].str.contains(r"base \d").all()
     with_times = s[s["harm_year"] > 0]
-    assert with_times["peak_times"].str.match(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d+%.*; \d\d:00-\d\d:00 \d+%$").all()
+    assert with_times["peak_times"].str.match(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d+%.*; \d\d:00-\d\d:00 \d+% \(of \d+ incidents?\)$").all()
     assert (s.loc[s["harm_year"] == 0, "peak_times"] == "no incidents in the last year").all()
     assert lst.provenance["risk_terrain"]["data_to"] <= "2019-03-04"
 
@@ -263,3 +263,16 @@ def test_a_street_layer_labels_spots_by_the_nearest_street(southend):
     assert lst["location"].iloc[0] == "near Pier Hill"
     with pytest.raises(InputError, match="no 'street' column"):
         build_list(inc, areas, p, settings=SOUTHEND, streets=streets, street_name="street")
+
+
+def test_peak_times_wrap_midnight_and_say_how_many():
+    from rtm.weekly import _peak_times
+
+    when = pd.Series(pd.to_datetime(["2019-03-01 22:10", "2019-03-02 23:40", "2019-03-03 00:20",
+                                     "2019-03-02 23:05", "2019-03-05 14:00"]))
+    # Fri, Sun and Tue tie for second place, so only Saturday is named
+    assert _peak_times(when, "datetime") == "Sat 40%; 22:00-01:00 80% (of 5 incidents)"
+    assert _peak_times(when, "day") == "Sat 40%; times not recorded (of 5 incidents)"
+    more = pd.concat([when, pd.Series(pd.to_datetime(["2019-03-08 21:00"]))])
+    assert _peak_times(more, "datetime").startswith("Fri 33%, Sat 33%; ")
+    assert _peak_times(when, "month") == "not available (monthly data)"
