@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     print(f"\nModel: {m.family_} (BIC Poisson {m.family_bic_['poisson']:,.1f}, negative binomial "
           f"{m.family_bic_['negbin']:,.1f}); {len(m.candidates_)} candidates, {len(m.preselected_)} kept by the "
           "elastic net")
-    print(f"| factor | operationalisation | spatial influence (m) | coefficient | SE | p-value | RRV |")
+    print("| factor | operationalisation | spatial influence (m) | coefficient | SE | p-value | RRV |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for r in res.factors.itertuples():
         if r.type == "rate":

@@ -43,7 +43,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, output_folder
 from .grid import Grid
 from .metrics import best_capture, capture_metrics, kept_share, rank_biased_overlap, ranked_cells
 from .periods import Period
@@ -388,7 +388,6 @@ class _Scorer:
                         s[1] += k
                     if "rbo" in stab:
                         s[2].append(stab["rbo"])
-        total_cells = sum(c.size for c in self.cells)
         for (m, label), v in pooled.items():
             caught, tot_n, harm, tot_h, k, cells, bn, bh = v
             rows += self._rows(step.key, "all", m, label, int(k), int(cells),
@@ -745,14 +744,7 @@ def figures(result: BacktestResult, focus: str | None = None) -> dict:
 
 def write_outputs(result: BacktestResult, out_dir) -> dict:
     """See :meth:`BacktestResult.write`. Values are written with 6 significant digits."""
-    from pathlib import Path
-
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(out, f"the output folder cannot be created ({exc.strerror})",
-                         "choose a folder you can write to") from None
+    out = output_folder(out_dir)
     paths = {"backtest": out / "backtest.csv", "summary": out / "summary.csv", "curves": out / "curves.csv"}
     result.metrics.to_csv(paths["backtest"], index=False, float_format="%.6g")
     result.summary().to_csv(paths["summary"], index=False, float_format="%.6g")

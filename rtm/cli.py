@@ -309,6 +309,24 @@ def _load_factors(plan, areas, buffer_m):
     return layers, ops, max_m
 
 
+def _load_study(incidents, area, area_field, area_select, area_tolerance, hw, kw):
+    """Load the study area and the incidents for 'rtm weekly' and 'rtm backtest' and print
+    the accounting line; (areas, incidents). InputError when no incident is usable."""
+    from .areas import load_areas
+    from .incidents import load_incidents
+
+    areas = load_areas(area, area_field, select=list(area_select) or None, working_crs=kw["working_crs"])
+    inc = load_incidents(list(incidents), mapping=_column_map(kw), crs=kw["crs"], working_crs=areas.crs, weights=hw,
+                         areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],
+                         progress=_Progress("reading"))
+    click.echo(_count_line("Incidents", inc.report) + f" ({inc.report.date_min} to {inc.report.date_max}, "
+               f"resolution {inc.resolution}, weights {hw.scheme})")
+    if inc.report.rows_used == 0:
+        raise InputError(incidents[0], "no incident is usable in the study area",
+                         "check the files with 'rtm validate' and the area with --area/--area-select")
+    return areas, inc
+
+
 def _count_line(what: str, report) -> str:
     why = ", ".join(f"{r.replace('_', ' ')} {k:,}" for r, k in report.rejected.items())
     return f"{what}: {report.rows_in:,} in, {report.rows_used:,} used" + (f", rejected: {why}" if why else "")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import click
 
-from .cli import (CONTEXT, _area_options, _column_map, _count_line, _friendly, _load_factors, _mapping_options,
-                  _pairs, _plan_factors, _Progress, _weight_options, main)
+from .cli import (CONTEXT, _area_options, _count_line, _friendly, _load_factors, _load_study, _mapping_options,
+                  _pairs, _plan_factors, _weight_options, main)
 from .errors import InputError
 
 
@@ -66,11 +66,11 @@ def _half_life(text):
               help="Refit the risk terrain every N periods (default 13 weeks or 3 months, as 'rtm weekly').")
 @click.option("--spot-size", type=click.FloatRange(min=0, min_open=True), default=150.0, show_default=True,
               metavar="METRES", help="Harm-spot cell size.")
-@click.option("--risk-weight", type=click.FloatRange(0, 1), help="Risk weight of 'combined' (default 0.25).")
+@click.option("--risk-weight", type=click.FloatRange(0, 1), help="Risk weight of 'combined' (default 0.1).")
 @click.option("--bandwidth", type=click.FloatRange(min=0, min_open=True), metavar="METRES",
-              help="Harm surface bandwidth (default twice the spot size, at least 100 m).")
+              help="Harm surface bandwidth (default 1.1 x the spot size: 165 m for 150 m spots).")
 @click.option("--kernel", type=click.Choice(["quartic", "gaussian"]), default="quartic", show_default=True)
-@click.option("--half-life", "half_life", metavar="DAYS|none", help="Harm half-life in days (default 28; "
+@click.option("--half-life", "half_life", metavar="DAYS|none", help="Harm half-life in days (default 365; "
               "'none': no decay).")
 @click.option("--phs-radius", type=float, default=400.0, show_default=True, metavar="METRES",
               help="Reach of prospective hotspotting.")
@@ -110,9 +110,7 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
       rtm backtest --incidents sample_geo/southend/crime --area sample_geo/southend/southend_lsoa2011.geojson \\
           --area-field LSOA11NM --area-tolerance 150 --period month --from 2018-04 --to 2019-02 --out bt_southend
     """
-    from .areas import load_areas
     from .backtest import METHODS, TERRAIN_METHODS, BacktestSettings, TerrainSchedule, run_backtest
-    from .incidents import load_incidents
     from .periods import month_period, periods_between, week_period
     from .pipeline import attractor_buffer
     from .ranking import DEFAULT_HALF_LIFE_DAYS, DEFAULT_RISK_WEIGHT, ScoreSettings
@@ -143,15 +141,7 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
         if use_layers else []
 
     hw = HarmWeights.from_name(weights, unknown, default_weight)
-    areas = load_areas(area, area_field, select=list(area_select) or None, working_crs=kw["working_crs"])
-    inc = load_incidents(list(incidents), mapping=_column_map(kw), crs=kw["crs"], working_crs=areas.crs, weights=hw,
-                         areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],
-                         progress=_Progress("reading"))
-    click.echo(_count_line("Incidents", inc.report) + f" ({inc.report.date_min} to {inc.report.date_max}, "
-               f"resolution {inc.resolution}, weights {hw.scheme})")
-    if inc.report.rows_used == 0:
-        raise InputError(incidents[0], "no incident is usable in the study area",
-                         "check the files with 'rtm validate' and the area with --area/--area-select")
+    areas, inc = _load_study(incidents, area, area_field, area_select, area_tolerance, hw, kw)
     if inc.resolution == "month" and period == "week":
         raise InputError("--period", "the incidents are dated by month only (police.uk), so weekly lists "
                          "cannot be scored without inventing days", "use --period month")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from .cli import (CONTEXT, _area_options, _column_map, _count_line, _friendly, _load_factors, _mapping_options,
-                  _pairs, _plan_factors, _Progress, _weight_options, main)
+from .cli import (CONTEXT, _area_options, _count_line, _friendly, _load_factors, _load_study, _mapping_options,
+                  _pairs, _plan_factors, _weight_options, main)
 from .errors import InputError
 
 
@@ -84,12 +84,12 @@ def _read_layer(path, what: str, crs):
               show_default=True, help="Ranking: the combined score, recent harm or risk alone, or the "
               "conjunctive view (cells both high-risk and high-harm).")
 @click.option("--risk-weight", type=click.FloatRange(0, 1), help="Share of the score given to the risk "
-              "terrain (default 0.25; see docs/ranking.md).")
+              "terrain (default 0.1; see docs/ranking.md).")
 @click.option("--bandwidth", type=click.FloatRange(min=0, min_open=True), metavar="METRES",
-              help="Harm surface bandwidth (default twice the spot size, at least 100 m).")
+              help="Harm surface bandwidth (default 1.1 x the spot size: 165 m for 150 m spots).")
 @click.option("--kernel", type=click.Choice(["quartic", "gaussian"]), default="quartic", show_default=True)
 @click.option("--half-life", "half_life", type=click.FloatRange(min=0, min_open=True), metavar="DAYS",
-              help="Harm counts half after this many days (default 28).")
+              help="Harm counts half after this many days (default 365).")
 @click.option("--exclusions", type=click.Path(), help="Polygons never to list (custody suites, prisons, ...).")
 @click.option("--streets", type=click.Path(), help="Named street lines: label spots by the nearest street.")
 @click.option("--street-name", default="name", show_default=True, help="The streets' name column.")
@@ -134,8 +134,6 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
           --factors liquor_retail,abandoned_buildings --week 2019-03-04 --out chicago_lists
     """
     from .archive import Archive
-    from .areas import load_areas
-    from .incidents import load_incidents
     from .periods import month_period, week_period
     from .pipeline import attractor_buffer
     from .publish import cached_terrain, fingerprint, fit_terrain, publish, refit_date
@@ -164,15 +162,7 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
         if use_layers else []
 
     hw = HarmWeights.from_name(weights, unknown, default_weight)
-    areas = load_areas(area, area_field, select=list(area_select) or None, working_crs=kw["working_crs"])
-    inc = load_incidents(list(incidents), mapping=_column_map(kw), crs=kw["crs"], working_crs=areas.crs, weights=hw,
-                         areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],
-                         progress=_Progress("reading"))
-    click.echo(_count_line("Incidents", inc.report) + f" ({inc.report.date_min} to {inc.report.date_max}, "
-               f"resolution {inc.resolution}, weights {hw.scheme})")
-    if inc.report.rows_used == 0:
-        raise InputError(incidents[0], "no incident is usable in the study area",
-                         "check the files with 'rtm validate' and the area with --area/--area-select")
+    areas, inc = _load_study(incidents, area, area_field, area_select, area_tolerance, hw, kw)
 
     terrain, extra = None, {}
     out_dir = Path(out)

@@ -40,3 +40,20 @@ class InputError(Exception):
         if self.field:
             where = f"{where}, {self.field_kind} '{self.field}'"
         return f"{where}: {self.problem}. Fix: {self.fix}."
+
+
+def output_folder(path) -> Path:
+    """Create ``path`` (and its parents) for output files and return it as a Path.
+
+    Raises
+    ------
+    InputError
+        The folder cannot be created (no permission, a file in the way, ...).
+    """
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(out, f"the output folder cannot be created ({exc.strerror})",
+                         "choose a folder you can write to") from None
+    return out

@@ -474,7 +474,6 @@ def geotiff_bytes(grid, layers: dict, provenance: dict) -> bytes:
     -----
     Built in a rasterio ``MemoryFile``; memory is about 4 bytes per cell per layer twice.
     """
-    import rasterio
     from rasterio.crs import CRS
     from rasterio.io import MemoryFile
 

@@ -22,7 +22,6 @@ import shapely
 
 from . import coords, dates
 from .areas import Areas
-from .errors import InputError
 from .hashing import hash_text, repeated
 from .textcols import blank_to_null, categories
 from .layouts import POLICEUK_HEADER, ColumnMap, Layout, detect_layout, norm, policeuk_columns

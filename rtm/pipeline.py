@@ -21,7 +21,7 @@ import shapely
 
 from . import coords
 from .areas import Areas
-from .errors import InputError
+from .errors import InputError, output_folder
 from .grid import Grid
 from .model import RiskTerrainModel, risk_classes, rrs_raster, write_geotiff
 from .variables import (INCREMENTS, OPERATIONALISATIONS, NearestNeighbour, RiskVariables,
@@ -367,12 +367,7 @@ def write_outputs(result: RtmResult, out_dir) -> dict[str, Path]:
     from .model_report import render_report
     from .terrain import RiskTerrain
 
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(out, f"the output folder cannot be created ({exc.strerror})",
-                         "choose a folder you can write to") from None
+    out = output_folder(out_dir)
     paths = {k: out / v for k, v in OUTPUT_FILES.items()}
     result.factors.to_csv(paths["factors"], index=False)
     write_geotiff(paths["raster"], result.grid, result.rrs_grid)

@@ -4,7 +4,6 @@ they are in. Shared by incidents and attractor layers."""
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 import shapely
 
 from . import coords

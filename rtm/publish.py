@@ -18,7 +18,7 @@ from typing import Callable, Mapping
 import pandas as pd
 
 from .archive import Archive
-from .errors import InputError
+from .errors import InputError, output_folder
 from .periods import Period
 from .terrain import RiskTerrain
 
@@ -121,12 +121,7 @@ def publish(lst, out_dir, *, archive: Archive | None, districts=None) -> dict[st
     """
     from .exports import write_exports
 
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(out, f"the output folder cannot be created ({exc.strerror})",
-                         "choose a folder you can write to") from None
+    out = output_folder(out_dir)
     final = out / lst.period.key
     tmp = Path(tempfile.mkdtemp(prefix=f".{lst.period.key}-", dir=out))
     try:

@@ -8,7 +8,6 @@ import io
 import json
 import math
 import re
-import warnings
 import xml.etree.ElementTree as ET
 
 import geopandas as gpd
