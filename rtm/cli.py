@@ -76,6 +76,28 @@ def main(debug: bool) -> None:
     """
 
 
+class _Bandwidth(click.ParamType):
+    """A bandwidth option: positive metres, or the word 'silverman' (a data-driven rule)."""
+
+    name = "bandwidth"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)) or value is None:
+            return value
+        if str(value).strip().lower() == "silverman":
+            return "silverman"
+        try:
+            metres = float(value)
+        except ValueError:
+            metres = float("nan")
+        if not metres > 0:
+            self.fail(f"'{value}' is neither a positive number of metres nor 'silverman'", param, ctx)
+        return metres
+
+
+BANDWIDTH = _Bandwidth()
+
+
 def _stack(options):
     """One decorator applying click options in the order listed."""
 
@@ -90,7 +112,7 @@ def _stack(options):
 def _area_options(required: bool):
     """--area, --area-field, --area-select and --area-tolerance, shared by the commands."""
     opts = [
-        click.option("--area", required=required, type=click.Path(),
+        click.option("--area", "--areas", "area", required=required, type=click.Path(),
                      help="Boundary polygons of the study area (any vector format)."),
         click.option("--area-field", help="Field naming each polygon's district. LSOA-style names "
                      "('Southend-on-Sea 003A') are grouped by the text before the code."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .cli import (CONTEXT, _area_options, _count_line, _friendly, _load_factors, _load_study, _mapping_options,
+from .cli import (BANDWIDTH, CONTEXT, _area_options, _count_line, _friendly, _load_factors, _load_study, _mapping_options,
                   _pairs, _plan_factors, _weight_options, main)
 from .errors import InputError
 
@@ -67,8 +67,9 @@ def _half_life(text):
 @click.option("--spot-size", type=click.FloatRange(min=0, min_open=True), default=150.0, show_default=True,
               metavar="METRES", help="Harm-spot cell size.")
 @click.option("--risk-weight", type=click.FloatRange(0, 1), help="Risk weight of 'combined' (default 0.1).")
-@click.option("--bandwidth", type=click.FloatRange(min=0, min_open=True), metavar="METRES",
-              help="Harm surface bandwidth (default 1.1 x the spot size: 165 m for 150 m spots).")
+@click.option("--bandwidth", type=BANDWIDTH, metavar="METRES|silverman",
+              help="Harm surface bandwidth in metres (default 1.1 x the spot size: 165 m for 150 m "
+              "spots), or 'silverman' for Silverman's rule on the last year's incidents.")
 @click.option("--kernel", type=click.Choice(["quartic", "gaussian"]), default="quartic", show_default=True)
 @click.option("--half-life", "half_life", metavar="DAYS|none", help="Harm half-life in days (default 365; "
               "'none': no decay).")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .cli import (CONTEXT, _area_options, _count_line, _friendly, _load_factors, _load_study, _mapping_options,
+from .cli import (BANDWIDTH, CONTEXT, _area_options, _count_line, _friendly, _load_factors, _load_study, _mapping_options,
                   _pairs, _plan_factors, _weight_options, main)
 from .errors import InputError
 
@@ -85,8 +85,9 @@ def _read_layer(path, what: str, crs):
               "conjunctive view (cells both high-risk and high-harm).")
 @click.option("--risk-weight", type=click.FloatRange(0, 1), help="Share of the score given to the risk "
               "terrain (default 0.1; see docs/ranking.md).")
-@click.option("--bandwidth", type=click.FloatRange(min=0, min_open=True), metavar="METRES",
-              help="Harm surface bandwidth (default 1.1 x the spot size: 165 m for 150 m spots).")
+@click.option("--bandwidth", type=BANDWIDTH, metavar="METRES|silverman",
+              help="Harm surface bandwidth in metres (default 1.1 x the spot size: 165 m for 150 m "
+              "spots), or 'silverman' for Silverman's rule on the last year's incidents.")
 @click.option("--kernel", type=click.Choice(["quartic", "gaussian"]), default="quartic", show_default=True)
 @click.option("--half-life", "half_life", type=click.FloatRange(min=0, min_open=True), metavar="DAYS",
               help="Harm counts half after this many days (default 365).")

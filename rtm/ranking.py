@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .grid import Grid
-from .surfaces import KERNELS, harm_surface
+from .surfaces import KERNELS, default_bandwidth, harm_surface, recency_weights
 from .terrain import TerrainOnGrid
 
 METHODS = ("combined", "harm", "risk", "conjunctive")
@@ -47,10 +47,12 @@ class ScoreSettings:
     method : {"combined", "harm", "risk", "conjunctive"}
     risk_weight : float
         ``w`` in the formula, 0 to 1 (``combined`` and ``conjunctive`` only).
-    bandwidth_m : float or None
-        Harm surface bandwidth; None: :data:`DEFAULT_BANDWIDTH_CELLS` times the cell size
-        (165 m for 150 m spots), so each cell keeps about 90% of its own harm and passes
-        about 2.5% to each edge neighbour.
+    bandwidth_m : float, "silverman" or None
+        Harm surface bandwidth in metres; None: :data:`DEFAULT_BANDWIDTH_CELLS` times the
+        cell size (165 m for 150 m spots), so each cell keeps about 90% of its own harm and
+        passes about 2.5% to each edge neighbour; ``"silverman"``: Silverman's rule on the
+        incidents scored (:func:`rtm.surfaces.default_bandwidth`), an upper guide that
+        oversmooths clustered crime.
     kernel : {"quartic", "gaussian"}
     half_life_days : float or None
         Age at which an incident's harm counts half; None: no decay.
@@ -58,7 +60,7 @@ class ScoreSettings:
 
     method: str = "combined"
     risk_weight: float = DEFAULT_RISK_WEIGHT
-    bandwidth_m: float | None = None
+    bandwidth_m: float | str | None = None
     kernel: str = "quartic"
     half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS
 
@@ -69,6 +71,8 @@ class ScoreSettings:
             raise ValueError(f"risk_weight must be between 0 and 1, not {self.risk_weight!r}")
         if self.kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {', '.join(KERNELS)}, not {self.kernel!r}")
+        if isinstance(self.bandwidth_m, str) and self.bandwidth_m != "silverman":
+            raise ValueError(f"bandwidth_m must be metres, 'silverman' or None, not {self.bandwidth_m!r}")
 
     @property
     def weight(self) -> float:
@@ -159,7 +163,12 @@ def cell_scores(grid: Grid, x, y, weights, dates, as_of, *, terrain: TerrainOnGr
     if terrain is None and settings.method in ("risk", "conjunctive"):
         raise ValueError(f"the '{settings.method}' method needs a risk terrain model (give attractor layers)")
     mask = grid.mask
-    bw = settings.bandwidth_m or DEFAULT_BANDWIDTH_CELLS * grid.cell_size
+    if settings.bandwidth_m == "silverman":
+        live = recency_weights(np.ones(len(np.asarray(x))), dates, as_of) > 0
+        bw = default_bandwidth(grid, np.asarray(x)[live], np.asarray(y)[live], rule="silverman",
+                               kernel=settings.kernel).metres
+    else:
+        bw = settings.bandwidth_m or DEFAULT_BANDWIDTH_CELLS * grid.cell_size
     harm = harm_surface(grid, x, y, weights, bandwidth_m=bw, kernel=settings.kernel, dates=dates, as_of=as_of,
                         half_life_days=settings.half_life_days)
     w = settings.weight if terrain is not None else 0.0

@@ -207,3 +207,18 @@ def test_periods_weeks_start_monday_and_months_stay_months():
     assert (m.start, m.end) == (pd.Timestamp("2019-03-01"), pd.Timestamp("2019-04-01"))
     assert m.previous().key == "2019-02" and m.window("year") == (pd.Timestamp("2018-03-01"), m.start)
     assert p.window("recent") == (pd.Timestamp("2018-12-10"), p.start)
+
+
+def test_silverman_bandwidth_is_data_driven_and_uses_only_the_past():
+    grid = grid_of(40, 40)
+    x, y, w, d = incidents_at(grid, [(5, 5), (30, 30), (10, 35), (35, 8), (20, 20)])
+    s = cell_scores(grid, x, y, w, d, AS_OF, settings=ScoreSettings(bandwidth_m="silverman"))
+    from rtm.surfaces import default_bandwidth
+
+    assert s.bandwidth_m == pytest.approx(default_bandwidth(grid, x, y, rule="silverman").metres)
+    x2, y2, w2, d2 = incidents_at(grid, [(0, 0), (39, 39)], when="2024-03-10")  # after as_of
+    later = cell_scores(grid, np.r_[x, x2], np.r_[y, y2], np.r_[w, w2], pd.concat([d, d2]), AS_OF,
+                        settings=ScoreSettings(bandwidth_m="silverman"))
+    assert later.bandwidth_m == s.bandwidth_m
+    with pytest.raises(ValueError, match="silverman"):
+        ScoreSettings(bandwidth_m="wide")
