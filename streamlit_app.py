@@ -1,67 +1,73 @@
-"""Harm spots app: first page - load a data set and show what happened to every row.
+"""Harm spots app: the entry script. Sidebar choices shared by every page, then the page.
 
-Layout and widgets only; all loading and checking is done by the ``rtm`` library.
+Layout and widgets only: loading, modelling, ranking and map making are the ``rtm``
+library's (see ``app_pages/common.py`` for what is cached). Run with
+``.venv/bin/streamlit run streamlit_app.py``; ``docs/app.md`` describes the pages.
 """
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
+from app_pages import common
 from rtm.errors import InputError
-from rtm.samples import SAMPLES
 
 st.set_page_config(page_title="Harm spots", layout="wide")
 
+PAGES = [
+    st.Page("app_pages/map_page.py", title="Harm-spot map", url_path="map", default=True),
+    st.Page("app_pages/list_page.py", title="Weekly list", url_path="list"),
+    st.Page("app_pages/model_page.py", title="Risk terrain model", url_path="model"),
+    st.Page("app_pages/data_page.py", title="Data", url_path="data"),
+    st.Page("app_pages/backtest_page.py", title="Back-test", url_path="backtest"),
+]
+page = st.navigation(PAGES)
 
-@st.cache_resource(show_spinner="Loading the sample data...")
-def load_sample(key: str):
-    """Load a bundled sample once per server process (it is never modified)."""
-    return SAMPLES[key].load()
-
-
-def report_tables(report) -> tuple[pd.DataFrame, pd.DataFrame]:
-    counts = pd.DataFrame(
-        [("Rows in", report.rows_in), ("Rows used", report.rows_used), ("Rows rejected", report.rows_rejected)]
-        + [(f"  rejected: {reason.replace('_', ' ')}", n) for reason, n in report.rejected.items()],
-        columns=["", "rows"])
-    return counts, report.offence_types
-
-
-st.title("Harm spots")
-available = {k: s for k, s in SAMPLES.items() if s.available()}
-if not available:
-    st.error("The bundled sample data is missing (sample_geo/). Rebuild it with "
-             "'python sample_geo/build_sample.py' next to the shared data folder.")
+samples = common.available_samples()
+choices = list(samples) + (["upload"] if "upload_ds" in st.session_state else [])
+if not choices:
+    st.error("The bundled sample data is missing (sample_geo/) and nothing has been uploaded. Rebuild the "
+             "sample with 'python sample_geo/build_sample.py' next to the shared data folder.")
     st.stop()
-key = st.selectbox("Data set", list(available), format_func=lambda k: available[k].title)
-try:
-    incidents, areas = load_sample(key)
-except InputError as exc:
-    st.error(str(exc))
-    st.stop()
+pending = st.session_state.pop("_pending_choice", None)
+if pending in choices:
+    st.session_state["data_choice"] = pending
+elif st.session_state.get("data_choice") not in choices:
+    st.session_state["data_choice"] = choices[0]
 
-report = incidents.report
-left, right = st.columns([1, 2])
-with left:
-    st.subheader("Load report")
-    st.metric("Rows used", f"{report.rows_used:,}", help="Every input row is either used or rejected with a reason.")
-    counts, offences = report_tables(report)
-    st.dataframe(counts, hide_index=True, use_container_width=True,
-                 column_config={"rows": st.column_config.NumberColumn("rows", format="localized")})
-    st.caption("Counts add up: " + ("yes" if report.adds_up else "NO"))
-    st.write(f"**Coordinates:** {report.crs_in} ({report.crs_how}); working CRS {report.crs_working}")
-    st.write(f"**Dates:** {report.date_min} to {report.date_max} (resolution: {report.date_resolution})")
-    st.write(f"**Districts:** {', '.join(areas.names)}")
-with right:
-    st.subheader("Offence types and harm weights")
-    st.dataframe(offences, hide_index=True, use_container_width=True, height=38 + 35 * len(offences),
-                 column_config={"rows": st.column_config.NumberColumn("rows", format="localized"),
-                                "harm": st.column_config.NumberColumn("harm (CCHI days)", format="localized")})
-    for note in report.notes:
-        st.info(note)
-    if len(incidents.rejects):
-        st.subheader("Rejected rows")
-        st.dataframe(incidents.rejects.head(200), hide_index=True, use_container_width=True)
-        st.download_button("Download rejected rows (CSV)", incidents.rejects.to_csv(index=False).encode("utf-8"),
-                           file_name=f"{key}_rejected_rows.csv", mime="text/csv")
+
+def _title(key: str) -> str:
+    if key == "upload":
+        return "Uploaded: " + st.session_state["upload_ds"].title
+    return samples[key].title
+
+
+with st.sidebar:
+    key = st.selectbox("Data set", choices, format_func=_title, key="data_choice")
+    try:
+        ds = st.session_state["upload_ds"] if key == "upload" else common.load_sample(key)
+    except InputError as exc:
+        st.error(str(exc))
+        st.stop()
+    periods = common.period_choices(ds)
+    period = None
+    if periods:
+        idx = common.default_period_index(ds, periods)
+        chosen = st.selectbox("Week" if ds.kind == "week" else "Month", range(len(periods)), index=idx,
+                              format_func=lambda i: common.cap(periods[i].label), key=f"period_{ds.id}",
+                              help="The list for a period uses only incidents recorded before it starts.")
+        period = periods[chosen]
+    districts = [common.ALL] + ds.districts
+    district = st.selectbox("District", districts, key=f"district_{ds.id}")
+    with st.expander("Basemap"):
+        st.caption("No basemap by default: the map shows district boundaries on a plain background. "
+                   "A force's internal tile server can be given here.")
+        tiles = st.text_input("Tile URL template", key="tiles",
+                              placeholder="https://tiles.force.internal/{z}/{x}/{y}.png").strip()
+        attribution = st.text_input("Attribution", key="attribution").strip()
+
+st.session_state["_view"] = common.View(ds=ds, periods=periods, period=period,
+                                         district=None if district == common.ALL else district,
+                                         model=common.model_settings(ds), tiles=tiles or None,
+                                         attribution=attribution or None)
+page.run()

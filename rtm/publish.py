@@ -45,14 +45,26 @@ def refit_date(period: Period, every: int | None = None) -> pd.Timestamp:
     return _ANCHOR + pd.Timedelta(weeks=weeks - weeks % every)
 
 
-def fit_terrain(incidents, areas, layers: Mapping, fit_to: pd.Timestamp, kind: str, *, cell_size: float,
-                block_length: float, bands: int, increment: str = "whole", operationalisations=None,
-                max_influence_m=None, seed: int = 0, progress: Callable[[str], None] | None = None) -> RiskTerrain:
+def fit_terrain(incidents, areas, layers: Mapping, fit_to: pd.Timestamp, kind: str, **options) -> RiskTerrain:
+    """Fit the risk terrain model on the year of incidents before ``fit_to``; the terrain
+    only (see :func:`fit_model`, which takes the same arguments)."""
+    return fit_model(incidents, areas, layers, fit_to, kind, **options)[1]
+
+
+def fit_model(incidents, areas, layers: Mapping, fit_to: pd.Timestamp, kind: str, *, cell_size: float,
+              block_length: float, bands: int, increment: str = "whole", operationalisations=None,
+              max_influence_m=None, seed: int = 0, progress: Callable[[str], None] | None = None):
     """Fit the risk terrain model on the year of incidents before ``fit_to``.
 
     Every incident with positive harm counts once (the RTM models where incidents happen;
     how much harm they do is the harm surface's part). The year is 52 weeks for weekly
     data, 12 months for monthly.
+
+    Returns
+    -------
+    (RtmResult, RiskTerrain)
+        The whole run (for the model report and factor table) and the terrain the lists
+        use; ``result.inputs["incidents"]`` states the data window.
 
     Raises
     ------
@@ -71,8 +83,11 @@ def fit_terrain(incidents, areas, layers: Mapping, fit_to: pd.Timestamp, kind: s
     result = run_rtm(data, areas, layers, cell_size=cell_size, block_length=block_length, bands=bands,
                      increment=increment, operationalisations=operationalisations, max_influence_m=max_influence_m,
                      random_state=seed, progress=progress)
-    return RiskTerrain.from_result(result, data_from=f"{start:%Y-%m-%d}", data_to=f"{fit_to:%Y-%m-%d}",
-                                   layers=", ".join(layers))
+    result.inputs["incidents"] = (f"{len(sub):,} incidents with harm from {start:%Y-%m-%d} to before "
+                                  f"{fit_to:%Y-%m-%d}, counted once each")
+    terrain = RiskTerrain.from_result(result, data_from=f"{start:%Y-%m-%d}", data_to=f"{fit_to:%Y-%m-%d}",
+                                      layers=", ".join(layers))
+    return result, terrain
 
 
 def fingerprint(*parts) -> str:

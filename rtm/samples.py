@@ -29,6 +29,18 @@ class Sample:
     weights: str = "cchi"
     mapping: ColumnMap | None = None
     area_tolerance_m: float = 0.0
+    period_kind: str = "week"
+    """``week`` or ``month``: the lists the data supports (police.uk is dated by month)."""
+    default_period: str | None = None
+    """The period a front end opens on (``YYYY-MM-DD`` of a day in the week, or ``YYYY-MM``);
+    None: the latest the data supports."""
+    factors: tuple = ()
+    """Catalogue entries (``layers/``) that are the sample's attractor layers; empty: none,
+    lists are ranked by harm alone."""
+    cell_size: float = 100.0
+    """Default risk terrain model settings for the sample (metres, metres, bands)."""
+    block_length: float = 100.0
+    bands: int = 3
 
     def paths(self, root: Path = SAMPLE_DIR) -> list[Path]:
         return [root / p for p in self.incidents]
@@ -51,9 +63,13 @@ SAMPLES = {
     s.key: s for s in (
         Sample("southend", "Southend-on-Sea: police.uk street crime, 12 months (2018-01..2019-02)",
                ("southend/crime",), "southend/southend_lsoa2011.geojson", "LSOA11NM",
-               area_tolerance_m=150.0),  # generalised LSOA outlines cut off the seafront
+               area_tolerance_m=150.0,  # generalised LSOA outlines cut off the seafront
+               period_kind="month"),
         Sample("chicago", "Chicago: aggravated assaults 2016-2019 with exact times",
                ("chicago/assaults_2016_2019.csv",), "chicago/districts.geojson", "District",
-               weights="count", mapping=ColumnMap(offence_value="Aggravated assault")),
+               weights="count", mapping=ColumnMap(offence_value="Aggravated assault"),
+               period_kind="week",
+               factors=("liquor_retail", "abandoned_buildings", "street_lights_out", "sanitation_complaints",
+                        "abandoned_cars")),
     )
 }

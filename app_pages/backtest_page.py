@@ -1,0 +1,80 @@
+"""Back-test: how the ranking methods would have done over the periods before the chosen
+one, on the data set and risk terrain settings in use (:func:`rtm.backtest.run_backtest`):
+a summary table and the harm capture against area chart."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import common
+
+view = common.current_view()
+ds = view.ds
+st.title("Back-test")
+try:
+    from rtm import backtest
+except ImportError as exc:  # the module is new; say so rather than fail
+    st.warning(f"The back-test is not available in this installation ({exc}).")
+    st.stop()
+if view.period is None:
+    st.warning("The data has no dates: load dated incidents on the Data page.")
+    st.stop()
+
+settings = view.model
+keys = [p.key for p in view.periods]
+here = keys.index(view.period.key)
+before = view.periods[here + 1:]  # newest first, strictly before the chosen period
+if not before:
+    st.info("Choose a later period in the sidebar: the back-test scores the periods before it.")
+    st.stop()
+n = st.slider(f"{view.period.kind.capitalize()}s to score (those just before the chosen one)", 2,
+              min(52, len(before)), min(8, len(before)))
+periods = list(reversed(before[:n]))
+methods = backtest.METHODS if settings.factors else tuple(m for m in backtest.METHODS if m not in backtest.TERRAIN_METHODS)
+st.caption(f"{common.cap(periods[0].label)} to {periods[-1].label}; methods: {', '.join(methods)}. "
+           + ("Risk terrain: " + ", ".join(f.replace('_', ' ') for f in settings.factors) + "."
+              if settings.factors else "No attractor layers: the risk terrain methods are left out."))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _run(_ds, ds_id: str, _settings, model_key: str, period_keys: tuple, _progress=None):
+    from rtm.publish import refit_date
+
+    plist = [common.make_period(_ds.kind, k) for k in period_keys]
+    terrain = (lambda p: common.fit_model(_ds, _settings, refit_date(p))[1]) if _settings.factors else None
+    bsettings = backtest.BacktestSettings(methods=methods, area_tolerance_m=_ds.area_tolerance_m)
+    return backtest.run_backtest(_ds.incidents, _ds.areas, plist, terrain_for=terrain, settings=bsettings,
+                                 progress=_progress)
+
+
+period_keys = tuple(p.key for p in periods)
+if st.button("Run the back-test", type="primary") or st.session_state.get("_bt_done") == (ds.id, settings.key, period_keys):
+    bar = st.progress(0.0, text="Scoring...")
+    try:
+        result = _run(ds, ds.id, settings, settings.key, period_keys,
+                      _progress=lambda done, total, key: bar.progress(done / max(total, 1), text=f"Scored {key}"))
+    except Exception as exc:  # noqa: BLE001 - shown without a traceback
+        bar.empty()
+        common.show_error(exc, "running the back-test")
+        st.stop()
+    bar.empty()
+    st.session_state["_bt_done"] = (ds.id, settings.key, period_keys)
+    summary = result.summary()
+    focus = backtest._focus(result, None) if hasattr(backtest, "_focus") else summary["selection"].iloc[0]
+    table = summary[(summary["district"] == "all") & (summary["selection"] == focus)
+                    & summary["metric"].isin(["hit_rate", "harm_capture", "pai", "pei_harm"])]
+    table = table.pivot(index="method", columns="metric", values="mean").reindex(
+        [m for m in methods if m in set(table["method"])])
+    st.subheader(f"Mean over {len(result.periods)} periods, all districts, {focus} of each district's area")
+    st.dataframe(table, use_container_width=True,
+                 column_config={c: st.column_config.NumberColumn(c.replace("_", " "), format="%.3f")
+                                for c in table.columns})
+    st.pyplot(result.figures()["capture_curve"], use_container_width=False)
+    for note in result.notes:
+        st.info(note)
+    with st.expander("Every list size and metric"):
+        st.dataframe(summary, hide_index=True, use_container_width=True)
+    st.download_button("Download all measurements (CSV)", result.metrics.to_csv(index=False).encode("utf-8"),
+                       file_name=f"backtest_{ds.id}_{period_keys[0]}_{period_keys[-1]}.csv", mime="text/csv")
+else:
+    st.info("Press **Run the back-test** (a few seconds per period on the samples).")

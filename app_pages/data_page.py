@@ -1,0 +1,170 @@
+"""Data: the load report of the data set in use (rows used and rejected, with the rejected
+rows to download), and uploading one's own incidents, districts, attractor layers and
+streets. Uploads are checked for type and size, saved under a sanitised name in this
+session's upload folder and read by the same loaders as the command line; nothing uploaded
+is executed or unpickled."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from rtm.errors import InputError
+
+ROLES = [("date", "Date"), ("lon", "Longitude"), ("lat", "Latitude"), ("x", "X (easting)"), ("y", "Y (northing)"),
+         ("offence", "Offence type"), ("location", "Location text"), ("id", "Incident id"),
+         ("offence_value", "One offence type for every row")]
+
+
+def report_tables(report) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The load report's counts (rows in, used, rejected by reason) and offence types."""
+    counts = pd.DataFrame(
+        [("Rows in", report.rows_in), ("Rows used", report.rows_used), ("Rows rejected", report.rows_rejected)]
+        + [(f"  rejected: {reason.replace('_', ' ')}", n) for reason, n in report.rejected.items()],
+        columns=["", "rows"])
+    return counts, report.offence_types
+
+
+def show_report(ds: common.Dataset) -> None:
+    """The load report of a data set, with its rejected rows to download."""
+    incidents = ds.incidents
+    report = incidents.report
+    left, right = st.columns([1, 2])
+    with left:
+        st.subheader("Load report")
+        st.metric("Rows used", f"{report.rows_used:,}", help="Every input row is either used or rejected with a reason.")
+        counts, offences = report_tables(report)
+        st.dataframe(counts, hide_index=True, use_container_width=True,
+                     column_config={"rows": st.column_config.NumberColumn("rows", format="localized")})
+        st.caption("Counts add up: " + ("yes" if report.adds_up else "NO"))
+        st.write(f"**Coordinates:** {report.crs_in} ({report.crs_how}); working CRS {report.crs_working}")
+        st.write(f"**Dates:** {report.date_min} to {report.date_max} (resolution: {report.date_resolution})")
+        st.write(f"**Districts:** {', '.join(ds.districts)}")
+    with right:
+        st.subheader("Offence types and harm weights")
+        st.dataframe(offences, hide_index=True, use_container_width=True, height=38 + 35 * min(len(offences), 15),
+                     column_config={"rows": st.column_config.NumberColumn("rows", format="localized"),
+                                    "harm": st.column_config.NumberColumn("harm", format="localized")})
+        for note in report.notes:
+            st.info(note)
+        if len(incidents.rejects):
+            st.subheader("Rejected rows")
+            st.dataframe(incidents.rejects.head(200), hide_index=True, use_container_width=True)
+            st.download_button("Download rejected rows (CSV)", incidents.rejects.to_csv(index=False).encode("utf-8"),
+                               file_name=f"{common.safe_name(ds.id)}_rejected_rows.csv", mime="text/csv")
+
+
+def _fields(path) -> list[str]:
+    """Attribute fields of a boundary file (for the district name picker)."""
+    import pyogrio
+
+    try:
+        return [str(f) for f in pyogrio.read_info(path)["fields"]]
+    except Exception:  # noqa: BLE001 - an unreadable file is reported when it is loaded
+        return []
+
+
+def _layer_name(path) -> str:
+    stem = re.sub(r"[^A-Za-z0-9]+", "_", path.name.rsplit(".", 1)[0]).strip("_").lower()
+    return stem if stem and not stem[0].isdigit() else f"layer_{stem}"
+
+
+def load_upload(inc_files, area_file, area_field, layer_files, street_file, street_label, mapping, weights,
+                tolerance) -> common.Dataset:
+    """Save the uploads and load them as a :class:`common.Dataset` (raises InputError)."""
+    from rtm.areas import load_areas
+    from rtm.incidents import load_incidents
+    from rtm.layouts import ColumnMap
+    from rtm.weights import HarmWeights
+
+    folder = common.upload_dir()
+    digest = hashlib.sha256()
+    inc_paths = [common.save_upload(f, folder / "incidents") for f in inc_files]
+    area_path = common.save_upload(area_file, folder / "areas")
+    layer_paths = [common.save_upload(f, folder / "layers") for f in layer_files]
+    street_path = common.save_upload(street_file, folder / "streets") if street_file else None
+    for f in [*inc_files, area_file, *layer_files] + ([street_file] if street_file else []):
+        digest.update(f.name.encode() + f.getvalue())
+    digest.update(repr((area_field, mapping, weights, tolerance, street_label)).encode())
+    areas = load_areas(area_path, area_field or None)
+    given = {k: v for k, v in mapping.items() if v}
+    inc = load_incidents(inc_paths, mapping=ColumnMap(**given) if given else None, weights=HarmWeights.from_name(weights),
+                         areas=areas, area_tolerance_m=tolerance)
+    if inc.report.rows_used == 0:
+        raise InputError(inc_paths[0], "no incident is usable in the study area",
+                         "check the load report below, the columns and the district boundaries")
+    streets = None
+    if street_path is not None:
+        import geopandas as gpd
+        import pyogrio
+
+        try:
+            streets = gpd.read_file(street_path, engine="pyogrio")
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+            raise InputError(street_path, f"the street file cannot be read ({exc})",
+                             "give the streets as GeoJSON, GeoPackage or a zipped Shapefile") from None
+        if streets.crs is None:
+            raise InputError(street_path, "the street file does not say which coordinate system it is in",
+                             "save it with its CRS")
+        streets = streets.to_crs(areas.crs)
+    layers = {_layer_name(p): p for p in layer_paths}
+    kind = "month" if inc.resolution == "month" else "week"
+    title = ", ".join(f.name for f in inc_files)[:80]
+    return common.Dataset(id=f"upload-{digest.hexdigest()[:16]}", title=title, incidents=inc, areas=areas, kind=kind,
+                          area_tolerance_m=tolerance, model=common.ModelSettings(tuple(layers)),
+                          layer_files=layers, streets=streets,
+                          street_label=street_label if streets is not None and street_label in streets else None)
+
+
+view = common.current_view()
+st.title("Data")
+st.write(f"In use: **{view.ds.title}** (choose the data set in the sidebar).")
+limit = common.upload_limit_mb()
+with st.expander("Upload your own data", expanded="upload_ds" not in st.session_state and False):
+    st.caption(f"Accepted: {', '.join('.' + t for t in common.UPLOAD_TYPES)} (zip a shapefile's parts together), "
+               f"up to {limit} MB a file. Files stay on this server in a folder of your session only.")
+    inc_files = st.file_uploader("Incidents (police.uk monthly files or zip, or a table with dates and coordinates)",
+                                 type=list(common.UPLOAD_TYPES), accept_multiple_files=True, key="up_incidents")
+    area_file = st.file_uploader("District boundaries", type=list(common.UPLOAD_TYPES), key="up_areas")
+    area_field = ""
+    if area_file is not None:
+        try:
+            saved = common.save_upload(area_file, common.upload_dir() / "areas")
+            fields = _fields(saved)
+        except InputError as exc:
+            st.error(str(exc))
+            fields = []
+        area_field = st.selectbox("Field naming each district", [""] + fields,
+                                  format_func=lambda f: f or "(the whole file is one area)")
+    layer_files = st.file_uploader("Attractor layers (optional; one file per kind, named after the file)",
+                                   type=list(common.UPLOAD_TYPES), accept_multiple_files=True, key="up_layers")
+    street_file = st.file_uploader("Streets (optional lines, drawn on the map and naming spots)",
+                                   type=list(common.UPLOAD_TYPES), key="up_streets")
+    street_label = st.text_input("Street name column", value="name")
+    c1, c2 = st.columns(2)
+    weights = c1.selectbox("Harm weights", ["cchi", "count"],
+                           format_func=lambda w: {"cchi": "Cambridge Crime Harm Index", "count": "1 per incident"}[w])
+    tolerance = c2.number_input("Keep incidents this close outside the districts (m)", 0.0, 2000.0, 0.0, 10.0)
+    st.write("**Columns** of a generic table (leave blank for police.uk files or to let the loader find them)")
+    cols = st.columns(3)
+    mapping = {role: cols[i % 3].text_input(label, key=f"map_{role}").strip() for i, (role, label) in enumerate(ROLES)}
+    if st.button("Load the uploaded data", type="primary"):
+        if not inc_files or area_file is None:
+            st.error("Upload the incidents and the district boundaries first.")
+        else:
+            try:
+                with st.spinner("Loading and checking every row..."):
+                    ds = load_upload(inc_files, area_file, area_field, layer_files or [], street_file, street_label,
+                                     mapping, weights, float(tolerance))
+            except Exception as exc:  # noqa: BLE001 - shown without a traceback
+                common.show_error(exc, "loading the uploaded files")
+            else:
+                st.session_state["upload_ds"] = ds
+                st.session_state["_pending_choice"] = "upload"
+                st.rerun()
+
+show_report(view.ds)

@@ -1,0 +1,86 @@
+"""Weekly list: the chosen period's harm spots as a table, filtered by district, with a
+download button for every export (made by :mod:`rtm.exports`)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import common
+from rtm import exports
+from rtm.mapview import spots_in
+from rtm.publish import stem_of
+
+SHOWN = ["district", "rank", "location", "score", "explanation", "harm_recent", "harm_year", "counts_by_type",
+         "rrs", "factors_present", "movement", "previous_rank", "weeks_on_list", "peak_times",
+         "patrol_visits_per_day", "patrol_minutes", "spot_id", "lat", "lon"]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _exports(_lst, _areas, ds_id: str, period_key: str, model_key: str, district: str | None) -> dict:
+    """Every export of the list (one district or all) as bytes, made once per choice."""
+    spots = spots_in(_lst.spots, [district] if district else None)
+    prov = dict(_lst.provenance)
+    if district:
+        prov["districts_in_file"] = [district]
+    return {
+        "csv": exports.csv_bytes(spots, prov),
+        "geojson": exports.geojson_bytes(spots, prov),
+        "gpkg": exports.geopackage_bytes(spots, prov),
+        "kml": exports.kml_bytes(spots, prov),
+        "briefing": exports.briefing_html(spots, prov, districts=_areas.frame),
+    }
+
+
+view = common.current_view()
+ds = view.ds
+st.title("Weekly list" if ds.kind == "week" else "Monthly list")
+if view.period is None:
+    st.warning("The data has no dates, so no list can be made. Load dated incidents on the Data page.")
+    st.stop()
+try:
+    with st.spinner("Making the list..."):
+        lst, note = common.harm_list(ds, view.model, view.period)
+except Exception as exc:  # noqa: BLE001 - shown without a traceback
+    common.show_error(exc, "making the list")
+    st.stop()
+
+spots = spots_in(lst.spots, [view.district] if view.district else None)
+where = view.district or "all districts"
+st.subheader(f"{common.cap(view.period.label)}: {where}")
+st.caption(f"{len(spots)} harm spot(s), best first in each district. Click a column heading to sort; "
+           "choose the district in the sidebar.")
+table = spots[SHOWN].copy()
+st.dataframe(
+    table, hide_index=True, use_container_width=True, height=min(38 + 35 * max(len(table), 1), 600),
+    column_config={
+        "rank": st.column_config.NumberColumn("rank", format="%d"),
+        "score": st.column_config.NumberColumn("score", format="%.2f", help="Times the average cell"),
+        "harm_recent": st.column_config.NumberColumn("harm, recent", format="%.1f"),
+        "harm_year": st.column_config.NumberColumn("harm, year", format="%.1f"),
+        "rrs": st.column_config.NumberColumn("RRS", format="%.2f", help="Relative risk score of the risk terrain"),
+        "previous_rank": st.column_config.NumberColumn("previous rank", format="%d"),
+        "lat": st.column_config.NumberColumn("lat", format="%.5f"),
+        "lon": st.column_config.NumberColumn("lon", format="%.5f"),
+    })
+for text in ([note] if note else []) + list(lst.notes):
+    st.info(text)
+st.caption(f"Movement compares with the previous {view.period.kind}'s list, made the same way; weeks on the "
+           f"list are counted over at most {common.MOVEMENT_DEPTH + 1} {view.period.kind}s.")
+
+st.subheader("Downloads")
+try:
+    files = _exports(lst, ds.areas, ds.id, view.period.key, view.model.key, view.district)
+except Exception as exc:  # noqa: BLE001
+    common.show_error(exc, "making the export files")
+    st.stop()
+stem = stem_of(view.period) + (f"_{common.safe_name(view.district)}" if view.district else "")
+cols = st.columns(5)
+buttons = [
+    ("CSV (Excel)", files["csv"], f"{stem}.csv", "text/csv"),
+    ("GeoJSON", files["geojson"], f"{stem}.geojson", "application/geo+json"),
+    ("GeoPackage", files["gpkg"], f"{stem}.gpkg", "application/geopackage+sqlite3"),
+    ("KML", files["kml"], f"{stem}.kml", "application/vnd.google-earth.kml+xml"),
+    ("Briefing (HTML)", files["briefing"], f"{stem}_briefing.html", "text/html"),
+]
+for col, (label, data, name, mime) in zip(cols, buttons):
+    col.download_button(label, data, file_name=name, mime=mime, use_container_width=True, key=f"dl_{name}")

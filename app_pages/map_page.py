@@ -1,0 +1,59 @@
+"""Harm-spot map: the chosen period's spots with the harm surface, the risk terrain,
+attractors, recent incidents and district boundaries, on a map that needs no internet."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages import common
+from rtm.mapview import MapContent, build_map, incident_points, spots_in
+
+MAP_HEIGHT = 620
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _incidents(_ds, ds_id: str, period_key: str, start, end):
+    """The incidents of the recent window before a period, as map points (cached)."""
+    return incident_points(_ds.incidents.frame, _ds.incidents.crs, start, end)
+
+
+view = common.current_view()
+ds = view.ds
+st.title("Harm-spot map")
+if view.period is None:
+    st.warning("The data has no dates, so no list can be made. Load dated incidents on the Data page.")
+    st.stop()
+try:
+    with st.spinner("Making the list..."):
+        lst, note = common.harm_list(ds, view.model, view.period)
+except Exception as exc:  # noqa: BLE001 - shown without a traceback
+    common.show_error(exc, "making the list")
+    st.stop()
+
+spots = spots_in(lst.spots, [view.district] if view.district else None)
+where = view.district or "all districts"
+st.caption(f"{common.cap(view.period.label)} - {where}: {len(spots)} harm spot(s). "
+           "Click a spot for its score, harm, factors, movement and peak times; switch layers at the top right.")
+recent_from, recent_to = view.period.window("recent")
+surfaces = lst.surfaces()
+layers = {}
+if lst.terrain is not None:
+    try:
+        layers = {n: l.frame for n, l in common.layers_for(ds, view.model).items()}
+    except Exception as exc:  # noqa: BLE001
+        common.show_error(exc, "loading the attractor layers")
+content = MapContent(
+    areas=ds.areas.frame, spots=spots, grid=lst.grid, harm=surfaces["harm_surface"],
+    risk=surfaces.get("risk_terrain"),
+    incidents=_incidents(ds, ds.id, view.period.key, recent_from, recent_to),
+    attractors=layers, streets=ds.streets, street_label=ds.street_label, district=view.district,
+    tiles=view.tiles, attribution=view.attribution)
+try:
+    m = build_map(content, incident_label=f"Incidents, last {view.period.window_text('recent')}")
+except ValueError as exc:  # a tile template that is not {z}/{x}/{y}, or no attribution
+    st.error(f"Basemap: {exc}")
+    st.stop()
+st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key="harm_map")
+for text in ([note] if note else []) + list(lst.notes):
+    st.info(text)

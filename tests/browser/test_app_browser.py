@@ -1,0 +1,137 @@
+"""The real app in headless Chromium: the map is drawn with the harm spots, switching district
+and week redraws it quickly, the weekly list's CSV downloads with the right rows, and not one
+request leaves the machine (the ``page`` fixture fails the test otherwise).
+
+The speed figures measured here are written to ``tests/browser/output/app_speed.json`` and
+quoted in ``docs/app.md``: first page ready after the server process is started, and the
+map redrawn after picking another district and another week.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import COMPONENT_FRAME, OUTPUT, ROOT, wait_for_app
+
+pytest.importorskip("playwright.sync_api", reason="the playwright package is missing: pip install -e .[test]")
+
+SPOT_STROKE = "#b2182b"  # rtm.mapview.SPOT_COLOUR (not imported: the test process stays light)
+FIRST_PAGE_TARGET_S = 5.0  # the issue's target; NOT met yet on the development machine (docs/app.md)
+FIRST_PAGE_LIMIT_S = 10.0  # what this test enforces until then, so a regression still fails it
+REDRAW_S = 2.0
+
+
+def _spot_count(frame) -> int:
+    return frame.locator(f'path.leaflet-interactive[stroke="{SPOT_STROKE}"]').count()
+
+
+def _caption_spots(page) -> tuple[str, int]:
+    """The map page's caption: (what is shown, number of spots)."""
+    text = page.locator('[data-testid="stCaptionContainer"]', has_text="harm spot(s)").first.inner_text()
+    m = re.search(r" - (.+?): (\d+) harm spot", text)
+    assert m, text
+    return m.group(1), int(m.group(2))
+
+
+def _wait_map(page, where: str, timeout_s: float = 30.0, period: str = "") -> int:
+    """Wait until the caption names ``where`` (and starts with ``period``) and the map frame
+    draws as many spots as it says."""
+    deadline = time.monotonic() + timeout_s
+    frame = page.frame_locator(COMPONENT_FRAME)
+    while time.monotonic() < deadline:
+        try:
+            shown, n = _caption_spots(page)
+            head = page.locator('[data-testid="stCaptionContainer"]', has_text="harm spot(s)").first.inner_text()
+            if shown == where and head.startswith(period) and n > 0 and _spot_count(frame) == n:
+                return n
+        except Exception:  # noqa: BLE001 - the page is re-rendering; try again
+            pass
+        page.wait_for_timeout(25)
+    raise AssertionError(f"the map did not show the spots of {where!r} within {timeout_s} s")
+
+
+def _pick(page, label: str, option: str) -> None:
+    """Choose ``option`` in the sidebar select box labelled ``label``."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]', has_text=label).first
+    box.locator("input").click()
+    page.get_by_role("option", name=option, exact=True).first.click()
+
+
+@pytest.mark.slow
+def test_app_map_switching_and_csv_download(streamlit_app, page, request_log, screenshot):
+    t0 = time.monotonic()
+    app = streamlit_app("streamlit_app.py")
+    t_healthy = time.monotonic()
+    wait_for_app(page, app.url)
+    frame = page.frame_locator(COMPONENT_FRAME)
+    frame.locator(".leaflet-container").wait_for(timeout=30_000)
+    n_all = _wait_map(page, "all districts")
+    t_ready = time.monotonic()
+    assert n_all >= 20
+    # the legends, the layer control and a popup with the spot's explanation
+    assert "Harm surface" in frame.locator(".leaflet-control-layers").inner_text()
+    legends = " ".join(frame.locator(".rtm-legend").all_inner_texts())
+    assert "Harm surface" in legends and "relative risk score" in legends and "highest" in legends, legends
+    frame.locator(f'path.leaflet-interactive[stroke="{SPOT_STROKE}"]').first.click(force=True)
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=10_000)
+    text = popup.inner_text()
+    assert "Score" in text and "x the average cell" in text and "Peak times" in text, text
+    screenshot("map-all-districts")
+
+    # another district: the map redraws with that district's spots
+    t = time.monotonic()
+    _pick(page, "District", "12")
+    n_12 = _wait_map(page, "12")
+    district_s = time.monotonic() - t
+    assert 0 < n_12 < n_all
+    screenshot("map-district-12")
+
+    # another week
+    week_box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]', has_text="Week").first
+    old_week = week_box.inner_text()
+    t = time.monotonic()
+    week_box.locator("input").click()
+    options = page.get_by_role("option")
+    new_week = options.nth(1).inner_text()
+    options.nth(1).click()
+    _wait_map(page, "12", period=new_week)
+    week_s = time.monotonic() - t
+    assert new_week not in old_week
+    screenshot("map-district-12-other-week")
+
+    # the weekly list of district 12 and its CSV
+    page.get_by_role("link", name="Weekly list").click()
+    page.get_by_text("Downloads").wait_for(timeout=30_000)
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_role("button", name="CSV (Excel)").click()
+    download = info.value
+    path = OUTPUT / download.suggested_filename
+    download.save_as(path)
+    from rtm.exports import read_csv_bytes
+
+    table, prov = read_csv_bytes(path.read_bytes())
+    assert len(table) == n_12
+    assert set(table["district"].astype(str)) == {"12"}
+    assert list(table["rank"]) == sorted(table["rank"])
+    assert prov["period"].startswith("week")
+    assert re.search(r"harmspots_week_\d{4}-\d{2}-\d{2}_12\.csv", download.suggested_filename)
+    screenshot("weekly-list")
+
+    figures = {"server_start_s": round(t_healthy - t0, 2), "first_page_ready_after_start_s": round(t_ready - t0, 2),
+               "first_page_ready_after_server_up_s": round(t_ready - t_healthy, 2),
+               "redraw_after_district_switch_s": round(district_s, 2),
+               "redraw_after_week_switch_s": round(week_s, 2), "spots_all": n_all, "spots_district_12": n_12}
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / "app_speed.json").write_text(json.dumps(figures, indent=2))
+    print("app speed:", figures)
+    assert request_log.outside() == []
+    figures["first_page_target_met"] = figures["first_page_ready_after_start_s"] < FIRST_PAGE_TARGET_S
+    (OUTPUT / "app_speed.json").write_text(json.dumps(figures, indent=2))
+    assert figures["first_page_ready_after_start_s"] < FIRST_PAGE_LIMIT_S, figures
+    assert district_s < REDRAW_S and week_s < REDRAW_S, figures
