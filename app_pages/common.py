@@ -350,3 +350,17 @@ def save_upload(file, folder: Path) -> Path:
 
 def replace_settings(settings: ModelSettings, **kw) -> ModelSettings:
     return replace(settings, **kw)
+
+
+def list_or_stop(view):
+    """``(HarmSpotList, note)`` of the view's period; otherwise a message and the page stops
+    (undated data, or a list that cannot be made: shown without a traceback)."""
+    if view.period is None:
+        st.warning("The data has no dates, so no list can be made. Load dated incidents on the Data page.")
+        st.stop()
+    try:
+        with st.spinner("Making the list..."):
+            return harm_list(view.ds, view.model, view.period)
+    except Exception as exc:  # noqa: BLE001 - shown without a traceback
+        show_error(exc, "making the list")
+        st.stop()

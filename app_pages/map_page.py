@@ -21,15 +21,7 @@ def _incidents(_ds, ds_id: str, period_key: str, start, end):
 view = common.current_view()
 ds = view.ds
 st.title("Harm-spot map")
-if view.period is None:
-    st.warning("The data has no dates, so no list can be made. Load dated incidents on the Data page.")
-    st.stop()
-try:
-    with st.spinner("Making the list..."):
-        lst, note = common.harm_list(ds, view.model, view.period)
-except Exception as exc:  # noqa: BLE001 - shown without a traceback
-    common.show_error(exc, "making the list")
-    st.stop()
+lst, note = common.list_or_stop(view)
 
 spots = spots_in(lst.spots, [view.district] if view.district else None)
 where = view.district or "all districts"
