@@ -219,12 +219,6 @@ def terrain_for(ds: Dataset, settings: ModelSettings, period: Period):
 
 
 # -- lists -----------------------------------------------------------------------------------
-def _previous_frame(lst) -> pd.DataFrame:
-    s = lst.spots
-    return pd.DataFrame({"district": s["district"], "rank": s["rank"], "weeks_on_list": s["weeks_on_list"],
-                         "cell_labels": [" ".join(lst.spot_cells[i]) for i in s["spot_id"]]})
-
-
 @st.cache_resource(show_spinner=False, max_entries=512)
 def _list(_ds: Dataset, ds_id: str, kind: str, period_key: str, _settings: ModelSettings, model_key: str,
           depth: int):
@@ -236,7 +230,7 @@ def _list(_ds: Dataset, ds_id: str, kind: str, period_key: str, _settings: Model
     if depth > 0 and (_ds.incidents.frame["date_end"] <= period.previous().start).any():
         try:
             prev, _ = _list(_ds, ds_id, kind, period.previous().key, _settings, model_key, depth - 1)
-            previous = _previous_frame(prev)
+            previous = prev.as_previous()
         except InputError:
             previous = None
     lst = build_list(_ds.incidents, _ds.areas, period, terrain=terrain,

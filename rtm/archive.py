@@ -77,9 +77,10 @@ class Archive:
         spots = lst.spots
         districts = list(lst.grid.district_names)
         prov = json.dumps(lst.provenance, sort_keys=True, default=str)
-        rows = [(p.kind, p.key, s.district, int(s.rank), s.spot_id, " ".join(lst.spot_cells[s.spot_id]),
-                 float(s.score), float(s.harm_recent), float(s.harm_year), s.movement, int(s.weeks_on_list),
-                 s.geometry.wkt) for s in spots.itertuples()]
+        labels = lst.as_previous()["cell_labels"]
+        rows = [(p.kind, p.key, s.district, int(s.rank), s.spot_id, cells, float(s.score), float(s.harm_recent),
+                 float(s.harm_year), s.movement, int(s.weeks_on_list), s.geometry.wkt)
+                for s, cells in zip(spots.itertuples(), labels)]
         con = self._connect()
         try:
             with con:  # one transaction: commit on success, roll back on any error

@@ -130,6 +130,15 @@ class HarmSpotList:
     def district(self, name: str) -> gpd.GeoDataFrame:
         return self.spots[self.spots["district"] == name]
 
+    def as_previous(self) -> pd.DataFrame:
+        """This list as the ``previous`` of the next period's :func:`build_list`: ``district``,
+        ``rank``, ``weeks_on_list``, ``spot_id`` and ``cell_labels`` (space-separated), the
+        shape :meth:`rtm.archive.Archive.previous` returns."""
+        s = self.spots
+        return pd.DataFrame({"district": s["district"], "rank": s["rank"], "weeks_on_list": s["weeks_on_list"],
+                             "spot_id": s["spot_id"],
+                             "cell_labels": [" ".join(self.spot_cells[i]) for i in s["spot_id"]]})
+
 
 def software_version() -> str:
     from importlib.metadata import PackageNotFoundError, version

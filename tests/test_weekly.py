@@ -276,3 +276,16 @@ def test_peak_times_wrap_midnight_and_say_how_many():
     more = pd.concat([when, pd.Series(pd.to_datetime(["2019-03-08 21:00"]))])
     assert _peak_times(more, "datetime").startswith("Fri 33%, Sat 33%; ")
     assert _peak_times(when, "month") == "not available (monthly data)"
+
+
+def test_a_list_in_memory_gives_the_same_movement_as_the_archive(chicago, chicago_terrain, tmp_path):
+    inc, areas = chicago
+    p1 = week_period("2019-03-04")
+    first = build_list(inc, areas, p1, terrain=chicago_terrain)
+    archive = Archive(tmp_path / "a.sqlite")
+    archive.store(first)
+    from_archive = build_list(inc, areas, p1.next(), terrain=chicago_terrain,
+                              previous=archive.previous(p1.next(), areas.names)).spots
+    in_memory = build_list(inc, areas, p1.next(), terrain=chicago_terrain, previous=first.as_previous()).spots
+    pd.testing.assert_frame_equal(from_archive.drop(columns="geometry"), in_memory.drop(columns="geometry"))
+    assert (in_memory["movement"] != "new").any()
