@@ -129,14 +129,3 @@ class Archive:
                                      con)
         finally:
             con.close()
-
-    def spots(self, period: Period) -> pd.DataFrame:
-        """The archived spots of one period (all districts), best first per district."""
-        if not self.path.exists():
-            return pd.DataFrame()
-        con = self._connect()
-        try:
-            return pd.read_sql_query("SELECT * FROM spots WHERE period_kind=? AND period_key=? ORDER BY district, rank",
-                                     con, params=(period.kind, period.key))
-        finally:
-            con.close()

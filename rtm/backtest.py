@@ -482,7 +482,10 @@ def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- the driver ----------------------------------------------------------------------------
-def _check(incidents, periods: list[Period], methods, terrain_for) -> None:
+def check_inputs(incidents, periods: list[Period], methods, terrain_for) -> None:
+    """Refuse a back-test that cannot run (InputError naming the option): no period, undated
+    data, weeks of month-only data, or the ``rtm`` method without a terrain (``terrain_for``
+    None). Cheap: front ends call it before loading layers."""
     if not periods:
         raise InputError("--from", "the range holds no period", "give --from on or before --to")
     kind = periods[0].kind
@@ -553,7 +556,7 @@ def run_backtest(incidents, areas, periods: list[Period], *,
     """
     t_all = time.perf_counter()
     periods = list(periods)
-    _check(incidents, periods, settings.methods, terrain_for)
+    check_inputs(incidents, periods, settings.methods, terrain_for)
     notes = []
     methods = tuple(settings.methods)
     if terrain_for is None and "combined" in methods:
@@ -618,7 +621,7 @@ def period_scores(incidents, areas, period: Period, *, terrain_for=None,
 
     For checks and displays; the same code as :func:`run_backtest`. Cost: one period of it.
     """
-    _check(incidents, [period], settings.methods, terrain_for)
+    check_inputs(incidents, [period], settings.methods, terrain_for)
     grid = _grid(areas, settings)
     step = _step(incidents.frame, period, settings.phs_window or PHS_WINDOW[period.kind],
                  _terrain_on(terrain_for, period, grid, {}))

@@ -111,7 +111,7 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
       rtm backtest --incidents sample_geo/southend/crime --area sample_geo/southend/southend_lsoa2011.geojson \\
           --area-field LSOA11NM --area-tolerance 150 --period month --from 2018-04 --to 2019-02 --out bt_southend
     """
-    from .backtest import METHODS, TERRAIN_METHODS, BacktestSettings, TerrainSchedule, run_backtest
+    from .backtest import METHODS, TERRAIN_METHODS, BacktestSettings, TerrainSchedule, check_inputs, run_backtest
     from .periods import month_period, periods_between, week_period
     from .pipeline import attractor_buffer
     from .ranking import DEFAULT_HALF_LIFE_DAYS, DEFAULT_RISK_WEIGHT, ScoreSettings
@@ -130,9 +130,6 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
     settings = BacktestSettings(methods=chosen, area_shares=shares, top_n=top or None, spot_size=spot_size,
                                 area_tolerance_m=area_tolerance, scoring=scoring, phs_radius_m=phs_radius,
                                 phs_window=phs_window, rbo_p=rbo_p)
-    if "rtm" in chosen and not use_layers:
-        raise InputError("--methods", "the 'rtm' method needs a risk terrain",
-                         "give attractor layers (--factors or --layer), or leave 'rtm' out of --methods")
     first = week_period(date_from, week_start) if period == "week" else month_period(date_from)
     last = week_period(date_to, week_start).start if period == "week" else month_period(date_to).start
     if last < first.start:
@@ -143,9 +140,7 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
 
     hw = HarmWeights.from_name(weights, unknown, default_weight)
     areas, inc = _load_study(incidents, area, area_field, area_select, area_tolerance, hw, kw)
-    if inc.resolution == "month" and period == "week":
-        raise InputError("--period", "the incidents are dated by month only (police.uk), so weekly lists "
-                         "cannot be scored without inventing days", "use --period month")
+    check_inputs(inc, periods, chosen, True if use_layers else None)  # before the layers are loaded
     schedule = None
     if use_layers:
         layers, ops, max_m = _load_factors(plan, areas, attractor_buffer(block_length, bands))

@@ -140,7 +140,7 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
     from .publish import cached_terrain, fingerprint, fit_terrain, publish, refit_date
     from .ranking import DEFAULT_HALF_LIFE_DAYS, DEFAULT_RISK_WEIGHT, ScoreSettings
     from .terrain import RiskTerrain
-    from .weekly import ListSettings, PatrolDose, build_list
+    from .weekly import ListSettings, PatrolDose, build_list, source_entries
     from .weights import HarmWeights
 
     if bool(week) == bool(month):
@@ -186,9 +186,7 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
             progress=lambda msg: click.echo(f"  {msg} ...", err=True)))
         click.echo(f"Risk terrain: {'reused' if reused else 'fitted'} on the year before {fit_to:%Y-%m-%d} "
                    f"({len(terrain.factors)} factor(s) selected; models/{key})")
-        extra["layers"] = [{"factor": n, "files": [s.get("name", "").replace("\\", "/").rsplit("/", 1)[-1]
-                                                   for s in l.report.sources],
-                            "sha256": [s.get("sha256") for s in l.report.sources]} for n, l in layers.items()]
+        extra["layers"] = {n: source_entries(l.report.sources) for n, l in layers.items()}
     zones = _read_layer(exclusions, "exclusion zones", areas.crs) if exclusions else None
     street_frame = _read_layer(streets, "streets", areas.crs) if streets else None
     archive = Archive(archive_path or out_dir / "archive.sqlite")

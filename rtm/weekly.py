@@ -127,9 +127,6 @@ class HarmSpotList:
             out["risk_terrain"] = self.terrain.rrs
         return {k: np.where(self.grid.mask, v, np.nan).astype(np.float32) for k, v in out.items()}
 
-    def district(self, name: str) -> gpd.GeoDataFrame:
-        return self.spots[self.spots["district"] == name]
-
     def as_previous(self) -> pd.DataFrame:
         """This list as the ``previous`` of the next period's :func:`build_list`: ``district``,
         ``rank``, ``weeks_on_list``, ``spot_id`` and ``cell_labels`` (space-separated), the
@@ -460,10 +457,12 @@ def _notes(incidents, period: Period, scores: CellScores, grid: Grid) -> list[st
     return notes
 
 
-def _file_name(name) -> str:
-    """A source's file name without its folder (the fingerprint identifies it), so the same
-    inputs give the same provenance from any folder."""
-    return str(name).replace("\\", "/").rsplit("/", 1)[-1]
+def source_entries(sources) -> list[dict]:
+    """Provenance of input files from a LoadReport's ``sources``: ``file`` (the name without
+    its folder: the sha256 identifies it, so the same inputs give the same provenance from
+    any folder), ``rows`` and ``sha256``."""
+    return [{"file": str(s.get("name", "")).replace("\\", "/").rsplit("/", 1)[-1], "rows": s.get("rows"),
+             "sha256": s.get("sha256")} for s in sources]
 
 
 def provenance(lst: HarmSpotList, incidents, areas: Areas, terrain: RiskTerrain | None,
@@ -476,9 +475,8 @@ def provenance(lst: HarmSpotList, incidents, areas: Areas, terrain: RiskTerrain 
     r_from, _ = p.window("recent")
     used = incidents.frame
     used = used[(used["date_start"] >= y_from) & (used["date_end"] <= y_to)]
-    sources = [{"file": _file_name(s.get("name")), "rows": s.get("rows"), "sha256": s.get("sha256")}
-               for s in incidents.report.sources]
-    area_sources = [{"file": _file_name(s.get("name")), "sha256": s.get("sha256")} for s in areas.report.sources]
+    sources = source_entries(incidents.report.sources)
+    area_sources = source_entries(areas.report.sources)
     scoring = settings.scoring
     out = {
         "product": "Harm spots",
