@@ -48,9 +48,21 @@ class Areas:
 
     @property
     def union(self):
-        return shapely.union_all(self.frame.geometry.values)
+        return self.zone(0.0)
+
+    def zone(self, buffer_m: float = 0.0):
+        """The union of the districts, widened by ``buffer_m`` metres; made once per width
+        (the frame is not expected to change after loading)."""
+        zones = self.__dict__.setdefault("_zones", {})
+        if buffer_m not in zones:
+            union = shapely.union_all(self.frame.geometry.values)
+            zones[buffer_m] = shapely.buffer(union, buffer_m) if buffer_m else union
+        return zones[buffer_m]
 
     def to_crs(self, crs) -> "Areas":
+        """The areas in ``crs`` (this object itself when already there)."""
+        if self.crs is not None and self.crs.equals(crs):
+            return self
         return Areas(self.frame.to_crs(crs), self.report)
 
     def select(self, names) -> "Areas":

@@ -48,8 +48,8 @@ from .grid import Grid
 from .metrics import best_capture, capture_metrics, kept_share, rank_biased_overlap, ranked_cells
 from .periods import Period
 from .ranking import ScoreSettings, cell_scores
+from .surfaces import fft_same
 from .terrain import RiskTerrain, TerrainOnGrid
-from .variables import fft_same
 from .weekly import DEFAULT_SPOT_SIZE, _history
 
 METHODS = ("naive", "kde", "rtm", "combined", "phs", "random", "oracle")

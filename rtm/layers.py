@@ -128,7 +128,7 @@ def load_layer(path, *, name: str | None = None, where: str | None = None, crs=N
         work = coords.to_crs(working_crs)
     frame = frame.to_crs(work)
     if areas is not None:
-        zone = shapely.buffer(areas.to_crs(work).union, buffer_m) if buffer_m else areas.to_crs(work).union
+        zone = areas.to_crs(work).zone(buffer_m)
         shapely.prepare(zone)
         inside = shapely.intersects(zone, frame.geometry.values)
         rows = np.flatnonzero(keep)

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from glum import GeneralizedLinearRegressorCV
 from scipy.optimize import minimize_scalar
 from scipy.special import betaln, gammaln
 from scipy.stats import chi2, norm
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
 from .grid import Grid
@@ -153,13 +154,13 @@ def _glm(y, exog, w, family, start=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # separation and convergence are judged by _usable
         try:
-            return sm.GLM(y, exog, family=family, freq_weights=w).fit(start_params=start, tol=1e-10, maxiter=200)
+            return GLM(y, exog, family=family, freq_weights=w).fit(start_params=start, tol=1e-10, maxiter=200)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError, PerfectSeparationError):
             return None
 
 
 def _poisson_fit(X, y, w, cols) -> _Fit:
-    res = _glm(y, _exog(X, cols), w, sm.families.Poisson())
+    res = _glm(y, _exog(X, cols), w, families.Poisson())
     if res is None or not _usable(res):
         return _Fit(tuple(cols), np.full(len(cols) + 1, np.nan), np.full(len(cols) + 1, np.nan), -math.inf, 0.0,
                     len(cols) + 1, False)
@@ -202,7 +203,7 @@ def _negbin_fit(X, y, w, cols, alpha0: float | None = None) -> _Fit:
     exog = _exog(X, cols)
     start = None
     if alpha0 is None or not np.isfinite(alpha0):
-        pois = _glm(y, exog, w, sm.families.Poisson())
+        pois = _glm(y, exog, w, families.Poisson())
         if pois is None:
             return failed
         mu, start = pois.mu, np.asarray(pois.params)
@@ -211,7 +212,7 @@ def _negbin_fit(X, y, w, cols, alpha0: float | None = None) -> _Fit:
         alpha = float(np.clip(alpha0, *_ALPHA_BOUNDS))
     ll_prev = -math.inf
     for _ in range(100):
-        res = _glm(y, exog, w, sm.families.NegativeBinomial(alpha=alpha), start)
+        res = _glm(y, exog, w, families.NegativeBinomial(alpha=alpha), start)
         if res is None:
             return failed
         start = np.asarray(res.params)
@@ -223,7 +224,7 @@ def _negbin_fit(X, y, w, cols, alpha0: float | None = None) -> _Fit:
         alpha, ll_prev = new, ll
         if settled:
             break
-    res = _glm(y, exog, w, sm.families.NegativeBinomial(alpha=alpha), start)
+    res = _glm(y, exog, w, families.NegativeBinomial(alpha=alpha), start)
     if res is None or not _usable(res):
         return failed
     return _Fit(tuple(cols), np.asarray(res.params), np.asarray(res.bse), nb_loglik(y, res.mu, w, alpha), alpha,

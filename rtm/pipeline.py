@@ -24,8 +24,8 @@ from .areas import Areas
 from .errors import InputError, output_folder
 from .grid import Grid
 from .model import RiskTerrainModel, risk_classes, rrs_raster, write_geotiff
-from .variables import (INCREMENTS, OPERATIONALISATIONS, NearestNeighbour, RiskVariables,
-                        auto_operationalisation, build_variables, nearest_neighbour_index,
+from .variables import (INCREMENTS, OPERATIONALISATIONS, NearestNeighbour, RiskVariables,  # noqa: F401
+                        attractor_buffer, auto_operationalisation, build_variables, nearest_neighbour_index,
                         spatial_influences)
 
 #: Columns of ``rtm_factors.csv`` (the model's final table), in order.
@@ -168,12 +168,6 @@ def _incident_points(incidents, crs) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return x, y, w
 
 
-def attractor_buffer(block_length: float, bands: int, increment: str = "whole") -> float:
-    """How far outside the study area attractors are kept by default: the largest spatial
-    influence tested, the farthest any feature can reach a cell of the area."""
-    return spatial_influences(block_length, bands, increment)[-1]
-
-
 def _features_inside(layer, areas: Areas, union) -> np.ndarray:
     """The layer's geometries (in the areas' CRS) and whether each lies in the study area."""
     frame = layer.frame if layer.frame.crs is None or layer.frame.crs.equals(areas.crs) \
@@ -293,6 +287,7 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], *, cell_size:
         _fail(f"the study area covers only {n_cells} cell(s) of {cell_size:g} m", "use a smaller cell size",
               "cell size")
     union = areas.union
+    shapely.prepare(union)  # many point-in-area tests follow
     area_m2 = float(shapely.area(union))
     x, y, w = _incident_points(incidents, grid.crs)
     counts = grid.counts(x, y, w).ravel()[grid.mask.ravel()]

@@ -18,11 +18,10 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import fft as sp_fft
-from scipy.spatial import cKDTree
-from scipy.stats import norm
+from scipy.special import ndtr
 
 from .grid import Grid
+from .surfaces import fft_same, quartic_kernel  # noqa: F401 - also this module's public names
 from .layers import Layer
 
 INCREMENTS = ("whole", "half")
@@ -61,6 +60,12 @@ def spatial_influences(block_length: float, bands: int, increment: str = "whole"
         raise ValueError(f"increment must be 'whole' or 'half', not {increment!r}")
     step = float(block_length) if increment == "whole" else float(block_length) / 2
     return [k * step for k in range(1, int(bands) + 1)]
+
+
+def attractor_buffer(block_length: float, bands: int, increment: str = "whole") -> float:
+    """How far outside the study area attractors are kept by default: the largest spatial
+    influence tested, the farthest any feature can reach a cell of the area."""
+    return spatial_influences(block_length, bands, increment)[-1]
 
 
 # -- geometry helpers --------------------------------------------------------------------
@@ -135,6 +140,8 @@ def _nearest_distances(geoms, cx, cy, upper: float = np.inf, xy=None) -> np.ndar
     is_point = shapely.get_type_id(geoms) == 0
     bounded = bool(np.isfinite(upper))
     if is_point.any():
+        from scipy.spatial import cKDTree  # here: the lists use this module without k-d trees
+
         tree = cKDTree(shapely.get_coordinates(geoms[is_point]))
         xy = np.column_stack([cx, cy]) if xy is None else xy
         best, _ = tree.query(xy, k=1, workers=-1, distance_upper_bound=upper if bounded else np.inf)
@@ -222,25 +229,6 @@ def sample_points(geoms, spacing: float) -> tuple[np.ndarray, np.ndarray, np.nda
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
 
 
-def quartic_kernel(cell_size: float, bandwidth: float) -> np.ndarray:
-    """The quartic (biweight) kernel on a square of cells, normalised to sum to 1.
-
-    Weights are ``(1 - (r/h)**2)**2`` for cell-centre offsets ``r < h`` (bandwidth ``h``),
-    0 beyond: the 2-D quartic kernel of Silverman (1986, *Density Estimation for Statistics
-    and Data Analysis*, eq. 4.5), the one ArcGIS Kernel Density uses. Normalising the
-    sampled weights (rather than using the analytic constant ``3 / (pi h**2)``) keeps each
-    feature's total contribution exactly 1 whatever the ratio of bandwidth to cell size.
-    Shape ``(2m + 1, 2m + 1)`` with ``m = ceil(h / cell_size)``.
-    """
-    if not (np.isfinite(bandwidth) and bandwidth > 0):
-        raise ValueError(f"bandwidth must be a positive number of metres, not {bandwidth!r}")
-    m = int(np.ceil(bandwidth / cell_size))
-    off = np.arange(-m, m + 1) * cell_size
-    r2 = (off[:, None] ** 2 + off[None, :] ** 2) / bandwidth**2
-    k = np.where(r2 < 1, (1 - r2) ** 2, 0.0)
-    return k / k.sum()
-
-
 def density_surface(grid: Grid, layer, bandwidth: float, *, spacing: float | None = None) -> np.ndarray:
     """Kernel density of a layer's features on the grid, in features per square kilometre.
 
@@ -276,25 +264,6 @@ def density_surface(grid: Grid, layer, bandwidth: float, *, spacing: float | Non
     geoms = _geometries(layer, grid)
     x, y, w = sample_points(geoms, spacing)
     return _density(grid, x, y, w, bandwidth)
-
-
-def fft_same(counts: np.ndarray, kernel: np.ndarray, cache: dict | None = None) -> np.ndarray:
-    """``scipy.signal.fftconvolve(counts, kernel, mode="same")`` for 2-D real arrays, step
-    for step (so bit for bit the same), on all cores, reusing the kernel's transform from
-    ``cache`` (keyed by the kernel's bytes and the FFT shape) when one is given."""
-    shape = [counts.shape[i] + kernel.shape[i] - 1 for i in range(2)]
-    fshape = [sp_fft.next_fast_len(n, True) for n in shape]
-    key = (kernel.shape, kernel.tobytes(), tuple(fshape))
-    sp2 = None if cache is None else cache.get(key)
-    if sp2 is None:
-        sp2 = sp_fft.rfftn(kernel, fshape, axes=[0, 1], workers=-1)
-        if cache is not None:
-            cache[key] = sp2
-    sp1 = sp_fft.rfftn(counts, fshape, axes=[0, 1], workers=-1)
-    sp1 *= sp2
-    ret = sp_fft.irfftn(sp1, fshape, axes=[0, 1], workers=-1)
-    start = [(shape[i] - counts.shape[i]) // 2 for i in range(2)]
-    return ret[start[0]:start[0] + counts.shape[0], start[1]:start[1] + counts.shape[1]]
 
 
 def _density(grid: Grid, x, y, w, bandwidth: float, cache: dict | None = None) -> np.ndarray:
@@ -415,6 +384,8 @@ def nearest_neighbour_index(points_xy, area: float) -> NearestNeighbour:
         raise ValueError("points_xy has missing or infinite coordinates")
     if not (np.isfinite(area) and area > 0):
         raise ValueError(f"area must be a positive number of square metres, not {area!r}")
+    from scipy.spatial import cKDTree
+
     d, _ = cKDTree(pts).query(pts, k=2)
     n = len(pts)
     observed = float(d[:, 1].mean())
@@ -422,7 +393,7 @@ def nearest_neighbour_index(points_xy, area: float) -> NearestNeighbour:
     expected = 0.5 / np.sqrt(rho)
     z = (observed - expected) / (_CE_SE / np.sqrt(n * rho))
     return NearestNeighbour(n, float(area), observed, float(expected), observed / expected, float(z),
-                            float(2 * norm.sf(abs(z))))
+                            float(2 * ndtr(-abs(z))))
 
 
 @dataclass(frozen=True)

@@ -190,13 +190,13 @@ def exclusion_cells(grid: Grid, zones) -> np.ndarray:
 
 
 # -- the rows ------------------------------------------------------------------------------
-def _peak_times(when: pd.Series, resolution: str) -> str:
+def _peak_text(days: np.ndarray, hours: np.ndarray, resolution: str) -> str:
+    """The busiest day(s) and 3-hour window from incident counts by weekday (7) and hour (24)."""
     if resolution == "month":
         return "not available (monthly data)"
-    if not len(when):
+    n = int(days.sum())
+    if not n:
         return "no incidents in the last year"
-    n = len(when)
-    days = np.bincount(when.dt.day_of_week.to_numpy(), minlength=7)
     # the busiest day(s) (up to three tied); a runner-up only when it alone is second
     order = np.argsort(-days, kind="stable")
     top = [d for d in order[:3] if days[d] == days[order[0]]]
@@ -206,26 +206,55 @@ def _peak_times(when: pd.Series, resolution: str) -> str:
     of = f" (of {n} incident{'s' if n != 1 else ''})"
     if resolution == "day":
         return f"{day_text}; times not recorded{of}"
-    hours = np.bincount(when.dt.hour.to_numpy(), minlength=24)
     three = hours + np.roll(hours, -1) + np.roll(hours, -2)
     h = int(np.argmax(three))
     return f"{day_text}; {h:02d}:00-{(h + 3) % 24:02d}:00 {100 * three[h] / n:.0f}%{of}"
 
 
-def _counts_text(types: pd.Series) -> str:
-    counts = types.astype(str).value_counts()
-    counts = counts.sort_index().sort_values(ascending=False, kind="stable")
-    return "; ".join(f"{t} {c}" for t, c in counts.items())
+def _spot_facts(hist: pd.DataFrame, spot: np.ndarray, recent: np.ndarray, n_spots: int,
+                resolution: str) -> dict[str, list]:
+    """What each listed spot's incidents of the last year say, for all spots at once.
 
+    ``spot`` gives each row of ``hist`` its spot (-1: none) and ``recent`` marks the rows of
+    the last 4 weeks (or month). Returns lists of length ``n_spots``: ``harm_recent``,
+    ``harm_year``, ``counts_by_type`` (``"type n; ..."``, most first, ties by name),
+    ``location`` (the most common location text, ties by name; "" without any) and
+    ``peak_times`` (:func:`_peak_text`). One pass over the rows, whatever the number of spots.
+    """
+    inside = spot >= 0
+    sp = spot[inside]
+    rows = hist.loc[inside]
+    w = rows["weight"].to_numpy(float)
+    out = {"harm_recent": np.bincount(sp[recent[inside]], weights=w[recent[inside]], minlength=n_spots).tolist(),
+           "harm_year": np.bincount(sp, weights=w, minlength=n_spots).tolist()}
 
-def _most_common(text: pd.Series) -> str:
-    text = text.dropna().astype(str).str.strip()
-    text = text[text.str.len() > 0]
-    if not len(text):
-        return ""
-    counts = text.value_counts()
-    best = counts[counts == counts.max()].index
-    return sorted(best)[0]
+    codes, types = pd.factorize(rows["offence_type"].astype(str), sort=True)
+    table = np.zeros((n_spots, max(len(types), 1)), np.int64)
+    np.add.at(table, (sp, codes), 1)
+    out["counts_by_type"] = ["; ".join(f"{types[k]} {table[i, k]}"
+                                       for k in sorted(np.flatnonzero(table[i]), key=lambda k: -table[i, k]))
+                             for i in range(n_spots)]
+
+    out["location"] = [""] * n_spots
+    if "location" in rows:
+        text = rows["location"].astype("string").str.strip()
+        ok = (text.notna() & (text.str.len() > 0)).to_numpy()
+        if ok.any():
+            counts = (pd.DataFrame({"spot": sp[ok], "text": text[ok].to_numpy(object)})
+                      .value_counts().rename("n").reset_index()
+                      .sort_values(["spot", "n", "text"], ascending=[True, False, True], kind="stable")
+                      .drop_duplicates("spot"))
+            for i, t in zip(counts["spot"], counts["text"]):
+                out["location"][i] = t
+
+    days = np.zeros((n_spots, 7), np.int64)
+    hours = np.zeros((n_spots, 24), np.int64)
+    if resolution != "month" and len(sp):
+        when = rows["date_start"]
+        np.add.at(days, (sp, when.dt.day_of_week.to_numpy()), 1)
+        np.add.at(hours, (sp, when.dt.hour.to_numpy()), 1)
+    out["peak_times"] = [_peak_text(days[i], hours[i], resolution) for i in range(n_spots)]
+    return out
 
 
 def _movement(spots: pd.DataFrame, cells: dict, previous: pd.DataFrame | None) -> pd.DataFrame:
@@ -331,8 +360,7 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
         spot_of_cell[cells] = i
     row, col = grid.index(x, y)
     inc_spot = np.where(row >= 0, spot_of_cell[np.where(row >= 0, row * grid.ncols + col, 0)], -1)
-    by_spot = hist.assign(_spot=inc_spot, _recent=recent).loc[inc_spot >= 0].groupby("_spot", sort=True)
-    groups = {k: g for k, g in by_spot}
+    facts = _spot_facts(hist, inc_spot, recent, len(chosen), incidents.resolution)
 
     cs = grid.cell_size
     cx, cy = grid.centres()
@@ -351,7 +379,6 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
                                              cx.flat[cells] + cs / 2, cy.flat[cells] + cs / 2))
         polys.append(poly)
         centre = poly.centroid if len(cells) == 1 or poly.contains(poly.centroid) else poly.representative_point()
-        g = groups.get(i)
         score = float(scores.score.flat[cells].mean())
         harm_part = float(scores.harm_part.flat[cells].mean())
         risk_part = float(scores.risk_part.flat[cells].mean())
@@ -366,17 +393,14 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
         rows.append({
             "rank": int(s.rank), "spot_id": spot_id, "district": names[s.district], "cells": len(cells),
             "easting": round(centre.x, 1), "northing": round(centre.y, 1),
-            "location": _most_common(g["location"]) if g is not None and "location" in g else "",
-            "harm_recent": float(g.loc[g["_recent"], "weight"].sum()) if g is not None else 0.0,
-            "harm_year": float(g["weight"].sum()) if g is not None else 0.0,
-            "counts_by_type": _counts_text(g["offence_type"]) if g is not None else "",
+            "location": facts["location"][i], "harm_recent": facts["harm_recent"][i],
+            "harm_year": facts["harm_year"][i], "counts_by_type": facts["counts_by_type"][i],
             "rrs": float(np.nanmean(on_grid.rrs.flat[cells])) if on_grid is not None else np.nan,
             "factors_present": "; ".join(present) if on_grid is not None else "no risk terrain model",
             "score": score, "score_harm": harm_part, "score_risk": risk_part,
             "explanation": _explanation(score, harm_part, risk_part, parts, have_terrain),
             "conjunctive": bool(scores.conjunctive.flat[cells].any()),
-            "peak_times": _peak_times(g["date_start"] if g is not None else pd.Series([], dtype="datetime64[ns]"),
-                                      incidents.resolution),
+            "peak_times": facts["peak_times"][i],
         })
     spots = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=polys, crs=grid.crs) if rows else \
         gpd.GeoDataFrame({c: [] for c in LIST_COLUMNS}, geometry=[], crs=grid.crs)

@@ -265,17 +265,49 @@ def test_a_street_layer_labels_spots_by_the_nearest_street(southend):
         build_list(inc, areas, p, settings=SOUTHEND, streets=streets, street_name="street")
 
 
-def test_peak_times_wrap_midnight_and_say_how_many():
-    from rtm.weekly import _peak_times
+def _peak(when: pd.Series, resolution: str) -> str:
+    from rtm.weekly import _spot_facts
 
+    hist = pd.DataFrame({"date_start": when, "weight": 1.0, "offence_type": "Assault"})
+    one = np.zeros(len(hist), np.int64)
+    return _spot_facts(hist, one, np.ones(len(hist), bool), 1, resolution)["peak_times"][0]
+
+
+def test_peak_times_wrap_midnight_and_say_how_many():
     when = pd.Series(pd.to_datetime(["2019-03-01 22:10", "2019-03-02 23:40", "2019-03-03 00:20",
                                      "2019-03-02 23:05", "2019-03-05 14:00"]))
     # Fri, Sun and Tue tie for second place, so only Saturday is named
-    assert _peak_times(when, "datetime") == "Sat 40%; 22:00-01:00 80% (of 5 incidents)"
-    assert _peak_times(when, "day") == "Sat 40%; times not recorded (of 5 incidents)"
-    more = pd.concat([when, pd.Series(pd.to_datetime(["2019-03-08 21:00"]))])
-    assert _peak_times(more, "datetime").startswith("Fri 33%, Sat 33%; ")
-    assert _peak_times(when, "month") == "not available (monthly data)"
+    assert _peak(when, "datetime") == "Sat 40%; 22:00-01:00 80% (of 5 incidents)"
+    assert _peak(when, "day") == "Sat 40%; times not recorded (of 5 incidents)"
+    more = pd.concat([when, pd.Series(pd.to_datetime(["2019-03-08 21:00"]))], ignore_index=True)
+    assert _peak(more, "datetime").startswith("Fri 33%, Sat 33%; ")
+    assert _peak(when, "month") == "not available (monthly data)"
+
+
+def test_every_spots_facts_are_those_of_its_own_incidents(southend):
+    """The per-spot columns are made for all spots at once; here each spot's are recomputed
+    from the incidents inside its outline, one spot at a time."""
+    inc, areas = southend
+    p = month_period("2019-01")
+    lst = build_list(inc, areas, p, settings=SOUTHEND)
+    f = inc.frame
+    year = (f["date_start"] >= pd.Timestamp("2018-01-01")) & (f["date_end"] <= p.start)
+    last = year & (f["date_start"] >= pd.Timestamp("2018-12-01"))
+    row, col = lst.grid.index(f["x"].to_numpy(), f["y"].to_numpy())  # each incident's cell decides
+    labels = np.array(list(lst.grid.cell_labels(np.maximum(row, 0), np.maximum(col, 0))))
+    for spot in lst.spots.itertuples():
+        inside = (row >= 0) & np.isin(labels, lst.spot_cells[spot.spot_id])
+        mine = f[inside & year]
+        assert spot.harm_year == pytest.approx(mine["weight"].sum())
+        assert spot.harm_recent == pytest.approx(f.loc[inside & last, "weight"].sum())
+        counts = mine["offence_type"].astype(str).value_counts()
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        assert spot.counts_by_type == "; ".join(f"{t} {n}" for t, n in ordered)
+        text = mine["location"].dropna().astype(str).str.strip()
+        text = text[text != ""].value_counts()
+        if len(text):
+            assert spot.location == sorted(text[text == text.max()].index)[0]
+        assert spot.peak_times == "not available (monthly data)"
 
 
 def test_a_list_in_memory_gives_the_same_movement_as_the_archive(chicago, chicago_terrain, tmp_path):
