@@ -41,7 +41,7 @@ def _run(_ds, ds_id: str, _settings, model_key: str, period_keys: tuple, _progre
     from rtm.publish import refit_date
 
     plist = [common.make_period(_ds.kind, k) for k in period_keys]
-    terrain = (lambda p: common.fit_model(_ds, _settings, refit_date(p))[1]) if _settings.factors else None
+    terrain = (lambda p: common.terrain_of(_ds, _settings, refit_date(p))) if _settings.factors else None
     bsettings = backtest.BacktestSettings(methods=methods, area_tolerance_m=_ds.area_tolerance_m)
     return backtest.run_backtest(_ds.incidents, _ds.areas, plist, terrain_for=terrain, settings=bsettings,
                                  progress=_progress)

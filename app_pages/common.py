@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -126,7 +127,7 @@ def _layer(_ds: Dataset, ds_id: str, name: str, buffer_m: float):
 
 def layers_for(ds: Dataset, settings: ModelSettings) -> dict:
     """The attractor layers of ``settings.factors``, loaded with the model's buffer (cached)."""
-    from rtm.pipeline import attractor_buffer
+    from rtm.variables import attractor_buffer  # not rtm.pipeline: that imports the model fitting code
 
     buf = attractor_buffer(settings.block_length, settings.bands, settings.increment)
     return {n: _layer(ds, ds.id, n, buf) for n in settings.factors}
@@ -161,37 +162,98 @@ def default_period_index(ds: Dataset, periods: list[Period]) -> int:
 # -- the model -------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
 def model_store() -> dict:
-    """Fitted models of this server process by (data set id, settings key, fit-to date):
-    ``(RtmResult, RiskTerrain)`` or an error text."""
+    """Models of this server process by (data set id, settings key, fit-to date):
+    ``(RtmResult, RiskTerrain)`` when fitted here, ``(None, RiskTerrain)`` when the terrain
+    was read from :func:`model_dir`, or the :class:`InputError` that stopped the fit."""
     return {}
+
+
+_FIT_LOCK = threading.Lock()  # one fit at a time; a second caller waits for it, never repeats it
+
+
+def model_dir() -> Path:
+    """Where fitted terrains are kept between restarts: ``RTM_MODEL_DIR``, else ``runs/models``
+    in the app's folder (docs/deployment.md)."""
+    return Path(os.environ.get("RTM_MODEL_DIR") or ROOT / "runs" / "models")
 
 
 def fit_model(ds: Dataset, settings: ModelSettings, fit_to: pd.Timestamp,
               progress: Callable[[str], None] | None = None):
-    """The risk terrain model of the year of incidents before ``fit_to``, fitted once.
+    """The risk terrain model of the year of incidents before ``fit_to``, fitted once per
+    server process; its terrain is also stored in :func:`model_dir` for later restarts.
 
     Returns ``(RtmResult, RiskTerrain)``. Raises :class:`InputError` when it cannot be
-    fitted (too few incidents, a layer that cannot be read...); that answer is cached too.
+    fitted (too few incidents, a layer that cannot be read...); that answer is kept too.
+    Costs a fit (about 1 s on the Chicago sample) unless this process has already made it.
 
     The data window and the terrain are those of :func:`rtm.publish.fit_model` (every
     incident with positive harm counts once, 52 weeks or 12 months before ``fit_to``).
     """
-    from rtm.publish import fit_model
+    store = model_store()
+    key = (ds.id, settings.key, f"{fit_to:%Y-%m-%d}")
+    _no_factors(settings)
+    with _FIT_LOCK:
+        hit = store.get(key)
+        if hit is None or isinstance(hit, tuple) and hit[0] is None:  # none yet, or a stored terrain only
+            store[key] = _fit(ds, settings, fit_to, progress)
+    return _answer(store[key])
+
+
+def terrain_of(ds: Dataset, settings: ModelSettings, fit_to: pd.Timestamp):
+    """The :class:`RiskTerrain` fitted on the year before ``fit_to``: from this process, else
+    read from :func:`model_dir` (a few hundredths of a second), else fitted (:func:`fit_model`).
+    Raises :class:`InputError` as :func:`fit_model` does."""
+    from rtm.publish import stored_terrain
 
     store = model_store()
     key = (ds.id, settings.key, f"{fit_to:%Y-%m-%d}")
-    if key in store:
-        hit = store[key]
-        if isinstance(hit, InputError):
-            raise hit
-        return hit
+    _no_factors(settings)
+    with _FIT_LOCK:
+        if key not in store:
+            try:
+                terrain = stored_terrain(model_dir(), _disk_key(ds, settings, fit_to))
+            except (InputError, OSError):
+                terrain = None  # a layer that cannot be read: the fit below says so properly
+            store[key] = (None, terrain) if terrain is not None else _fit(ds, settings, fit_to, None)
+    return _answer(store[key])[1]
+
+
+def _no_factors(settings: ModelSettings) -> None:
     if not settings.factors:
         raise InputError("model", "no attractor layer is chosen", "pick factors on the Risk terrain model page")
+
+
+def _answer(hit):
+    if isinstance(hit, InputError):
+        raise hit
+    return hit
+
+
+def _factor_options(ds: Dataset, settings: ModelSettings) -> tuple[dict, dict]:
+    """Catalogue treatments of the chosen factors: ``(operationalisations, max influence m)``."""
+    cat = catalogue()
+    names = [n for n in settings.factors if n in cat and n not in ds.layer_files]
+    return {n: cat[n].operationalisation for n in names}, {n: cat[n].max_influence_m for n in names}
+
+
+def _disk_key(ds: Dataset, settings: ModelSettings, fit_to: pd.Timestamp) -> str:
+    from rtm.publish import model_key
+
+    ops, max_m = _factor_options(ds, settings)
+    return model_key(ds.incidents, ds.areas, layers_for(ds, settings), fit_to, cell_size=settings.cell_size,
+                     block_length=settings.block_length, bands=settings.bands, increment=settings.increment,
+                     operationalisations=ops or None, max_influence_m=max_m or None,
+                     extra=("app", ds.area_tolerance_m))
+
+
+def _fit(ds: Dataset, settings: ModelSettings, fit_to: pd.Timestamp, progress):
+    """:func:`fit_model`'s work: ``(RtmResult, RiskTerrain)``, or the :class:`InputError`.
+    The terrain is written to :func:`model_dir`; if that fails the app goes on without it."""
+    from rtm.publish import fit_model, store_terrain
+
     try:
         layers = layers_for(ds, settings)
-        cat = catalogue()
-        ops = {n: cat[n].operationalisation for n in settings.factors if n in cat and n not in ds.layer_files}
-        max_m = {n: cat[n].max_influence_m for n in settings.factors if n in cat and n not in ds.layer_files}
+        ops, max_m = _factor_options(ds, settings)
         result, terrain = fit_model(ds.incidents, ds.areas, layers, fit_to, ds.kind, cell_size=settings.cell_size,
                                     block_length=settings.block_length, bands=settings.bands,
                                     increment=settings.increment, operationalisations=ops or None,
@@ -199,9 +261,11 @@ def fit_model(ds: Dataset, settings: ModelSettings, fit_to: pd.Timestamp,
         result.inputs.update({"incidents": f"{ds.title}: {result.inputs['incidents']}",
                               "area": ", ".join(ds.districts)})
     except InputError as exc:
-        store[key] = exc
-        raise
-    store[key] = (result, terrain)
+        return exc
+    try:
+        store_terrain(model_dir(), _disk_key(ds, settings, fit_to), terrain)
+    except OSError as exc:  # a read-only folder: keep the model in memory only
+        log.warning("could not keep the fitted terrain in %s: %s", model_dir(), exc)
     return result, terrain
 
 
@@ -213,7 +277,7 @@ def terrain_for(ds: Dataset, settings: ModelSettings, period: Period):
     if not settings.factors:
         return None, "No attractor layers are chosen: spots are ranked by recent harm alone."
     try:
-        return fit_model(ds, settings, refit_date(period))[1], ""
+        return terrain_of(ds, settings, refit_date(period)), ""
     except InputError as exc:
         return None, f"No risk terrain for this period ({exc}); spots are ranked by recent harm alone."
 

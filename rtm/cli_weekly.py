@@ -137,7 +137,7 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
     from .archive import Archive
     from .periods import month_period, week_period
     from .pipeline import attractor_buffer
-    from .publish import cached_terrain, fingerprint, fit_terrain, publish, refit_date
+    from .publish import cached_terrain, fit_terrain, model_key, publish, refit_date
     from .ranking import DEFAULT_HALF_LIFE_DAYS, DEFAULT_RISK_WEIGHT, ScoreSettings
     from .terrain import RiskTerrain
     from .weekly import ListSettings, PatrolDose, build_list, source_entries
@@ -176,10 +176,8 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
         for name, layer in layers.items():
             click.echo(_count_line(f"Layer {name}", layer.report))
         fit_to = refit_date(period, refit_every)
-        key = fingerprint([s.get("sha256") for s in inc.report.sources], hw.scheme,
-                          [s.get("sha256") for s in areas.report.sources], list(areas.names),
-                          {n: (l.report.sources, getattr(l, "where", None)) for n, l in layers.items()},
-                          ops, max_m, cell_size, block_length, bands, f"{fit_to:%Y-%m-%d}", area_tolerance)
+        key = model_key(inc, areas, layers, fit_to, cell_size=cell_size, block_length=block_length, bands=bands,
+                        operationalisations=ops, max_influence_m=max_m, extra=(hw.scheme, area_tolerance))
         terrain, reused = cached_terrain(out_dir / "models", key, lambda: fit_terrain(
             inc, areas, layers, fit_to, period.kind, cell_size=cell_size, block_length=block_length, bands=bands,
             operationalisations=ops, max_influence_m=max_m or None,

@@ -7,6 +7,7 @@ is made by :func:`rtm.weekly.build_list`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -95,17 +96,44 @@ def fingerprint(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def cached_terrain(cache_dir: Path, key: str, fit: Callable[[], RiskTerrain]) -> tuple[RiskTerrain, bool]:
-    """The terrain stored under ``cache_dir/key``, or ``fit()`` stored there; returns
-    ``(terrain, reused)``."""
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """sha256 (16 hex digits) of this package's Python sources: part of every stored model's
+    key, so a changed model code never reuses a terrain fitted by the old one (~5 ms, once)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def model_key(incidents, areas, layers: Mapping, fit_to: pd.Timestamp, *, cell_size: float, block_length: float,
+              bands: int, increment: str = "whole", operationalisations=None, max_influence_m=None,
+              extra=()) -> str:
+    """The name a fitted terrain is stored under: a :func:`fingerprint` of everything the fit
+    depends on (incident, area and layer files by sha256, layer filters, the RTM settings,
+    the fit-to date, ``extra`` settings of the caller, and :func:`code_fingerprint`)."""
+    return fingerprint([s.get("sha256") for s in incidents.report.sources],
+                       [s.get("sha256") for s in areas.report.sources], list(areas.names),
+                       {n: (l.report.sources, getattr(l, "where", None)) for n, l in layers.items()},
+                       operationalisations, max_influence_m, cell_size, block_length, bands, increment,
+                       f"{fit_to:%Y-%m-%d}", list(extra), code_fingerprint())
+
+
+def stored_terrain(cache_dir: Path, key: str) -> RiskTerrain | None:
+    """The terrain stored under ``cache_dir/key``, or None when there is none (or it is damaged)."""
     folder = Path(cache_dir) / key
     if (folder / "terrain.json").exists():
         try:
-            return RiskTerrain.read(folder), True
+            return RiskTerrain.read(folder)
         except InputError:
-            pass  # a damaged cache entry is refitted
-    terrain = fit()
+            return None  # a damaged entry is refitted and replaced
+    return None
+
+
+def store_terrain(cache_dir: Path, key: str, terrain: RiskTerrain) -> None:
+    """Write ``terrain`` to ``cache_dir/key`` whole or not at all (a temporary folder moved in)."""
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    folder = Path(cache_dir) / key
     tmp = Path(tempfile.mkdtemp(prefix=".fitting-", dir=cache_dir))
     try:
         terrain.write(tmp)
@@ -114,6 +142,16 @@ def cached_terrain(cache_dir: Path, key: str, fit: Callable[[], RiskTerrain]) ->
         shutil.move(str(tmp), str(folder))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cached_terrain(cache_dir: Path, key: str, fit: Callable[[], RiskTerrain]) -> tuple[RiskTerrain, bool]:
+    """The terrain stored under ``cache_dir/key``, or ``fit()`` stored there; returns
+    ``(terrain, reused)``."""
+    terrain = stored_terrain(cache_dir, key)
+    if terrain is not None:
+        return terrain, True
+    terrain = fit()
+    store_terrain(cache_dir, key, terrain)
     return terrain, False
 
 

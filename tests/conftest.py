@@ -44,3 +44,13 @@ def london_dir() -> Path:
 def multiforce_dir() -> Path:
     """``../shared/data/policeuk_multiforce`` (40 forces x 5 months, xz-compressed)."""
     return _shared("policeuk_multiforce")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _model_store_outside_the_repository(tmp_path_factory) -> None:
+    """The app keeps fitted terrains in ``RTM_MODEL_DIR`` (default ``runs/models`` in the
+    repository): in tests that is a temporary folder, so no run writes into the checkout."""
+    import os
+
+    if "RTM_MODEL_DIR" not in os.environ:
+        os.environ["RTM_MODEL_DIR"] = str(tmp_path_factory.mktemp("models"))

@@ -215,3 +215,57 @@ def test_uploads_are_checked_and_saved_under_a_safe_name(tmp_path, monkeypatch):
     with pytest.raises(InputError, match=re.escape("over the 1 MB limit")):
         common.save_upload(Upload("big.csv", b"x" * (1024 * 1024 + 1)), tmp_path)
     assert not (tmp_path / "big.csv").exists()
+
+
+def test_fitted_terrains_are_kept_for_the_next_start(tmp_path, monkeypatch):
+    """A fitted terrain is written to RTM_MODEL_DIR; after a restart (nothing in memory) the
+    lists read it instead of refitting, and the model page refits only for the full report."""
+    import numpy as np
+
+    from rtm.publish import refit_date
+
+    common = _common()
+    monkeypatch.setenv("RTM_MODEL_DIR", str(tmp_path))
+    ds = common.load_sample("chicago")
+    periods = common.period_choices(ds)
+    period = periods[common.default_period_index(ds, periods)]
+    key = (ds.id, ds.model.key, f"{refit_date(period):%Y-%m-%d}")
+    store = common.model_store()
+    saved = dict(store)
+    try:
+        store.clear()
+        fitted, note = common.terrain_for(ds, ds.model, period)
+        assert note == "" and store[key][0] is not None  # fitted here: the full result is kept
+        assert [p.name for p in tmp_path.iterdir() if (p / "terrain.json").exists()] != []
+        store.clear()  # a restart
+        read, _ = common.terrain_for(ds, ds.model, period)
+        assert store[key][0] is None  # read from the folder, not fitted
+        np.testing.assert_array_equal(read.rrs, fitted.rrs)
+        np.testing.assert_array_equal(read.presence, fitted.presence)
+        assert read.factors.equals(fitted.factors)
+        result, _ = common.fit_model(ds, ds.model, refit_date(period))
+        assert result is not None and store[key][0] is result
+    finally:
+        store.clear()
+        store.update(saved)
+
+
+def test_a_model_folder_that_cannot_be_written_only_costs_the_reuse(tmp_path, monkeypatch):
+    from rtm.publish import refit_date
+
+    common = _common()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the model folder should be")
+    monkeypatch.setenv("RTM_MODEL_DIR", str(blocker))
+    ds = common.load_sample("chicago")
+    period = common.period_choices(ds)[0]
+    store = common.model_store()
+    saved = dict(store)
+    try:
+        store.clear()
+        terrain, note = common.terrain_for(ds, ds.model, period)
+        assert terrain is not None and note == ""
+        assert store[(ds.id, ds.model.key, f"{refit_date(period):%Y-%m-%d}")][0] is not None
+    finally:
+        store.clear()
+        store.update(saved)

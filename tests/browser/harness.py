@@ -75,17 +75,19 @@ class AppServer:
                 self.process.wait(timeout=10)
 
 
-def start_streamlit(script: Path, log: Path, timeout_s: float = START_TIMEOUT_S) -> AppServer:
+def start_streamlit(script: Path, log: Path, timeout_s: float = START_TIMEOUT_S,
+                    env: dict | None = None) -> AppServer:
     """Start ``streamlit run script`` on a free loopback port and wait until it is healthy.
 
-    Takes the script path and a log file path. Returns the :class:`AppServer`. Raises
-    RuntimeError (with the log) if the server exits or is not healthy within ``timeout_s``.
+    Takes the script path, a log file path and extra environment variables (``env``, e.g.
+    ``RTM_MODEL_DIR``). Returns the :class:`AppServer`. Raises RuntimeError (with the log)
+    if the server exits or is not healthy within ``timeout_s``.
     """
     port = _free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(script),
            "--server.port", str(port), "--server.headless", "true",
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:  # the child keeps its own handle
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,

@@ -3,8 +3,10 @@ and week redraws it quickly, the weekly list's CSV downloads with the right rows
 request leaves the machine (the ``page`` fixture fails the test otherwise).
 
 The speed figures measured here are written to ``tests/browser/output/app_speed.json`` and
-quoted in ``docs/app.md``: first page ready after the server process is started, and the
-map redrawn after picking another district and another week.
+quoted in ``docs/app.md``: the first page after the very first start (no fitted model kept
+yet, so the risk terrain is fitted), the first page after a restart (the model is read
+from the model folder), and the map redrawn after picking another district and another
+week. ``bench/bench_app_start.py`` repeats the two starts to give medians.
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from harness import COMPONENT_FRAME, OUTPUT, ROOT, wait_for_app
+from harness import COMPONENT_FRAME, OUTPUT, ROOT, AppServer, start_streamlit, wait_for_app
 
 pytest.importorskip("playwright.sync_api", reason="the playwright package is missing: pip install -e .[test]")
 
 SPOT_STROKE = "#b2182b"  # rtm.mapview.SPOT_COLOUR (not imported: the test process stays light)
-FIRST_PAGE_TARGET_S = 5.0  # the issue's target; NOT met yet on the development machine (docs/app.md)
-FIRST_PAGE_LIMIT_S = 10.0  # what this test enforces until then, so a regression still fails it
+FIRST_PAGE_TARGET_S = 5.0  # the issue's target, for a start with the sample's model kept (docs/app.md)
+# What this test enforces: a single run on a shared 2-core machine varies by a second or so,
+# so these catch regressions; bench/bench_app_start.py measures the target with medians.
+RESTART_LIMIT_S = 7.5
+FIRST_START_LIMIT_S = 10.0
 REDRAW_S = 2.0
 
 
@@ -62,16 +67,43 @@ def _pick(page, label: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).first.click()
 
 
-@pytest.mark.slow
-def test_app_map_switching_and_csv_download(streamlit_app, page, request_log, screenshot):
+def first_page(page, models: Path, log_name: str) -> tuple[AppServer, float, int]:
+    """Start the app with ``models`` as its model folder and open it in ``page``.
+
+    Returns the server, the seconds from starting the server process to the first page with
+    every harm spot drawn, and the number of spots. The server is stopped on failure.
+    """
     t0 = time.monotonic()
-    app = streamlit_app("streamlit_app.py")
-    t_healthy = time.monotonic()
-    wait_for_app(page, app.url)
+    app = start_streamlit(ROOT / "streamlit_app.py", OUTPUT / log_name, env={"RTM_MODEL_DIR": str(models)})
+    try:
+        wait_for_app(page, app.url)
+        page.frame_locator(COMPONENT_FRAME).locator(".leaflet-container").wait_for(timeout=30_000)
+        n = _wait_map(page, "all districts")
+    except BaseException:
+        app.stop()
+        raise
+    return app, time.monotonic() - t0, n
+
+
+@pytest.mark.slow
+def test_app_map_switching_and_csv_download(page, request_log, screenshot, tmp_path):
+    models = tmp_path / "models"
+    app, first_start_s, _ = first_page(page, models, "app-first-start.log")
+    app.stop()
+    assert [p for p in models.iterdir() if (p / "terrain.json").exists()], "the fitted terrain was not kept"
+    page.context.new_cdp_session(page).send("Network.clearBrowserCache")  # a restart, not a warm browser
+    app, restart_s, n_all = first_page(page, models, "app-restart.log")
+    try:
+        _check_pages(page, screenshot, n_all, first_start_s, restart_s)
+    finally:
+        app.stop()
+    assert request_log.outside() == []
+
+
+def _check_pages(page, screenshot, n_all: int, first_start_s: float, restart_s: float) -> None:
+    """Popup and legends, district and week switches (timed), the CSV download; then the
+    figures are written to app_speed.json and checked against the limits."""
     frame = page.frame_locator(COMPONENT_FRAME)
-    frame.locator(".leaflet-container").wait_for(timeout=30_000)
-    n_all = _wait_map(page, "all districts")
-    t_ready = time.monotonic()
     assert n_all >= 20
     # the legends, the layer control and a popup with the spot's explanation
     assert "Harm surface" in frame.locator(".leaflet-control-layers").inner_text()
@@ -123,15 +155,15 @@ def test_app_map_switching_and_csv_download(streamlit_app, page, request_log, sc
     assert re.search(r"harmspots_week_\d{4}-\d{2}-\d{2}_12\.csv", download.suggested_filename)
     screenshot("weekly-list")
 
-    figures = {"server_start_s": round(t_healthy - t0, 2), "first_page_ready_after_start_s": round(t_ready - t0, 2),
-               "first_page_ready_after_server_up_s": round(t_ready - t_healthy, 2),
+    figures = {"first_page_after_first_start_s": round(first_start_s, 2),
+               "first_page_after_restart_s": round(restart_s, 2),
                "redraw_after_district_switch_s": round(district_s, 2),
                "redraw_after_week_switch_s": round(week_s, 2), "spots_all": n_all, "spots_district_12": n_12}
+    figures["restart_target_met"] = figures["first_page_after_restart_s"] < FIRST_PAGE_TARGET_S
+    figures["first_start_target_met"] = figures["first_page_after_first_start_s"] < FIRST_PAGE_TARGET_S
     OUTPUT.mkdir(parents=True, exist_ok=True)
     (OUTPUT / "app_speed.json").write_text(json.dumps(figures, indent=2))
     print("app speed:", figures)
-    assert request_log.outside() == []
-    figures["first_page_target_met"] = figures["first_page_ready_after_start_s"] < FIRST_PAGE_TARGET_S
-    (OUTPUT / "app_speed.json").write_text(json.dumps(figures, indent=2))
-    assert figures["first_page_ready_after_start_s"] < FIRST_PAGE_LIMIT_S, figures
+    assert figures["first_page_after_first_start_s"] < FIRST_START_LIMIT_S, figures
+    assert figures["first_page_after_restart_s"] < RESTART_LIMIT_S, figures
     assert district_s < REDRAW_S and week_s < REDRAW_S, figures

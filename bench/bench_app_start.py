@@ -1,0 +1,92 @@
+"""Benchmark: the app's first page, from starting the server to the harm spots drawn in Chromium.
+
+What is timed, as in ``tests/browser/test_app_browser.py``: ``streamlit run
+streamlit_app.py`` is started on a free loopback port, Chromium (Debian's, headless) opens
+the app, and the clock stops when the map frame draws every harm spot the page's caption
+announces (80 for all districts of the Chicago sample). Each repeat times two starts:
+
+* first start: an empty model folder (``RTM_MODEL_DIR``), so the risk terrain of the
+  default week is fitted, as on a new machine or after an update of the model code;
+* restart: the same folder again, so the kept terrain is read instead.
+
+Peer, timed in the same run: ``tests/browser/demo_map_app.py``, a page with a one-polygon
+offline folium map through ``st_folium`` and no data: what Streamlit, streamlit-folium
+and Chromium cost before the app does anything. Target (issue 6): under 5 s.
+
+Run: ``.venv/bin/python bench/bench_app_start.py`` (``--repeat 5``); needs /usr/bin/chromium
+and playwright (``pip install -e .[test]``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+from harness import CHROMIUM, CHROMIUM_ARGS, COMPONENT_FRAME, start_streamlit, wait_for_app  # noqa: E402
+
+TARGET_S = 5.0
+
+
+def time_start(browser, script: Path, log: Path, env: dict, spots: bool) -> float:
+    """Seconds from starting ``script``'s server to its map drawn (every spot when ``spots``)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    t0 = time.monotonic()
+    app = start_streamlit(script, log, env=env)
+    try:
+        wait_for_app(page, app.url)
+        frame = page.frame_locator(COMPONENT_FRAME)
+        frame.locator(".leaflet-container").wait_for(timeout=60_000)
+        if spots:
+            caption = page.locator('[data-testid="stCaptionContainer"]', has_text="harm spot(s)").first
+            n = int(re.search(r": (\d+) harm spot", caption.inner_text()).group(1))
+            drawn = frame.locator('path.leaflet-interactive[stroke="#b2182b"]')
+            while drawn.count() < n:
+                page.wait_for_timeout(25)
+        else:
+            frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+        return time.monotonic() - t0
+    finally:
+        app.stop()
+        context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    runs = {"first start": [], "restart": [], "peer: demo map": []}
+    logs = Path(tempfile.mkdtemp(prefix="bench-app-"))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        for i in range(args.repeat):
+            models = logs / f"models-{i}"
+            env = {"RTM_MODEL_DIR": str(models)}
+            runs["first start"].append(time_start(browser, ROOT / "streamlit_app.py", logs / "first.log", env, True))
+            runs["restart"].append(time_start(browser, ROOT / "streamlit_app.py", logs / "restart.log", env, True))
+            runs["peer: demo map"].append(time_start(browser, ROOT / "tests/browser/demo_map_app.py",
+                                                     logs / "demo.log", {}, False))
+            print(f"run {i + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in runs.items()), flush=True)
+        browser.close()
+    peer = statistics.median(runs["peer: demo map"])
+    print(f"\nserver start to first page with the map drawn, {args.repeat} runs (median, min-max):")
+    for name, values in runs.items():
+        med = statistics.median(values)
+        line = f"  {name:15s} {med:5.2f} s  ({min(values):.2f}-{max(values):.2f})"
+        if not name.startswith("peer"):
+            line += f"  {med / peer:.2f} x the peer  target {TARGET_S:.0f} s: {'met' if med < TARGET_S else 'NOT met'}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
