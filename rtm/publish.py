@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -131,15 +132,22 @@ def stored_terrain(cache_dir: Path, key: str) -> RiskTerrain | None:
 
 
 def store_terrain(cache_dir: Path, key: str, terrain: RiskTerrain) -> None:
-    """Write ``terrain`` to ``cache_dir/key`` whole or not at all (a temporary folder moved in)."""
+    """Write ``terrain`` to ``cache_dir/key`` whole or not at all: it is written to a
+    temporary folder that is then renamed, so a reader (another process too) sees the old
+    entry, no entry, or the new one, never half of one. If another process stores the same
+    key meanwhile, its entry is kept (the same inputs give the same terrain)."""
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     folder = Path(cache_dir) / key
     tmp = Path(tempfile.mkdtemp(prefix=".fitting-", dir=cache_dir))
     try:
         terrain.write(tmp)
-        if folder.exists():
-            shutil.rmtree(folder)
-        shutil.move(str(tmp), str(folder))
+        if folder.exists():  # an entry that could not be read, being replaced
+            shutil.rmtree(folder, ignore_errors=True)
+        try:
+            os.replace(tmp, folder)
+        except OSError:
+            if not (folder / "terrain.json").exists():
+                raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -59,3 +59,20 @@ def test_a_stored_terrain_reads_back_whole_and_a_damaged_one_is_refitted(chicago
     assert stored_terrain(tmp_path, "k") is None
     store_terrain(tmp_path, "k", terrain)  # replaced whole
     assert stored_terrain(tmp_path, "k") is not None
+
+
+def test_an_entry_stored_meanwhile_by_another_process_is_kept(chicago, tmp_path, monkeypatch):
+    inc, areas, layers = chicago
+    terrain = fit_terrain(inc, areas, layers, refit_date(week_period("2019-03-04")), "week", **SETTINGS)
+    store_terrain(tmp_path / "other", "k", terrain)  # the other process's finished entry
+    real_replace = publish.os.replace
+
+    def another_process_first(src, dst):
+        real_replace(tmp_path / "other" / "k", dst)  # lands just before ours
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(publish.os, "replace", another_process_first)
+    store_terrain(tmp_path, "k", terrain)
+    monkeypatch.undo()
+    assert stored_terrain(tmp_path, "k") is not None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k", "other"]  # our temporary folder is gone
