@@ -211,10 +211,11 @@ def terrain_of(ds: Dataset, settings: ModelSettings, fit_to: pd.Timestamp):
     with _FIT_LOCK:
         if key not in store:
             try:
-                terrain = stored_terrain(model_dir(), _disk_key(ds, settings, fit_to))
+                disk_key = _disk_key(ds, settings, fit_to)
+                terrain = stored_terrain(model_dir(), disk_key)
             except (InputError, OSError):
-                terrain = None  # a layer that cannot be read: the fit below says so properly
-            store[key] = (None, terrain) if terrain is not None else _fit(ds, settings, fit_to, None)
+                disk_key = terrain = None  # a layer that cannot be read: the fit below says so properly
+            store[key] = (None, terrain) if terrain is not None else _fit(ds, settings, fit_to, None, disk_key)
     return _answer(store[key])[1]
 
 
@@ -246,9 +247,10 @@ def _disk_key(ds: Dataset, settings: ModelSettings, fit_to: pd.Timestamp) -> str
                      extra=("app", ds.area_tolerance_m))
 
 
-def _fit(ds: Dataset, settings: ModelSettings, fit_to: pd.Timestamp, progress):
+def _fit(ds: Dataset, settings: ModelSettings, fit_to: pd.Timestamp, progress, disk_key: str | None = None):
     """:func:`fit_model`'s work: ``(RtmResult, RiskTerrain)``, or the :class:`InputError`.
-    The terrain is written to :func:`model_dir`; if that fails the app goes on without it."""
+    The terrain is written to :func:`model_dir` under ``disk_key`` (worked out here when not
+    given); if that fails the app goes on without it."""
     from rtm.publish import fit_model, store_terrain
 
     try:
@@ -263,7 +265,7 @@ def _fit(ds: Dataset, settings: ModelSettings, fit_to: pd.Timestamp, progress):
     except InputError as exc:
         return exc
     try:
-        store_terrain(model_dir(), _disk_key(ds, settings, fit_to), terrain)
+        store_terrain(model_dir(), disk_key or _disk_key(ds, settings, fit_to), terrain)
     except OSError as exc:  # a read-only folder: keep the model in memory only
         log.warning("could not keep the fitted terrain in %s: %s", model_dir(), exc)
     return result, terrain

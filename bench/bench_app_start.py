@@ -20,42 +20,29 @@ and playwright (``pip install -e .[test]``).
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
-from harness import CHROMIUM, CHROMIUM_ARGS, COMPONENT_FRAME, start_streamlit, wait_for_app  # noqa: E402
+from harness import CHROMIUM, CHROMIUM_ARGS, start_and_open  # noqa: E402
 
 TARGET_S = 5.0
 
 
 def time_start(browser, script: Path, log: Path, env: dict, spots: bool) -> float:
-    """Seconds from starting ``script``'s server to its map drawn (every spot when ``spots``)."""
+    """Seconds from starting ``script``'s server to its map drawn (every spot when ``spots``),
+    in a new browser context (nothing cached)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    t0 = time.monotonic()
-    app = start_streamlit(script, log, env=env)
     try:
-        wait_for_app(page, app.url)
-        frame = page.frame_locator(COMPONENT_FRAME)
-        frame.locator(".leaflet-container").wait_for(timeout=60_000)
-        if spots:
-            caption = page.locator('[data-testid="stCaptionContainer"]', has_text="harm spot(s)").first
-            n = int(re.search(r": (\d+) harm spot", caption.inner_text()).group(1))
-            drawn = frame.locator('path.leaflet-interactive[stroke="#b2182b"]')
-            while drawn.count() < n:
-                page.wait_for_timeout(25)
-        else:
-            frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
-        return time.monotonic() - t0
-    finally:
+        app, seconds, _ = start_and_open(context.new_page(), script, log, env=env,
+                                         where="all districts" if spots else None)
         app.stop()
+        return seconds
+    finally:
         context.close()
 
 

@@ -217,7 +217,19 @@ def test_uploads_are_checked_and_saved_under_a_safe_name(tmp_path, monkeypatch):
     assert not (tmp_path / "big.csv").exists()
 
 
-def test_fitted_terrains_are_kept_for_the_next_start(tmp_path, monkeypatch):
+@pytest.fixture
+def empty_model_store():
+    """The app's in-memory model store, emptied for the test (a fresh server process) and
+    given back its models afterwards, so the other tests need not refit."""
+    store = _common().model_store()
+    saved = dict(store)
+    store.clear()
+    yield store
+    store.clear()
+    store.update(saved)
+
+
+def test_fitted_terrains_are_kept_for_the_next_start(tmp_path, monkeypatch, empty_model_store):
     """A fitted terrain is written to RTM_MODEL_DIR; after a restart (nothing in memory) the
     lists read it instead of refitting, and the model page refits only for the full report."""
     import numpy as np
@@ -230,27 +242,21 @@ def test_fitted_terrains_are_kept_for_the_next_start(tmp_path, monkeypatch):
     periods = common.period_choices(ds)
     period = periods[common.default_period_index(ds, periods)]
     key = (ds.id, ds.model.key, f"{refit_date(period):%Y-%m-%d}")
-    store = common.model_store()
-    saved = dict(store)
-    try:
-        store.clear()
-        fitted, note = common.terrain_for(ds, ds.model, period)
-        assert note == "" and store[key][0] is not None  # fitted here: the full result is kept
-        assert [p.name for p in tmp_path.iterdir() if (p / "terrain.json").exists()] != []
-        store.clear()  # a restart
-        read, _ = common.terrain_for(ds, ds.model, period)
-        assert store[key][0] is None  # read from the folder, not fitted
-        np.testing.assert_array_equal(read.rrs, fitted.rrs)
-        np.testing.assert_array_equal(read.presence, fitted.presence)
-        assert read.factors.equals(fitted.factors)
-        result, _ = common.fit_model(ds, ds.model, refit_date(period))
-        assert result is not None and store[key][0] is result
-    finally:
-        store.clear()
-        store.update(saved)
+    store = empty_model_store
+    fitted, note = common.terrain_for(ds, ds.model, period)
+    assert note == "" and store[key][0] is not None  # fitted here: the full result is kept
+    assert [p.name for p in tmp_path.iterdir() if (p / "terrain.json").exists()] != []
+    store.clear()  # a restart
+    read, _ = common.terrain_for(ds, ds.model, period)
+    assert store[key][0] is None  # read from the folder, not fitted
+    np.testing.assert_array_equal(read.rrs, fitted.rrs)
+    np.testing.assert_array_equal(read.presence, fitted.presence)
+    assert read.factors.equals(fitted.factors)
+    result, _ = common.fit_model(ds, ds.model, refit_date(period))
+    assert result is not None and store[key][0] is result
 
 
-def test_a_model_folder_that_cannot_be_written_only_costs_the_reuse(tmp_path, monkeypatch):
+def test_a_model_folder_that_cannot_be_written_only_costs_the_reuse(tmp_path, monkeypatch, empty_model_store):
     from rtm.publish import refit_date
 
     common = _common()
@@ -259,13 +265,6 @@ def test_a_model_folder_that_cannot_be_written_only_costs_the_reuse(tmp_path, mo
     monkeypatch.setenv("RTM_MODEL_DIR", str(blocker))
     ds = common.load_sample("chicago")
     period = common.period_choices(ds)[0]
-    store = common.model_store()
-    saved = dict(store)
-    try:
-        store.clear()
-        terrain, note = common.terrain_for(ds, ds.model, period)
-        assert terrain is not None and note == ""
-        assert store[(ds.id, ds.model.key, f"{refit_date(period):%Y-%m-%d}")][0] is not None
-    finally:
-        store.clear()
-        store.update(saved)
+    terrain, note = common.terrain_for(ds, ds.model, period)
+    assert terrain is not None and note == ""
+    assert empty_model_store[(ds.id, ds.model.key, f"{refit_date(period):%Y-%m-%d}")][0] is not None

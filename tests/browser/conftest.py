@@ -25,8 +25,11 @@ Fixtures (use them from any test under ``tests/browser/``):
 package is missing (``.ci/run`` installs Debian's chromium; ``pip install -e .[test]`` brings
 playwright; ``playwright install`` is not needed and cannot work offline).
 
-Helpers in ``harness.py``: :func:`wait_for_app` (page loaded and the script run finished) and
-:data:`COMPONENT_FRAME` (the selector of a ``st_folium`` map's iframe).
+Helpers in ``harness.py``: :func:`wait_for_app` (page loaded and the script run finished),
+:func:`wait_for_spots` (the app's map shows every harm spot its caption announces),
+:func:`start_and_open` (start a server and time it to the drawn map; also used by
+``bench/bench_app_start.py``) and :data:`COMPONENT_FRAME` (the selector of a ``st_folium``
+map's iframe).
 """
 
 from __future__ import annotations

@@ -28,6 +28,9 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 START_TIMEOUT_S = 60
 COMPONENT_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 """CSS selector of the iframe ``st_folium`` draws its map in (use with ``page.frame_locator``)."""
+SPOT_STROKE = "#b2182b"
+"""Outline colour of a harm spot on the app's map (``rtm.mapview.SPOT_COLOUR``, not imported
+so the test process stays light)."""
 
 
 def need_browser() -> None:
@@ -144,3 +147,58 @@ def wait_for_app(page, url: str, timeout_ms: int = 60_000) -> None:
         " && !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')"
         " && document.querySelector('[data-testid=\"stMainBlockContainer\"], [data-testid=\"stAppViewBlockContainer\"]')",
         timeout=timeout_ms)
+
+
+def _spot_count(frame) -> int:
+    return frame.locator(f'path.leaflet-interactive[stroke="{SPOT_STROKE}"]').count()
+
+
+def _caption_spots(page) -> tuple[str, int]:
+    """The map page's caption: (what is shown, number of spots)."""
+    text = page.locator('[data-testid="stCaptionContainer"]', has_text="harm spot(s)").first.inner_text()
+    m = re.search(r" - (.+?): (\d+) harm spot", text)
+    assert m, text
+    return m.group(1), int(m.group(2))
+
+
+def wait_for_spots(page, where: str, timeout_s: float = 30.0, period: str = "") -> int:
+    """Wait until the app's map caption names ``where`` (and starts with ``period``) and the
+    map frame draws as many spots as it says; returns that number (AssertionError after
+    ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    frame = page.frame_locator(COMPONENT_FRAME)
+    while time.monotonic() < deadline:
+        try:
+            shown, n = _caption_spots(page)
+            head = page.locator('[data-testid="stCaptionContainer"]', has_text="harm spot(s)").first.inner_text()
+            if shown == where and head.startswith(period) and n > 0 and _spot_count(frame) == n:
+                return n
+        except Exception:  # noqa: BLE001 - the page is re-rendering; try again
+            pass
+        page.wait_for_timeout(25)
+    raise AssertionError(f"the map did not show the spots of {where!r} within {timeout_s} s")
+
+
+def start_and_open(page, script: Path, log: Path, env: dict | None = None,
+                   where: str | None = "all districts") -> tuple[AppServer, float, int]:
+    """Start ``script``'s server (:func:`start_streamlit`) and open it in ``page``.
+
+    Returns the server, the seconds from starting the server process to the map drawn (with
+    every harm spot of ``where`` when given, else its first drawn shape) and the number of
+    spots (0 without ``where``). The server is stopped on failure; otherwise the caller stops it.
+    """
+    t0 = time.monotonic()
+    app = start_streamlit(script, log, env=env)
+    try:
+        wait_for_app(page, app.url)
+        frame = page.frame_locator(COMPONENT_FRAME)
+        frame.locator(".leaflet-container").wait_for(timeout=30_000)
+        if where is None:
+            frame.locator("path.leaflet-interactive").first.wait_for(timeout=30_000)
+            n = 0
+        else:
+            n = wait_for_spots(page, where)
+    except BaseException:
+        app.stop()
+        raise
+    return app, time.monotonic() - t0, n
