@@ -37,6 +37,16 @@ def ensure_env() -> None:
     stamp.write_text(want)
 
 
+def compile_app() -> None:
+    """Write the bytecode of the app's own modules (a few hundredths of a second when current).
+
+    pip compiles the installed packages, but not an editable project, and Python skips writing
+    bytecode where PYTHONDONTWRITEBYTECODE is set (many container images): the app's modules
+    would then be compiled again at every start (about 0.1 s)."""
+    subprocess.run([str(PY), "-m", "compileall", "-q", str(ROOT / "rtm"), str(ROOT / "app_pages")],
+                   cwd=ROOT, check=False, stdout=subprocess.DEVNULL)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("app", "test"):
         print(__doc__)
@@ -46,6 +56,7 @@ def main(argv: list[str]) -> int:
     except subprocess.CalledProcessError as exc:
         print(f"Installation failed (exit {exc.returncode}); see the pip output above.", file=sys.stderr)
         return 1
+    compile_app()
     if argv[0] == "app":
         cmd = [str(PY), "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), *argv[1:]]
         return subprocess.call(cmd, cwd=ROOT)

@@ -46,6 +46,8 @@ try:
 except ValueError as exc:  # a tile template that is not {z}/{x}/{y}, or no attribution
     st.error(f"Basemap: {exc}")
     st.stop()
-st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key="harm_map")
+# render=False: st_folium renders the map's scripts itself; its extra whole-page render builds an
+# HTML document it never sends (0.1 s on the sample, the component's arguments are the same)
+st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key="harm_map", render=False)
 for text in ([note] if note else []) + list(lst.notes):
     st.info(text)

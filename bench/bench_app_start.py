@@ -20,6 +20,7 @@ and playwright (``pip install -e .[test]``).
 from __future__ import annotations
 
 import argparse
+import compileall
 import statistics
 import sys
 import tempfile
@@ -51,6 +52,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
+
+    # as `python3 run.py app` does before starting the server (run.compile_app)
+    for folder in ("rtm", "app_pages"):
+        compileall.compile_dir(ROOT / folder, quiet=1)
 
     runs = {"first start": [], "restart": [], "peer: demo map": []}
     logs = Path(tempfile.mkdtemp(prefix="bench-app-"))

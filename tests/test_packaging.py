@@ -53,3 +53,24 @@ def test_streamlit_usage_statistics_are_off():
     assert cfg["browser"]["gatherUsageStats"] is False
     # a specific address: no start-up lookup of the external IP at an outside service
     assert cfg["server"]["address"] == "localhost"
+
+
+def test_run_py_writes_the_bytecode_of_the_apps_modules():
+    """``run.py`` compiles rtm/ and app_pages/, which an editable install leaves to each start."""
+    import importlib.util
+    import pytest
+
+    spec = importlib.util.spec_from_file_location("run_script", ROOT / "run.py")
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    if not run.PY.exists():
+        pytest.skip(f"{run.PY} is missing: this checks the set-up made by 'python3 run.py'")
+    sources = sorted((ROOT / "rtm").glob("*.py")) + sorted((ROOT / "app_pages").glob("*.py"))
+    gone = Path(importlib.util.cache_from_source(str(sources[0])))
+    gone.unlink(missing_ok=True)
+    run.compile_app()
+    for src in sources:
+        pyc = Path(importlib.util.cache_from_source(str(src)))
+        assert pyc.is_file(), f"no bytecode for {src.name}"
+        # bytes 8-12 of a timestamp pyc hold the source's mtime: the bytecode is current
+        assert int.from_bytes(pyc.read_bytes()[8:12], "little") == int(src.stat().st_mtime) & 0xFFFFFFFF, src.name
