@@ -20,7 +20,6 @@ and playwright (``pip install -e .[test]``).
 from __future__ import annotations
 
 import argparse
-import compileall
 import statistics
 import sys
 import tempfile
@@ -29,6 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
+sys.path.insert(0, str(ROOT))
+
+import run as run_py  # noqa: E402  (the set-up script: its compile_app step)
 from harness import CHROMIUM, CHROMIUM_ARGS, start_and_open  # noqa: E402
 
 TARGET_S = 5.0
@@ -53,9 +55,7 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    # as `python3 run.py app` does before starting the server (run.compile_app)
-    for folder in ("rtm", "app_pages"):
-        compileall.compile_dir(ROOT / folder, quiet=1)
+    run_py.compile_app()  # as `python3 run.py app` does before it starts the server
 
     runs = {"first start": [], "restart": [], "peer: demo map": []}
     logs = Path(tempfile.mkdtemp(prefix="bench-app-"))

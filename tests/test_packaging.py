@@ -1,8 +1,11 @@
 """The set-up files agree with each other and the project layout holds."""
 
+import importlib.util
 import re
 import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,9 +60,6 @@ def test_streamlit_usage_statistics_are_off():
 
 def test_run_py_writes_the_bytecode_of_the_apps_modules():
     """``run.py`` compiles rtm/ and app_pages/, which an editable install leaves to each start."""
-    import importlib.util
-    import pytest
-
     spec = importlib.util.spec_from_file_location("run_script", ROOT / "run.py")
     run = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(run)
