@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     from rtm.areas import load_areas
     from rtm.incidents import load_incidents
     from rtm.layers import load_layer
-    from rtm.model import risk_classes
+    from rtm.risk_output import risk_classes
     from rtm.pipeline import attractor_buffer, run_rtm, write_outputs
     from rtm.surfaces import harm_surface
     from rtm.weights import HarmWeights

@@ -10,11 +10,11 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, setting_error
 from .filters import parse_filter
 from .layers import Layer, load_layer
+from .terrain_settings import OPERATIONALISATIONS
 
-OPERATIONALISATIONS = ("proximity", "density", "both", "auto")
 GEOMETRIES = ("point", "line", "polygon")
 _TOP = {"name", "title", "description", "geometry", "source", "rtm"}
 _SOURCE = {"kind", "where", "file"}
@@ -139,3 +139,128 @@ def load_catalogue(folder) -> dict[str, LayerSpec]:
     if not specs:
         _fail(folder, "the catalogue folder has no .toml entries", "add one file per attractor (see layers/README.md)")
     return specs
+
+
+# -- factors of a run ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Factor:
+    """One risk factor of a run: where its features come from and how it is treated.
+
+    Attributes
+    ----------
+    name : str
+        A single word naming the factor in tables and settings.
+    spec : LayerSpec or None
+        The catalogue entry of that name, when there is one.
+    file : str or None
+        An explicit file (None: the entry's default file).
+    where : str or None
+        An explicit filter; with a catalogue entry and no filter the entry's filter applies.
+    """
+
+    name: str
+    spec: LayerSpec | None = None
+    file: str | None = None
+    where: str | None = None
+
+    def load(self, *, areas=None, buffer_m: float = 0.0) -> Layer:
+        """Read the factor's features (see :func:`rtm.layers.load_layer`); InputError when unusable."""
+        if self.spec is not None and self.where is None:
+            return self.spec.load(self.file, areas=areas, buffer_m=buffer_m)
+        return load_layer(self.file, name=self.name, where=self.where, areas=areas, buffer_m=buffer_m)
+
+
+def split_layer_item(item: str) -> tuple[str, str, str | None]:
+    """``NAME=FILE[:FILTER]`` as ``(name, file, filter)``; a Windows drive letter is not a filter,
+    and a path that exists is taken whole. InputError (setting ``layers``) when malformed."""
+    name, eq, rest = item.partition("=")
+    if not eq or not name.strip() or not rest.strip():
+        raise setting_error("layers", f"'{item}' is not NAME=FILE", "write e.g. pubs=london_pois.zip")
+    if Path(rest).exists():
+        return name.strip(), rest, None
+    start = 2 if len(rest) > 2 and rest[1] == ":" and rest[2] in "\\/" else 0
+    cut = rest.find(":", start)
+    if cut < 0:
+        return name.strip(), rest, None
+    return name.strip(), rest[:cut], rest[cut + 1:].strip() or None
+
+
+def plan_factors(catalogue, names=(), layer_items=(), treatments: dict | None = None) -> list[Factor]:
+    """Check a run's factors before any file is read.
+
+    Parameters
+    ----------
+    catalogue : str or Path
+        The catalogue folder (read when ``names`` are given, or when it exists).
+    names : iterable of str
+        Catalogue entries, each loaded from its default file (comma-separated lists allowed).
+    layer_items : iterable of str
+        ``NAME=FILE[:FILTER]`` items (:func:`split_layer_item`).
+    treatments : dict of str to str, optional
+        Operationalisations asked for by factor name; every name must be a factor.
+
+    Returns
+    -------
+    list of Factor
+        With neither ``names`` nor ``layer_items``: every entry that has a default file.
+
+    Raises
+    ------
+    InputError
+        Naming the setting (``factors``, ``layers``, ``operationalisations``): an unknown
+        entry, a name given twice or not a single word, no factor at all, a treatment for
+        something that is not a factor or not one of the operationalisations.
+    """
+    wanted = [n.strip() for item in names for n in str(item).split(",") if n.strip()]
+    specs = load_catalogue(catalogue) if wanted or Path(catalogue).is_dir() else {}
+    plan = []
+    for n in wanted:
+        if n not in specs:
+            raise setting_error("factors", f"no catalogue entry is called '{n}'",
+                                f"choose from: {', '.join(specs)} (the catalogue {Path(catalogue).name}/)")
+        plan.append(Factor(n, specs[n]))
+    for item in layer_items:
+        n, file, where = split_layer_item(item)
+        plan.append(Factor(n, specs.get(n), file, where))
+    seen = [f.name for f in plan]
+    for n in seen:
+        if seen.count(n) > 1:
+            raise setting_error("factors", f"the factor '{n}' is named twice", "name each factor once")
+        if not n.replace("_", "").isalnum():
+            raise setting_error("layers", f"the factor name '{n}' is not a single word",
+                                "use letters, digits and underscores, e.g. bus_stops=FILE")
+    if not plan:
+        plan = [Factor(n, sp) for n, sp in specs.items() if sp.file is not None]
+        seen = [f.name for f in plan]
+    if not plan:
+        raise setting_error("factors", "no risk factor was given and no catalogue entry has a default file",
+                            "name catalogue entries, or files as NAME=FILE")
+    for n, op in (treatments or {}).items():
+        if n not in seen:
+            raise setting_error("operationalisations", f"'{n}' is not one of the factors ({', '.join(seen)})",
+                                "name a factor of the run")
+        if op not in OPERATIONALISATIONS:
+            raise setting_error("operationalisations", f"the operationalisation '{op}' of '{n}' is not one of "
+                                f"{', '.join(OPERATIONALISATIONS)}", "choose one of them")
+    return plan
+
+
+def factor_treatments(plan: list[Factor]) -> tuple[dict, dict]:
+    """The catalogue's treatment of each planned factor that has an entry:
+    ``({name: operationalisation}, {name: max influence m})`` (for :class:`RtmSettings`)."""
+    ops = {f.name: f.spec.operationalisation for f in plan if f.spec is not None}
+    max_m = {f.name: f.spec.max_influence_m for f in plan if f.spec is not None}
+    return ops, max_m
+
+
+def load_factors(plan: list[Factor], areas=None, buffer_m: float = 0.0, progress=None) -> dict[str, Layer]:
+    """Load every planned factor, keeping features within ``buffer_m`` of ``areas``.
+
+    ``progress(done, total, name)`` is called before each layer is read. Returns the layers
+    by name, in plan order. InputError when a file cannot be used."""
+    out = {}
+    for i, f in enumerate(plan):
+        if progress is not None:
+            progress(i, len(plan), f"loading layer {f.name}")
+        out[f.name] = f.load(areas=areas, buffer_m=buffer_m)
+    return out

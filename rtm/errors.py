@@ -36,10 +36,19 @@ class InputError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        if not self.source and self.field:
+            return f"{self.field_kind} '{self.field}': {self.problem}. Fix: {self.fix}."
         where = Path(self.source).name if self.source else "input"
         if self.field:
             where = f"{where}, {self.field_kind} '{self.field}'"
         return f"{where}: {self.problem}. Fix: {self.fix}."
+
+
+def setting_error(name: str, problem: str, fix: str) -> InputError:
+    """An :class:`InputError` about the library setting ``name`` (a parameter or settings
+    field, e.g. ``cell_size``); a front end may rename the setting to its own word for it
+    (the command line's ``--cell-size``) by changing ``field`` and ``field_kind``."""
+    return InputError("", problem, fix, field=name, field_kind="setting")
 
 
 def output_folder(path) -> Path:

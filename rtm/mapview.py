@@ -208,7 +208,7 @@ def _quantile_labels(k: int) -> list[str]:
 
 def risk_class_edges(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Class edges and labels of relative risk scores as the RTM risk classes read them
-    (:func:`rtm.model.risk_classes`): mean, mean + 1 SD and mean + 2 SD of the finite values.
+    (:func:`rtm.risk_output.risk_classes`): mean, mean + 1 SD and mean + 2 SD of the finite values.
 
     Returns ``(edges, labels)``, lowest class first, classes that are empty left out.
     """

@@ -12,337 +12,20 @@ the product of the RRVs of the variables present there, scaled so the lowest cel
 
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from glum import GeneralizedLinearRegressorCV
-from scipy.optimize import minimize_scalar
-from scipy.special import betaln, gammaln
 from scipy.stats import chi2, norm
-from statsmodels.genmod import families
-from statsmodels.genmod.generalized_linear_model import GLM
-from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
-from .grid import Grid
+from .model_stats import (CollapsedCells, Fit, alpha_se, case_control_sample, collapse_cells, design_matrix,
+                          negbin_fit, one_thread, poisson_fit, score_statistics)
 from .variables import RiskVariables
 
 FAMILIES = ("poisson", "negbin")
 FAMILY_TITLES = {"poisson": "Poisson", "negbin": "negative binomial"}
-RISK_CLASSES = ("highest", "moderately high", "above average", "average or below")
-_ALPHA_BOUNDS = (1e-8, 1e4)  # overdispersion search range (variance = mu + alpha * mu**2)
-_MAX_COEF = 25.0  # |coefficient| beyond which a fit is taken to have diverged (separation)
-
-
-# -- collapsing identical cells ----------------------------------------------------------
-@dataclass(frozen=True)
-class CollapsedCells:
-    """Distinct (variable pattern, count) rows with their frequencies.
-
-    Attributes
-    ----------
-    X : ndarray of uint8, shape (n_rows, n_variables)
-    y : ndarray of float64, shape (n_rows,)
-    weight : ndarray of int64, shape (n_rows,)
-        How many cells share the row; sums to the number of cells.
-    inverse : ndarray of int64, shape (n_cells,)
-        The row of each cell.
-    """
-
-    X: np.ndarray
-    y: np.ndarray
-    weight: np.ndarray
-    inverse: np.ndarray
-
-
-def collapse_cells(matrix: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> CollapsedCells:
-    """Merge cells with the same 0/1 pattern and the same count into one weighted row.
-
-    Parameters
-    ----------
-    matrix : ndarray of 0/1, shape (n_cells, n_variables)
-    y : ndarray, shape (n_cells,)
-        Counts (or harm-weighted counts) per cell.
-    weight : ndarray of int, shape (n_cells,), optional
-        Frequencies when the rows are themselves collapsed cells (default 1 each); the
-        result's weights are their sums.
-
-    Returns
-    -------
-    CollapsedCells
-
-    Notes
-    -----
-    A Poisson or negative binomial log-likelihood is a sum over cells of a term that
-    depends only on the cell's variables and count, so summing each distinct term times
-    its frequency gives the same likelihood, estimates and standard errors as fitting
-    every cell. Each row is packed to bits (``np.packbits``) plus the 8 bytes of its count,
-    read as big-endian 64-bit words and sorted with ``np.lexsort`` (one stable pass per
-    word): the same rows, in the same (bytewise) order, as ``np.unique(axis=0)`` on the
-    packed rows, about ten times faster. O(n log n) time per word; memory about
-    ``n * (n_variables / 8 + 8)`` bytes twice, plus 8 bytes per cell per word during the
-    sort. 1.5 million cells with 360 variables take about 2 seconds.
-    """
-    matrix = np.asarray(matrix)
-    y = np.asarray(y, dtype=np.float64).ravel() + 0.0  # + 0.0 turns -0.0 into 0.0
-    if matrix.ndim != 2 or matrix.shape[0] != y.shape[0]:
-        raise ValueError(f"matrix has shape {matrix.shape} but y has {y.shape[0]} values")
-    n = matrix.shape[0]
-    packed = np.packbits(matrix.astype(bool, copy=False), axis=1)
-    width = packed.shape[1] + 8
-    key = np.zeros((n, -(-width // 8) * 8), dtype=np.uint8)  # zero padding keeps the order
-    key[:, :packed.shape[1]] = packed
-    key[:, packed.shape[1]:width] = y.view(np.uint8).reshape(-1, 8)
-    del packed
-    # big-endian words compare like the bytes they hold, so sorting by the words in turn
-    # (first word most significant) is the bytewise lexicographic order of np.unique
-    words = key.view(">u8")
-    order = np.lexsort([words[:, k].astype(np.uint64) for k in range(words.shape[1] - 1, -1, -1)])
-    del key
-    ordered = words[order]
-    start = np.ones(n, dtype=bool)
-    if n > 1:
-        np.any(ordered[1:] != ordered[:-1], axis=1, out=start[1:])
-    del ordered, words
-    first = order[start]  # stable sort: the first cell of each group in the input
-    inverse = np.empty(n, dtype=np.int64)
-    inverse[order] = np.cumsum(start) - 1
-    counts = np.diff(np.append(np.flatnonzero(start), n))
-    if weight is not None:
-        counts = np.bincount(inverse, weights=np.asarray(weight, dtype=np.float64), minlength=len(first))
-        counts = np.rint(counts)
-    return CollapsedCells(matrix[first].astype(np.uint8), y[first], counts.astype(np.int64), inverse)
-
-
-# -- count-model fits on weighted rows ---------------------------------------------------
-@dataclass
-class _Fit:
-    cols: tuple
-    params: np.ndarray  # intercept first
-    bse: np.ndarray
-    llf: float
-    alpha: float  # 0 for Poisson
-    n_params: int  # coefficients + intercept (+ alpha)
-    ok: bool
-
-    def bic(self, n: float) -> float:
-        return -2 * self.llf + self.n_params * math.log(n) if self.ok else math.inf
-
-    def aic(self) -> float:
-        return -2 * self.llf + 2 * self.n_params if self.ok else math.inf
-
-
-def _exog(X: np.ndarray, cols) -> np.ndarray:
-    out = np.ones((X.shape[0], len(cols) + 1))
-    if len(cols):
-        out[:, 1:] = X[:, list(cols)]
-    return out
-
-
-def _usable(res) -> bool:
-    params, bse = np.asarray(res.params), np.asarray(res.bse)
-    return bool(getattr(res, "converged", True) and np.isfinite(params).all() and np.isfinite(bse).all()
-                and np.abs(params[1:]).max(initial=0) < _MAX_COEF)
-
-
-def _glm(y, exog, w, family, start=None):
-    """A statsmodels GLM fit with frequency weights, or None when it breaks down."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # separation and convergence are judged by _usable
-        try:
-            return GLM(y, exog, family=family, freq_weights=w).fit(start_params=start, tol=1e-10, maxiter=200)
-        except (ValueError, np.linalg.LinAlgError, FloatingPointError, PerfectSeparationError):
-            return None
-
-
-def _poisson_fit(X, y, w, cols) -> _Fit:
-    res = _glm(y, _exog(X, cols), w, families.Poisson())
-    if res is None or not _usable(res):
-        return _Fit(tuple(cols), np.full(len(cols) + 1, np.nan), np.full(len(cols) + 1, np.nan), -math.inf, 0.0,
-                    len(cols) + 1, False)
-    mu = res.mu
-    llf = float(np.sum(w * (y * np.log(mu) - mu - gammaln(y + 1))))
-    return _Fit(tuple(cols), np.asarray(res.params), np.asarray(res.bse), llf, 0.0, len(cols) + 1, True)
-
-
-def nb_loglik(y: np.ndarray, mu: np.ndarray, weight: np.ndarray, alpha: float) -> float:
-    """Weighted NB2 log-likelihood (variance ``mu + alpha * mu**2``).
-
-    Written with ``betaln`` and ``log1p`` so it stays accurate as ``alpha`` approaches 0,
-    where it tends to the Poisson log-likelihood.
-    """
-    r = 1.0 / alpha
-    ll = (-np.log(y + r) - betaln(r, y + 1) - r * np.log1p(mu / r)
-          + np.where(y > 0, y * (np.log(mu) - np.log(r + mu)), 0.0))
-    return float(np.sum(weight * ll))
-
-
-def _ml_alpha(y, mu, w) -> float:
-    """Maximum-likelihood overdispersion for fixed means (bounded search on log alpha)."""
-    lo, hi = np.log(_ALPHA_BOUNDS[0]), np.log(_ALPHA_BOUNDS[1])
-    res = minimize_scalar(lambda t: -nb_loglik(y, mu, w, math.exp(t)), bounds=(lo, hi), method="bounded",
-                          options={"xatol": 1e-9})
-    return float(math.exp(res.x))
-
-
-def _negbin_fit(X, y, w, cols, alpha0: float | None = None) -> _Fit:
-    """NB2 fit with the overdispersion estimated by maximum likelihood.
-
-    Alternates a GLM fit of the coefficients for fixed alpha with a one-dimensional
-    maximum-likelihood update of alpha for fixed means, until alpha settles: the scheme of
-    R's ``MASS::glm.nb`` (Venables & Ripley, *Modern Applied Statistics with S*, 4th ed.,
-    2002, section 7.4). At convergence (coefficients, alpha) is the joint maximum.
-    """
-    n_params = len(cols) + 2
-    failed = _Fit(tuple(cols), np.full(len(cols) + 1, np.nan), np.full(len(cols) + 1, np.nan), -math.inf, np.nan,
-                  n_params, False)
-    exog = _exog(X, cols)
-    start = None
-    if alpha0 is None or not np.isfinite(alpha0):
-        pois = _glm(y, exog, w, families.Poisson())
-        if pois is None:
-            return failed
-        mu, start = pois.mu, np.asarray(pois.params)
-        alpha = _ml_alpha(y, mu, w)
-    else:
-        alpha = float(np.clip(alpha0, *_ALPHA_BOUNDS))
-    ll_prev = -math.inf
-    for _ in range(100):
-        res = _glm(y, exog, w, families.NegativeBinomial(alpha=alpha), start)
-        if res is None:
-            return failed
-        start = np.asarray(res.params)
-        new = _ml_alpha(y, res.mu, w)
-        ll = nb_loglik(y, res.mu, w, new)
-        # the 1-D search resolves log(alpha) to about 1e-7; near alpha = 0 the likelihood
-        # is flat in alpha, so a negligible gain in log-likelihood also ends the loop
-        settled = abs(math.log(new) - math.log(alpha)) < 1e-6 or ll - ll_prev < 1e-10 * (1 + abs(ll))
-        alpha, ll_prev = new, ll
-        if settled:
-            break
-    res = _glm(y, exog, w, families.NegativeBinomial(alpha=alpha), start)
-    if res is None or not _usable(res):
-        return failed
-    return _Fit(tuple(cols), np.asarray(res.params), np.asarray(res.bse), nb_loglik(y, res.mu, w, alpha), alpha,
-                n_params, True)
-
-
-def _alpha_se(y, mu, w, alpha) -> float:
-    """Standard error of alpha from the observed information (numerical, on log alpha)."""
-    h = 1e-3
-    t = math.log(alpha)
-    f = [nb_loglik(y, mu, w, math.exp(t + s)) for s in (-h, 0.0, h)]
-    d2 = (f[0] - 2 * f[1] + f[2]) / h**2
-    return float(alpha / math.sqrt(-d2)) if d2 < 0 else math.nan
-
-
-# -- pre-selection helpers ---------------------------------------------------------------
-_SCORE_CHUNK = 65_536  # cells with incidents per block of the score test (bounds the float copy)
-
-
-def score_statistics(matrix: np.ndarray, y: np.ndarray, ones: np.ndarray | None = None) -> np.ndarray:
-    """Poisson score (Rao) test of each 0/1 variable against the intercept-only model.
-
-    Parameters
-    ----------
-    matrix : ndarray of 0/1 (uint8), shape (n_cells, n_variables)
-    y : ndarray, shape (n_cells,)
-        Counts per cell.
-    ones : ndarray of int, shape (n_variables,), optional
-        How many cells have each variable (the column sums; computed when not given).
-
-    Returns
-    -------
-    ndarray of float64, shape (n_variables,)
-        The score statistic, chi-squared with 1 degree of freedom under the null model;
-        0 for a variable that is the same in every cell.
-
-    Notes
-    -----
-    Under the null model every cell has mean ``ybar``. For variable ``x`` present in
-    ``n_x`` of ``n`` cells the score for its coefficient is ``U = x'y - ybar n_x`` and the
-    efficient information (the intercept profiled out) is ``I = ybar n_x (n - n_x) / n``,
-    so the statistic is ``U**2 / I`` (Rao, C. R. 1948, *Proc. Cambridge Philos. Soc.*
-    44, 50-57; McCullagh & Nelder, *Generalized Linear Models*, 2nd ed., 1989). Only
-    ``x'y`` needs the data, and only the cells with incidents contribute to it: they are
-    read in blocks of 65,536 cells converted to float64, so the cost is O(cells with
-    incidents x variables) and no float copy of the whole matrix is made. Under a
-    negative binomial null model with a common overdispersion the statistic is the same
-    divided by the constant ``1 + alpha ybar``, which leaves the ranking unchanged.
-    """
-    y = np.asarray(y, dtype=np.float64).ravel()
-    n = y.shape[0]
-    if ones is None:
-        ones = np.zeros(matrix.shape[1], dtype=np.int64)
-        for a in range(0, n, _SCORE_CHUNK * 4):
-            ones += matrix[a:a + _SCORE_CHUNK * 4].sum(axis=0, dtype=np.int64)
-    nx = np.asarray(ones, dtype=np.float64)
-    pos = np.flatnonzero(y)
-    xy = np.zeros(matrix.shape[1])
-    for a in range(0, pos.size, _SCORE_CHUNK):
-        rows = pos[a:a + _SCORE_CHUNK]
-        xy += y[rows] @ matrix[rows].astype(np.float64)
-    ybar = y.sum() / n
-    info = ybar * nx * (n - nx) / n
-    return np.divide((xy - ybar * nx) ** 2, info, out=np.zeros_like(info), where=info > 0)
-
-
-def case_control_sample(y: np.ndarray, max_cells: int, rng) -> tuple[np.ndarray, float]:
-    """All cells with incidents plus a simple random sample of the cells without.
-
-    Parameters
-    ----------
-    y : ndarray, shape (n_cells,)
-    max_cells : int
-        Cells wanted in the sample. The zero cells sampled are ``max_cells`` minus the
-        cells with incidents, but never fewer than the cells with incidents (a 1:1
-        case-control ratio at least) nor more than there are.
-    rng : numpy Generator
-
-    Returns
-    -------
-    cells : ndarray of int64
-        Sampled cells, in increasing order.
-    zero_weight : float
-        Inverse sampling probability of a zero cell (``zero cells / zero cells sampled``);
-        1 when every cell is kept.
-
-    Notes
-    -----
-    Sampling on the outcome and weighting each sampled unit by its inverse inclusion
-    probability (Horvitz & Thompson 1952, *J. Am. Stat. Assoc.* 47, 663-685) keeps every
-    weighted sum, and so the weighted log-likelihood, deviance and score, unbiased for
-    its value on all cells; the weighted estimator is consistent under such outcome-based
-    sampling (Manski & Lerman 1977, *Econometrica* 45(8), 1977-1988). Keeping every case
-    and sub-sampling the abundant controls is the simplest case-control subsampling of
-    imbalanced data (Fithian & Hastie 2014, *Annals of Statistics* 42(5), 1693-1724, whose
-    *local* version also adapts the probabilities to a pilot fit): when events are rare,
-    the information about the coefficients is limited by the cells with events, so
-    dropping most zero cells costs little precision.
-    """
-    y = np.asarray(y).ravel()
-    pos = np.flatnonzero(y > 0)
-    zero = np.flatnonzero(y <= 0)
-    m = min(zero.size, max(int(max_cells) - pos.size, pos.size))
-    if m >= zero.size:
-        return np.arange(y.size), 1.0
-    picked = rng.choice(zero, size=m, replace=False)
-    return np.sort(np.concatenate([pos, picked])), zero.size / m
-
-
-def _one_thread():
-    """Limit OpenMP/BLAS to one thread (glum's CV on small collapsed problems runs many
-    short solves; thread start-up and spin-waiting made it 20 times slower on a busy
-    2-core machine). A no-op when threadpoolctl (a scikit-learn dependency) is absent."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1)
 
 
 # -- the estimator -----------------------------------------------------------------------
@@ -531,7 +214,7 @@ class RiskTerrainModel:
         maximum-likelihood fits on every cell. The stepwise search (add, drop, or swap one
         spatial influence for another of the same factor when ``max_per_factor`` is
         reached) refits a statsmodels GLM with frequency weights per move, and a negative
-        binomial move costs a few GLM fits (see ``_negbin_fit``). BIC is ``-2 logL + k log(n)``
+        binomial move costs a few GLM fits (see ``negbin_fit``). BIC is ``-2 logL + k log(n)``
         with n the number of cells and k counting the intercept and, for the negative
         binomial, alpha.
         Non-integer (harm-weighted) counts give a quasi-likelihood: estimates are still
@@ -654,14 +337,14 @@ class RiskTerrainModel:
                          "std_error": se, "p_value": float(2 * norm.sf(abs(b / se))), "rrv": math.exp(b)})
         rows.sort(key=lambda r: -r["rrv"])
         if fam == "negbin":
-            mu = np.exp(_exog(Xu, fit.cols) @ fit.params)
-            pois = caches.get("poisson", {}).get(frozenset(fit.cols)) or _poisson_fit(Xu, yu, wu, fit.cols)
+            mu = np.exp(design_matrix(Xu, fit.cols) @ fit.params)
+            pois = caches.get("poisson", {}).get(frozenset(fit.cols)) or poisson_fit(Xu, yu, wu, fit.cols)
             lr = max(0.0, 2 * (fit.llf - pois.llf)) if pois.ok else math.nan
             # alpha = 0 lies on the boundary: the LR statistic is a 50:50 mix of 0 and chi2(1)
             # (Self & Liang 1987, J. Am. Stat. Assoc. 82, 605-610)
             rows.append({"type": "overdispersion", "variable": "alpha", "factor": "", "operationalisation": "",
                          "spatial_influence_m": math.nan, "coefficient": self.alpha_,
-                         "std_error": _alpha_se(yu, mu, wu, self.alpha_), "p_value": 0.5 * chi2.sf(lr, 1),
+                         "std_error": alpha_se(yu, mu, wu, self.alpha_), "p_value": 0.5 * chi2.sf(lr, 1),
                          "rrv": math.nan})
         self.coef_table_ = pd.DataFrame(rows, columns=["type", "variable", "factor", "operationalisation",
                                                        "spatial_influence_m", "coefficient", "std_error",
@@ -691,7 +374,7 @@ class RiskTerrainModel:
         splits = [(np.flatnonzero(f != i), np.flatnonzero(f == i)) for i in range(k)]
         est = GeneralizedLinearRegressorCV(family="poisson", l1_ratio=l1, alphas=self.alpha_grid,
                                            n_alphas=int(self.n_alphas), cv=splits, scale_predictors=True)
-        with warnings.catch_warnings(), _one_thread():
+        with warnings.catch_warnings(), one_thread():
             warnings.simplefilter("ignore")
             est.fit(coll.X[row].astype(np.float64), coll.y[row], sample_weight=weight)
         self.cv_alpha_, self.cv_l1_ratio_ = float(est.alpha_), float(est.l1_ratio_)
@@ -700,14 +383,14 @@ class RiskTerrainModel:
     def _stepwise(self, family, X, y, w, pool, groups, names, note):
         """Bidirectional stepwise search from the null model; returns the best fit and the cache."""
         n = float(w.sum())
-        cache: dict[frozenset, _Fit] = {}
+        cache: dict[frozenset, Fit] = {}
         hint = [None]
 
-        def evaluate(cols: frozenset) -> _Fit:
+        def evaluate(cols: frozenset) -> Fit:
             if cols not in cache:
                 ordered = tuple(sorted(cols))
-                cache[cols] = (_poisson_fit(X, y, w, ordered) if family == "poisson"
-                               else _negbin_fit(X, y, w, ordered, hint[0]))
+                cache[cols] = (poisson_fit(X, y, w, ordered) if family == "poisson"
+                               else negbin_fit(X, y, w, ordered, hint[0]))
             return cache[cols]
 
         title = FAMILY_TITLES[family]
@@ -779,79 +462,3 @@ class RiskTerrainModel:
         if self.selected_:
             eta = X.matrix[:, X.columns(self.selected_)].astype(np.float64) @ self.coef_
         return np.exp(eta - eta.min())
-
-
-def risk_classes(rrs, counts) -> pd.DataFrame:
-    """Share of area and of incidents in each risk class of the relative risk score.
-
-    Parameters
-    ----------
-    rrs : array-like, shape (n_cells,)
-    counts : array-like, shape (n_cells,)
-        Incidents (or harm) per cell.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per class: ``risk_class`` (``highest``: RRS >= mean + 2 SD;
-        ``moderately high``: mean + 1 SD to mean + 2 SD; ``above average``: mean to mean +
-        1 SD; ``average or below``: the rest), ``rrs_from``, ``rrs_to`` (``[from, to)``),
-        ``cells``, ``share_of_area``, ``incidents``, ``share_of_incidents``.
-
-    Notes
-    -----
-    Mean and SD (population, ``ddof=0``) are over the cells given. Cells at exactly the
-    mean are "average or below", so a constant score puts every cell there.
-    """
-    rrs, counts = np.asarray(rrs, dtype=float).ravel(), np.asarray(counts, dtype=float).ravel()
-    if rrs.shape != counts.shape:
-        raise ValueError(f"rrs has {rrs.size} values but counts has {counts.size}")
-    if not rrs.size or not np.isfinite(rrs).all():
-        raise ValueError("rrs must be a non-empty array of finite scores")
-    m, s = rrs.mean(), rrs.std()
-    edges = [m + 2 * s, m + s, m, -np.inf]
-    upper = [np.inf, m + 2 * s, m + s, m]
-    cls = np.full(rrs.size, 3)
-    if s > 0:
-        cls[(rrs > m) & (rrs < m + s)] = 2
-        cls[(rrs >= m + s) & (rrs < m + 2 * s)] = 1
-        cls[rrs >= m + 2 * s] = 0
-    cells = np.bincount(cls, minlength=4)
-    inc = np.bincount(cls, weights=counts, minlength=4)
-    total = counts.sum()
-    return pd.DataFrame({"risk_class": RISK_CLASSES, "rrs_from": edges, "rrs_to": upper, "cells": cells,
-                         "share_of_area": cells / rrs.size, "incidents": inc,
-                         "share_of_incidents": inc / total if total > 0 else np.full(4, np.nan)})
-
-
-def rrs_raster(grid: Grid, rrs_masked) -> np.ndarray:
-    """Relative risk scores of the masked cells as a grid (float32, NaN outside the mask)."""
-    rrs_masked = np.asarray(rrs_masked, dtype=float).ravel()
-    if rrs_masked.size != int(grid.mask.sum()):
-        raise ValueError(f"rrs_masked has {rrs_masked.size} values but the grid has {int(grid.mask.sum())} "
-                         "masked cells")
-    out = np.full(grid.shape, np.nan, dtype=np.float32)
-    out[grid.mask] = rrs_masked
-    return out
-
-
-def write_geotiff(path, grid: Grid, array) -> Path:
-    """Write a single-band float32 GeoTIFF on the grid (NaN as nodata, deflate-compressed).
-
-    Returns
-    -------
-    Path
-        The file written.
-    """
-    import rasterio
-    from rasterio.crs import CRS
-
-    array = np.asarray(array, dtype=np.float32)
-    if array.shape != grid.shape:
-        raise ValueError(f"array has shape {array.shape} but the grid is {grid.shape}")
-    crs = CRS.from_wkt(grid.crs.to_wkt()) if hasattr(grid.crs, "to_wkt") else CRS.from_user_input(grid.crs)
-    path = Path(path)
-    with rasterio.open(path, "w", driver="GTiff", height=grid.nrows, width=grid.ncols, count=1, dtype="float32",
-                       crs=crs, transform=grid.transform, nodata=np.nan, compress="deflate") as dst:
-        dst.write(array, 1)
-    return path

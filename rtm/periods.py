@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .errors import InputError
+from .errors import setting_error
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 KINDS = ("week", "month")
@@ -77,13 +77,22 @@ class Period:
         return "4 weeks" if length == "recent" else "52 weeks"
 
 
+def history(frame: pd.DataFrame, period: Period, length: str = "year") -> pd.DataFrame:
+    """The incidents of ``frame`` wholly inside the window of ``length`` before ``period``
+    (:meth:`Period.window`): started at or after its start, ended by the period's start."""
+    start, end = period.window(length)
+    keep = (frame["date_start"] >= start) & (frame["date_end"] <= end)
+    return frame.loc[keep]
+
+
 def _date(text, what: str) -> pd.Timestamp:
     try:
         t = pd.Timestamp(text)
     except (ValueError, TypeError):
         t = pd.NaT
     if t is pd.NaT or t.tzinfo is not None:
-        raise InputError(what, f"'{text}' is not a date", "give the date as YYYY-MM-DD, e.g. 2019-01-07")
+        example = "YYYY-MM, e.g. 2019-01" if what == "month" else "YYYY-MM-DD, e.g. 2019-01-07"
+        raise setting_error(what, f"'{text}' is not a date", f"give the date as {example}")
     return t.normalize()
 
 
@@ -96,9 +105,9 @@ def week_period(day, week_start: str = "monday") -> Period:
         ``day`` is not a date or ``week_start`` is not a weekday name.
     """
     if week_start not in WEEKDAYS:
-        raise InputError("--week-start", f"'{week_start}' is not a day of the week",
+        raise setting_error("week_start", f"'{week_start}' is not a day of the week",
                          f"use one of {', '.join(WEEKDAYS)}")
-    t = _date(day, "--week")
+    t = _date(day, "week")
     back = (t.day_of_week - WEEKDAYS.index(week_start)) % 7
     start = t - pd.Timedelta(days=back)
     return Period("week", start, start + pd.Timedelta(days=7))
@@ -108,7 +117,7 @@ def month_period(month) -> Period:
     """The calendar month ``YYYY-MM`` (or holding a date)."""
     if isinstance(month, str) and len(month.strip()) == 7:
         month = month.strip() + "-01"
-    t = _date(month, "--month")
+    t = _date(month, "month")
     start = t.replace(day=1)
     return Period("month", start, start + pd.DateOffset(months=1))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -23,10 +23,13 @@ from . import coords
 from .areas import Areas
 from .errors import InputError, output_folder
 from .grid import Grid
-from .model import RiskTerrainModel, risk_classes, rrs_raster, write_geotiff
-from .variables import (INCREMENTS, OPERATIONALISATIONS, NearestNeighbour, RiskVariables,  # noqa: F401
-                        attractor_buffer, auto_operationalisation, build_variables, nearest_neighbour_index,
-                        spatial_influences)
+from .model import RiskTerrainModel
+from .risk_output import risk_classes, rrs_raster, write_geotiff
+from .progress import Progress, stages
+from .terrain import data_window
+from .terrain_settings import RtmSettings
+from .variables import (NearestNeighbour, RiskVariables, auto_operationalisation, build_variables,
+                        nearest_neighbour_index)
 
 #: Columns of ``rtm_factors.csv`` (the model's final table), in order.
 FACTOR_COLUMNS = ["type", "variable", "factor", "operationalisation", "spatial_influence_m", "coefficient",
@@ -36,38 +39,6 @@ OUTPUT_FILES = {"factors": "rtm_factors.csv", "raster": "risk_terrain.tif", "rep
                 "presence": "risk_factors.tif", "terrain": "terrain.json"}
 MAX_CELLS = 20_000_000  # a grid beyond this is almost always a cell size typed in the wrong unit
 
-Stage = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class RtmParameters:
-    """The settings of a run, as the report states them.
-
-    Attributes
-    ----------
-    cell_size, block_length : float
-        Metres.
-    bands : int
-    increment : {"whole", "half"}
-    spatial_influences : list of float
-        The distances tested for every factor (metres).
-    operationalisations : dict of str to str
-        What was requested for each factor (``auto`` when not given).
-    max_influence_m : dict of str to float
-        Maximum spatial influence of each factor in the ``auto`` rule.
-    random_state : int or None
-        Seed of the cross-validation folds.
-    """
-
-    cell_size: float
-    block_length: float
-    bands: int
-    increment: str
-    spatial_influences: list
-    operationalisations: dict
-    max_influence_m: dict
-    random_state: int | None
-
 
 @dataclass
 class RtmResult:
@@ -75,7 +46,13 @@ class RtmResult:
 
     Attributes
     ----------
-    parameters : RtmParameters
+    settings : RtmSettings
+        The settings of the run, as given.
+    spatial_influences : list of float
+        The distances tested for every factor (metres).
+    max_influence_m : dict of str to float
+        The maximum spatial influence the ``auto`` rule used for each factor (given, or
+        the largest spatial influence tested).
     grid : Grid
     areas : Areas
         The study area, in the grid's CRS.
@@ -88,7 +65,7 @@ class RtmResult:
     rrs : ndarray of float64, shape (n_cells,)
         Relative risk score per masked cell (the lowest is 1).
     classes : pandas.DataFrame
-        Risk classes with their share of area and of incidents (:func:`rtm.model.risk_classes`).
+        Risk classes with their share of area and of incidents (:func:`rtm.risk_output.risk_classes`).
     nni : NearestNeighbour or None
         Clark-Evans index of the incidents inside the study area (None with fewer than 2).
     layers : pandas.DataFrame
@@ -100,12 +77,18 @@ class RtmResult:
         Incidents in cells of the grid's mask (the ones the model sees).
     area_m2 : float
         Area of the study-area polygons.
+    data_from, data_to : pandas.Timestamp or None
+        The window of the incidents the model was fitted on (:func:`rtm.terrain.data_window`):
+        every one started at or after ``data_from`` and ended before ``data_to``. None
+        for undated incidents.
     inputs : dict
         Descriptions of the inputs for the report (``incidents``, ``area``, ``weights``);
         free text, filled in by the caller.
     """
 
-    parameters: RtmParameters
+    settings: RtmSettings
+    spatial_influences: list
+    max_influence_m: dict
     grid: Grid
     areas: Areas
     variables: RiskVariables
@@ -118,6 +101,8 @@ class RtmResult:
     n_incidents: int
     n_incidents_modelled: int
     area_m2: float
+    data_from: pd.Timestamp | None = None
+    data_to: pd.Timestamp | None = None
     inputs: dict = field(default_factory=dict)
 
     @property
@@ -133,28 +118,6 @@ class RtmResult:
 
 def _fail(problem: str, fix: str, source: str):
     raise InputError(source, problem, fix)
-
-
-def _check_settings(cell_size, block_length, bands, increment, operationalisations, names) -> None:
-    """Settings a user typed: one clear InputError for each kind of mistake."""
-    for what, v in (("cell size", cell_size), ("block length", block_length)):
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
-                or not (math.isfinite(v) and v > 0):
-            _fail(f"the {what} must be a positive number of metres, not {v!r}", f"give the {what} in metres, e.g. 100",
-                  what)
-    if isinstance(bands, bool) or not isinstance(bands, (int, np.integer)) or not 1 <= bands <= 20:
-        _fail(f"the number of bands must be a whole number from 1 to 20, not {bands!r}",
-              "test 3 to 6 spatial influences, e.g. --bands 3", "bands")
-    if increment not in INCREMENTS:
-        _fail(f"the increment must be 'whole' or 'half', not {increment!r}", "use whole or half block lengths",
-              "increment")
-    for name, op in operationalisations.items():
-        if name not in names:
-            _fail(f"an operationalisation is given for '{name}', which is not one of the factors "
-                  f"({', '.join(names)})", "name a factor of the run", "operationalisation")
-        if op not in OPERATIONALISATIONS:
-            _fail(f"the operationalisation '{op}' of '{name}' is not one of {', '.join(OPERATIONALISATIONS)}",
-                  "choose one of them", "operationalisation")
 
 
 def _incident_points(incidents, crs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -201,42 +164,29 @@ def _layer_table(layers: Mapping, areas: Areas, union) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["factor", "kind", "features", "inside"])
 
 
-def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], *, cell_size: float, block_length: float,
-            bands: int, increment: str = "whole", operationalisations: Mapping[str, str] | None = None,
-            max_influence_m: float | Mapping[str, float] | None = None, random_state: int | None = 0,
-            model: RiskTerrainModel | None = None, progress: Stage | None = None) -> RtmResult:
+def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], settings: RtmSettings, *,
+            model: RiskTerrainModel | None = None, progress: Progress | None = None) -> RtmResult:
     """Run a risk terrain model from loaded incidents, study area and attractor layers.
 
     Parameters
     ----------
     incidents : Incidents
-        From :func:`rtm.incidents.load_incidents` (or anything with a ``frame`` holding
-        ``x``, ``y`` and optionally ``weight``, and a ``crs``). The ``weight`` column
-        (1 per incident with ``--weights count``) is what is counted in each cell.
+        From :func:`rtm.incidents.load_incidents`. The ``weight`` column (1 per incident
+        with ``count`` weights) is what is counted in each cell; the dates, when there are
+        any, give the terrain's data window (its look-ahead guard).
     areas : Areas
         The study area (:func:`rtm.areas.load_areas`); its metric CRS is the grid's.
     layers : dict of str to Layer
-        The risk factors by name (single words), e.g. from ``LayerSpec.load``.
-    cell_size : float
-        Grid cell size in metres.
-    block_length : float
-        Typical street block length in metres: the unit of spatial influence.
-    bands : int
-        How many spatial influences to test (1 to 20).
-    increment : {"whole", "half"}
-        Step between spatial influences: whole or half block lengths.
-    operationalisations : dict of str to str, optional
-        ``proximity``, ``density``, ``both`` or ``auto`` per factor (default ``auto``).
-    max_influence_m : float or dict of str to float, optional
-        The maximum spatial influence the ``auto`` rule compares each factor's mean
-        nearest-neighbour distance with (the catalogue's ``max_influence_m``); default
-        the largest spatial influence tested.
-    random_state : int or None
-        Seed of the cross-validation folds (the same seed gives the same model).
+        The risk factors by name (single words), e.g. from :func:`rtm.catalogue.load_factors`.
+    settings : RtmSettings
+        Cell size, block length, bands, increment, per-factor operationalisations (default
+        ``auto``) and maximum influences (default: the largest spatial influence tested),
+        seed and family.
     model : RiskTerrainModel, optional
-        An unfitted model with non-default settings.
-    progress : callable(str), optional
-        Called with a short description at the start of each step.
+        An unfitted model with non-default settings (its seed and families are replaced
+        by the settings').
+    progress : callable(done, total, what), optional
+        Called at the start of each of the five steps.
 
     Returns
     -------
@@ -267,13 +217,17 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], *, cell_size:
     Time is dominated by steps 3 and 4: a few seconds for 60,000 cells and 5 factors.
     Memory: about 1 byte per cell per variable plus a few float grids.
     """
-    say = progress or (lambda _msg: None)
+    say = stages(progress, 5)
     items = dict(layers)
     if not items:
         _fail("no risk factor was given", "name at least one attractor layer", "layers")
-    ops = {str(k): str(v) for k, v in (operationalisations or {}).items()}
-    _check_settings(cell_size, block_length, bands, increment, ops, list(items))
-    distances = spatial_influences(block_length, bands, increment)
+    ops = settings.operationalisation_map
+    for name in ops:
+        if name not in items:
+            _fail(f"an operationalisation is given for '{name}', which is not one of the factors "
+                  f"({', '.join(items)})", "name a factor of the run", "operationalisations")
+    distances = settings.spatial_influences()
+    cell_size = settings.cell_size
 
     say("building the grid")
     minx, miny, maxx, maxy = areas.frame.total_bounds
@@ -300,17 +254,13 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], *, cell_size:
               "check that the incidents and the area cover the same place", "incidents")
 
     say("choosing operationalisations")
-    max_m = {name: float(max_influence_m.get(name, distances[-1]) if isinstance(max_influence_m, Mapping)
-                         else (distances[-1] if max_influence_m is None else max_influence_m)) for name in items}
-    for name, v in max_m.items():
-        if not (math.isfinite(v) and v > 0):
-            _fail(f"the maximum spatial influence of '{name}' must be a positive number of metres, not {v!r}",
-                  "give it in metres, e.g. 600", "maximum spatial influence")
+    given_max = settings.max_influence_map
+    max_m = {name: float(given_max.get(name, distances[-1])) for name in items}
     auto = _auto_choices(items, areas, union, area_m2, ops, max_m)
     resolved = {name: (auto[name].operationalisation if name in auto else ops[name]) for name in items}
 
     say(f"building risk variables ({len(items)} factor(s) x {len(distances)} spatial influences)")
-    variables = build_variables(grid, items, block_length, bands, increment, resolved)
+    variables = build_variables(grid, items, settings.block_length, settings.bands, settings.increment, resolved)
     choices = variables.choices.set_index("factor")
     for name, choice in auto.items():
         choices.loc[name, "requested"] = "auto"
@@ -318,7 +268,7 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], *, cell_size:
     variables.choices = choices.reset_index()
 
     say(f"fitting the model ({variables.matrix.shape[1]} variables, {n_cells:,} cells)")
-    model = model if model is not None else RiskTerrainModel(random_state=random_state)
+    model = (model or RiskTerrainModel()).set_params(random_state=settings.seed, families=settings.families)
     model.fit(variables, counts)
 
     say("scoring cells")
@@ -327,10 +277,9 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], *, cell_size:
     inside = shapely.intersects_xy(union, x, y) if len(x) else np.zeros(0, bool)
     pts = np.column_stack([x[inside], y[inside]])
     nni = nearest_neighbour_index(pts, area_m2) if len(pts) >= 2 else None
-    params = RtmParameters(float(cell_size), float(block_length), int(bands), increment, distances,
-                           {name: ops.get(name, "auto") for name in items}, max_m, random_state)
-    return RtmResult(params, grid, areas, variables, model, counts, rrs, classes, nni,
-                     _layer_table(items, areas, union), len(x), int(in_mask.sum()), area_m2)
+    data_from, data_to = data_window(getattr(incidents, "frame", incidents))
+    return RtmResult(settings, distances, max_m, grid, areas, variables, model, counts, rrs, classes, nni,
+                     _layer_table(items, areas, union), len(x), int(in_mask.sum()), area_m2, data_from, data_to)
 
 
 def write_outputs(result: RtmResult, out_dir) -> dict[str, Path]:

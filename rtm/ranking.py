@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from .errors import setting_error
 from .grid import Grid
 from .surfaces import KERNELS, default_bandwidth, harm_surface, recency_weights
 from .terrain import TerrainOnGrid
@@ -66,13 +67,22 @@ class ScoreSettings:
 
     def __post_init__(self):
         if self.method not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)}, not {self.method!r}")
+            raise setting_error("method", f"must be one of {', '.join(METHODS)}, not {self.method!r}",
+                                "choose one of them")
         if not 0.0 <= float(self.risk_weight) <= 1.0:
-            raise ValueError(f"risk_weight must be between 0 and 1, not {self.risk_weight!r}")
+            raise setting_error("risk_weight", f"must be between 0 and 1, not {self.risk_weight!r}", "give e.g. 0.1")
         if self.kernel not in KERNELS:
-            raise ValueError(f"kernel must be one of {', '.join(KERNELS)}, not {self.kernel!r}")
+            raise setting_error("kernel", f"must be one of {', '.join(KERNELS)}, not {self.kernel!r}",
+                                "choose one of them")
         if isinstance(self.bandwidth_m, str) and self.bandwidth_m != "silverman":
-            raise ValueError(f"bandwidth_m must be metres, 'silverman' or None, not {self.bandwidth_m!r}")
+            raise setting_error("bandwidth_m", f"must be metres, 'silverman' or None, not {self.bandwidth_m!r}",
+                                "give metres, e.g. 165")
+
+    @classmethod
+    def from_given(cls, **given) -> "ScoreSettings":
+        """Settings with the given values, the defaults for those given as None (how a front
+        end passes options the user left out)."""
+        return cls(**{k: v for k, v in given.items() if v is not None})
 
     @property
     def weight(self) -> float:
@@ -222,15 +232,17 @@ class SpotRule:
     def __post_init__(self):
         given = [v is not None for v in (self.top_n, self.area_share, self.harm_share)]
         if sum(given) != 1:
-            raise ValueError("give exactly one of top_n, area_share and harm_share")
+            raise setting_error("area_share" if given[0] else "top_n", "give exactly one of a number of spots, "
+                                "an area share and a harm share", "choose one way to size the list")
         if self.top_n is not None and (int(self.top_n) != self.top_n or self.top_n < 1):
-            raise ValueError(f"top_n must be a whole number of at least 1, not {self.top_n!r}")
+            raise setting_error("top_n", f"must be a whole number of at least 1, not {self.top_n!r}", "give e.g. 20")
         for name in ("area_share", "harm_share"):
             v = getattr(self, name)
             if v is not None and not 0 < v <= 1:
-                raise ValueError(f"{name} must be a share between 0 and 1, not {v!r}")
+                raise setting_error(name, f"must be a share between 0 and 1, not {v!r}", "give e.g. 0.026")
         if int(self.max_cells) != self.max_cells or self.max_cells < 1:
-            raise ValueError(f"max_cells must be a whole number of at least 1, not {self.max_cells!r}")
+            raise setting_error("max_cells", f"must be a whole number of at least 1, not {self.max_cells!r}",
+                                "give e.g. 1")
 
     def describe(self) -> str:
         if self.top_n is not None:

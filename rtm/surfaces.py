@@ -95,7 +95,7 @@ def gaussian_kernel(cell_size: float, bandwidth: float) -> np.ndarray:
 
 def kernel_weights(cell_size: float, bandwidth: float, kernel: str = "quartic") -> np.ndarray:
     """The normalised kernel used by :func:`harm_surface` (see :func:`gaussian_kernel` and
-    :func:`rtm.variables.quartic_kernel`, whose radius is the bandwidth)."""
+    :func:`rtm.surfaces.quartic_kernel`, whose radius is the bandwidth)."""
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be 'quartic' or 'gaussian', not {kernel!r}")
     _check_bandwidth(bandwidth)

@@ -39,9 +39,12 @@ class RiskTerrain:
     presence : ndarray of uint8, shape ``(len(factors),) + grid.shape``
         1 where the variable is present in the cell.
     fitted : dict
-        How the model was made: ``data_from``, ``data_to`` (ISO dates of the incidents it
-        was fitted on, ``[from, to)``), ``incidents``, ``family``, ``cell_size``, ... Shown
-        in provenance; ``data_to`` is checked against a list's period (no look-ahead).
+        How the model was made (``incidents``, ``family``, ``cell_size``, the settings, ...);
+        shown in provenance.
+    data_from, data_to : pandas.Timestamp or None
+        The window of the incidents the model was fitted on (:func:`data_window`): each
+        started at or after ``data_from`` and ended before ``data_to``. None when unknown
+        (undated incidents). :meth:`check_before` compares ``data_to`` with a period.
     """
 
     grid: Grid
@@ -49,14 +52,14 @@ class RiskTerrain:
     factors: pd.DataFrame
     presence: np.ndarray
     fitted: dict = field(default_factory=dict)
+    data_from: pd.Timestamp | None = None
+    data_to: pd.Timestamp | None = None
 
     # -- construction ------------------------------------------------------------------
     @classmethod
     def from_result(cls, result, **fitted) -> "RiskTerrain":
-        """Keep what the ranking needs from an :class:`rtm.pipeline.RtmResult`.
-
-        ``fitted`` adds to the description (e.g. ``data_from``, ``data_to``).
-        """
+        """Keep what the ranking needs from an :class:`rtm.pipeline.RtmResult`; its data
+        window is the result's. ``fitted`` adds to the description."""
         grid = result.grid
         table = result.model.coef_table_
         rates = table[table["type"] == "rate"]
@@ -70,10 +73,32 @@ class RiskTerrain:
                 band[flat] = result.variables.matrix[:, c]
         factors = rates[FACTOR_FIELDS].reset_index(drop=True)
         info = {"family": result.model.family_, "cell_size": grid.cell_size,
-                "block_length": result.parameters.block_length, "bands": result.parameters.bands,
+                "block_length": result.settings.block_length, "bands": result.settings.bands,
+                "settings": result.settings.describe(),
                 "cells": int(grid.mask.sum()), "incidents": int(result.n_incidents_modelled)}
         info.update(fitted)
-        return cls(grid, result.rrs_grid, factors, presence, info)
+        return cls(grid, result.rrs_grid, factors, presence, info, result.data_from, result.data_to)
+
+    # -- the look-ahead guard ------------------------------------------------------------
+    def check_before(self, period, *, source: str = "risk terrain") -> None:
+        """Refuse a terrain that saw any of ``period``: every incident it was fitted on must
+        have ended before the period starts (``data_to <= period.start``).
+
+        ``period`` is a :class:`rtm.periods.Period` or a timestamp (the first moment that
+        must be unseen). A terrain with no known window (undated data) passes.
+
+        Raises
+        ------
+        InputError
+            The terrain was fitted on incidents from the period or later.
+        """
+        start = getattr(period, "start", None)
+        start = pd.Timestamp(period if start is None else start)
+        if self.data_to is not None and self.data_to > start:
+            label = getattr(period, "label", f"{start:%Y-%m-%d %H:%M}")
+            raise InputError(source, f"the risk terrain was fitted on incidents up to {_moment(self.data_to)}, "
+                             f"after the {label} starts ({start:%Y-%m-%d %H:%M}), which would let the period's "
+                             "own incidents shape its list", "fit the model on data from before the period")
 
     # -- contributions -----------------------------------------------------------------
     def log_contributions(self) -> np.ndarray:
@@ -157,7 +182,7 @@ class RiskTerrain:
         selected variable, named) and ``terrain.json`` (factor table and description)."""
         import rasterio
 
-        from .model import write_geotiff
+        from .risk_output import write_geotiff
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -171,7 +196,9 @@ class RiskTerrain:
             dst.write(bands)
             for i, name in enumerate(self.factors["variable"], start=1):
                 dst.set_band_description(i, name)
-        meta = {"factors": self.factors.to_dict(orient="list"), "fitted": self.fitted}
+        meta = {"factors": self.factors.to_dict(orient="list"), "fitted": self.fitted,
+                "data_from": None if self.data_from is None else self.data_from.isoformat(),
+                "data_to": None if self.data_to is None else self.data_to.isoformat()}
         paths["meta"].write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
         return paths
 
@@ -211,7 +238,46 @@ class RiskTerrain:
         mask = np.isfinite(rrs)
         grid = Grid(float(transform.a), float(transform.c), float(transform.f), rrs.shape[1], rrs.shape[0], crs,
                     mask, np.where(mask, 0, -1).astype(np.int32), ("area",))
-        return cls(grid, rrs, factors, presence, meta.get("fitted", {}))
+        fitted = meta.get("fitted", {})
+        # terrains written before the window was typed kept it as dates in 'fitted'
+        data_from, data_to = (_when(meta.get(k, fitted.get(k)), folder) for k in ("data_from", "data_to"))
+        return cls(grid, rrs, factors, presence, fitted, data_from, data_to)
+
+
+def _when(text, folder) -> pd.Timestamp | None:
+    if text is None:
+        return None
+    try:
+        return pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise InputError(Path(folder) / FILES["meta"], f"the data window '{text}' is not a date",
+                         "fit the model again with 'rtm model --out'") from None
+
+
+def _moment(t: pd.Timestamp) -> str:
+    """A window end as people read it: a day when it is midnight, else to the minute."""
+    return f"{t:%Y-%m-%d}" if t == t.normalize() else f"{t:%Y-%m-%d %H:%M}"
+
+
+def data_window(frame) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """``(data_from, data_to)`` of incidents: the earliest ``date_start`` and the end of the
+    latest incident, exclusive, so that every incident lies in ``[data_from, data_to)``.
+
+    An incident ``[date_start, date_end)`` at the data's resolution (a month, a day) ends
+    at ``date_end``; a timestamped one (``date_end == date_start``) is an instant, and ends
+    just after it (one nanosecond), so an incident at a period's first moment belongs to
+    the period. ``(None, None)`` for a table without dates or with no dated row.
+    """
+    if frame is None or "date_start" not in frame or "date_end" not in frame:
+        return None, None
+    start, end = frame["date_start"], frame["date_end"]
+    dated = start.notna() & end.notna()
+    if not dated.any():
+        return None, None
+    start, end = start[dated], end[dated]
+    instant = end <= start
+    ends = end.where(~instant, start + pd.Timedelta(1, "ns"))
+    return pd.Timestamp(start.min()), pd.Timestamp(ends.max())
 
 
 @dataclass

@@ -18,9 +18,9 @@ import shapely
 
 from . import coords
 from .areas import Areas
-from .errors import InputError
+from .errors import InputError, setting_error
 from .grid import Grid
-from .periods import Period
+from .periods import Period, history
 from .ranking import CellScores, ScoreSettings, SpotRule, cell_scores, select_spots
 from .terrain import RiskTerrain, TerrainOnGrid, factor_phrase
 
@@ -49,7 +49,9 @@ class PatrolDose:
 
     def __post_init__(self):
         if not (1 <= self.min_visits <= self.max_visits) or self.minutes < 1:
-            raise ValueError("patrol dose needs 1 <= min_visits <= max_visits and minutes >= 1")
+            raise setting_error("patrol", f"{self.min_visits}-{self.max_visits} visits a day of {self.minutes} "
+                                "minutes is not a patrol dose", "give at least 1 visit, the fewest first "
+                                "(e.g. 1-4), of at least 1 minute")
 
     def visits(self, score: np.ndarray) -> np.ndarray:
         score = np.asarray(score, float)
@@ -150,28 +152,16 @@ def software_version() -> str:
 def _check_inputs(incidents, period: Period, terrain: RiskTerrain | None) -> None:
     if incidents.resolution == "none":
         raise InputError("incidents", "the incidents have no dates, so no period's list can be made",
-                         "give a date column (--date-col)")
+                         "give the column holding each incident's date")
     if incidents.resolution == "month" and period.kind == "week":
-        raise InputError("--week", "the incidents are dated by month only (police.uk), so a weekly list "
-                         "would have to invent days", "make a monthly list with --month YYYY-MM")
+        raise setting_error("period", "the incidents are dated by month only (police.uk), so a weekly list "
+                            "would have to invent days", "make a monthly list")
     before = (incidents.frame["date_end"] <= period.start).sum()
     if not before:
-        raise InputError("--week" if period.kind == "week" else "--month",
-                         f"no incident is recorded before the {period.label}",
-                         f"choose a period after the data starts ({incidents.report.date_min})")
+        raise setting_error("period", f"no incident is recorded before the {period.label}",
+                            f"choose a period after the data starts ({incidents.report.date_min})")
     if terrain is not None:
-        to = terrain.fitted.get("data_to")
-        if to is not None and pd.Timestamp(to) > period.start:
-            raise InputError("--model", f"the risk terrain was fitted on incidents up to {to}, after the list's "
-                             f"period starts ({period.start:%Y-%m-%d}), which would let the period's own "
-                             "incidents shape its list", "fit the model on data before the period")
-
-
-def _history(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Incidents wholly inside the 52 weeks (12 months) before the period."""
-    start, end = period.window("year")
-    keep = (frame["date_start"] >= start) & (frame["date_end"] <= end)
-    return frame.loc[keep]
+        terrain.check_before(period)
 
 
 def exclusion_cells(grid: Grid, zones) -> np.ndarray:
@@ -344,7 +334,7 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     frame = incidents.frame
     grid = Grid.from_areas(areas, settings.spot_size, edge_m=settings.edge_m)
     on_grid = terrain.on_grid(grid) if terrain is not None else None
-    hist = _history(frame, period)
+    hist = history(frame, period)
     x, y = hist["x"].to_numpy(float), hist["y"].to_numpy(float)
     w = hist["weight"].to_numpy(float)
     scores = cell_scores(grid, x, y, w, hist, period.start, terrain=on_grid, settings=settings.scoring)
@@ -452,8 +442,8 @@ def _fill_locations(spots: gpd.GeoDataFrame, hist: pd.DataFrame, reach_m: float 
 
 def _nearest_street(spots: gpd.GeoDataFrame, streets, name_col: str) -> list[str]:
     if name_col not in streets.columns:
-        raise InputError("--streets", f"the street layer has no '{name_col}' column "
-                         f"(columns: {', '.join(map(str, streets.columns))})", "name the column with --street-name")
+        raise setting_error("street_name", f"the street layer has no '{name_col}' column "
+                            f"(columns: {', '.join(map(str, streets.columns))})", "name the streets' name column")
     st = streets if streets.crs is None or streets.crs.equals(spots.crs) else streets.to_crs(spots.crs)
     st = st[st[name_col].notna() & (st[name_col].astype(str).str.strip() != "")]
     if not len(st):
@@ -523,7 +513,9 @@ def provenance(lst: HarmSpotList, incidents, areas: Areas, terrain: RiskTerrain 
             "area_tolerance_m": settings.area_tolerance_m,
         },
         "risk_terrain": ({k: (str(v) if not isinstance(v, (int, float)) else v) for k, v in terrain.fitted.items()}
-                         | {"factors": [factor_phrase(r) for _, r in terrain.factors.iterrows()]})
+                         | {"data_from": None if terrain.data_from is None else terrain.data_from.isoformat(),
+                            "data_to": None if terrain.data_to is None else terrain.data_to.isoformat(),
+                            "factors": [factor_phrase(r) for _, r in terrain.factors.iterrows()]})
         if terrain is not None else "none: ranked by recent harm alone",
         "inputs": {"incidents": sources, "areas": area_sources, **extra},
         "weights": incidents.report.weights_scheme,

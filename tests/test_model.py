@@ -13,8 +13,9 @@ import statsmodels.api as sm
 
 from rtm.grid import Grid
 from rtm.layers import Layer
-from rtm.model import (RiskTerrainModel, case_control_sample, collapse_cells, risk_classes, rrs_raster,
-                       score_statistics, write_geotiff)
+from rtm.model import RiskTerrainModel
+from rtm.model_stats import case_control_sample, collapse_cells, score_statistics
+from rtm.risk_output import risk_classes, rrs_raster, write_geotiff
 from rtm.variables import build_variables
 
 CRS = pyproj.CRS("EPSG:27700")

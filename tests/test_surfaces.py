@@ -11,7 +11,7 @@ import pytest
 from rtm.grid import Grid
 from rtm.surfaces import (Bandwidth, default_bandwidth, gaussian_kernel, harm_surface, kernel_weights,
                           recency_weights)
-from rtm.variables import quartic_kernel
+from rtm.surfaces import quartic_kernel
 
 CRS = pyproj.CRS("EPSG:27700")
 

@@ -13,7 +13,8 @@ from rtm.grid import Grid
 from rtm.layers import Layer
 from rtm.variables import (RiskVariables, auto_operationalisation, build_variables, density_surface,
                            density_threshold, density_variable, distance_surface, nearest_neighbour_index,
-                           proximity, quartic_kernel, sample_points, spatial_influences)
+                           proximity, sample_points, spatial_influences)
+from rtm.surfaces import quartic_kernel
 
 CRS = pyproj.CRS("EPSG:27700")
 

@@ -1,13 +1,15 @@
-"""``rtm backtest``: score the harm-spot rankings against what happened, period by period.
-Registered on the main command group by :mod:`rtm.cli`."""
+"""``rtm backtest``: score the harm-spot rankings against what happened, period by period."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
-from .cli import (BANDWIDTH, CONTEXT, _area_options, _count_line, _friendly, _load_factors, _load_study, _mapping_options,
-                  _pairs, _plan_factors, _weight_options, main)
-from .errors import InputError
+from ..errors import InputError
+from .group import CONTEXT, friendly
+from .options import (BANDWIDTH, Progress, area_options, count_line, factor_options, mapping_options, pairs,
+                      study_inputs, weight_options)
 
 
 def _list(text: str, option: str, convert=str) -> tuple:
@@ -15,8 +17,8 @@ def _list(text: str, option: str, convert=str) -> tuple:
     try:
         return tuple(convert(t) for t in items)
     except ValueError:
-        raise InputError(option, f"'{text}' is not a comma-separated list of numbers",
-                         f"write e.g. {option} 1,2.6,5") from None
+        raise InputError("", f"'{text}' is not a comma-separated list of numbers", f"write e.g. {option} 1,2.6,5",
+                         option, "option") from None
 
 
 def _half_life(text):
@@ -27,16 +29,18 @@ def _half_life(text):
     try:
         v = float(text)
     except ValueError:
-        raise InputError("--half-life", f"'{text}' is not a number of days", "give e.g. 28, or 'none'") from None
+        raise InputError("", f"'{text}' is not a number of days", "give e.g. 28, or 'none'", "--half-life",
+                         "option") from None
     if not v > 0:
-        raise InputError("--half-life", f"'{text}' is not a positive number of days", "give e.g. 28, or 'none'")
+        raise InputError("", f"'{text}' is not a positive number of days", "give e.g. 28, or 'none'",
+                         "--half-life", "option")
     return v
 
 
-@main.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @click.option("--incidents", "incidents", multiple=True, required=True, type=click.Path(), metavar="PATH",
               help="Incident file, folder or zip (repeat for several), read as by 'rtm validate'.")
-@_area_options(required=True)
+@area_options(required=True)
 @click.option("--from", "date_from", required=True, metavar="YYYY-MM-DD", help="First period (any day in it).")
 @click.option("--to", "date_to", required=True, metavar="YYYY-MM-DD", help="Last period starts on or before this day.")
 @click.option("--period", type=click.Choice(["week", "month"]), default="week", show_default=True,
@@ -49,14 +53,9 @@ def _half_life(text):
               help="List sizes as percentages of each district's area.")
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True,
               help="Also score the top N cells of each district (0: not).")
-@_weight_options("cchi", "Harm weights: 'cchi' (Cambridge Crime Harm Index defaults), 'count' or a weights CSV.")
-@click.option("--catalogue", type=click.Path(), default="layers", show_default=True,
-              help="The attractor catalogue folder, for --factors.")
-@click.option("--factors", multiple=True, metavar="NAME[,NAME]", help="Catalogue entries used as risk factors.")
-@click.option("--layer", "layer_items", multiple=True, metavar="NAME=FILE[:FILTER]",
-              help="A risk factor from a file (repeatable). Without --factors or --layer there is no risk terrain.")
-@click.option("--operationalisation", "treatments", multiple=True, metavar="NAME=OP",
-              help="Treat factor NAME as proximity, density, both or auto.")
+@weight_options("cchi", "Harm weights: 'cchi' (Cambridge Crime Harm Index defaults), 'count' or a weights CSV.")
+@factor_options("A risk factor from a file (repeatable). Without --factors or --layer there is no risk "
+                "terrain.")
 @click.option("--cell-size", type=click.FloatRange(min=0, min_open=True), default=50.0, show_default=True,
               metavar="METRES", help="Cell size of the risk terrain model.")
 @click.option("--block-length", type=click.FloatRange(min=0, min_open=True), default=100.0, show_default=True,
@@ -80,8 +79,8 @@ def _half_life(text):
 @click.option("--rbo-p", type=float, default=0.9, show_default=True, help="Persistence of the rank-biased overlap.")
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Output folder for backtest.csv, summary.csv, curves.csv and the plots.")
-@_mapping_options
-@_friendly
+@mapping_options
+@friendly
 def backtest(incidents, area, area_field, area_select, area_tolerance, date_from, date_to, period, week_start,
              methods, area_shares, top, weights, unknown, default_weight, catalogue, factors, layer_items, treatments,
              cell_size, block_length, bands, refit_every, spot_size, risk_weight, bandwidth, kernel, half_life,
@@ -111,11 +110,13 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
       rtm backtest --incidents sample_geo/southend/crime --area sample_geo/southend/southend_lsoa2011.geojson \\
           --area-field LSOA11NM --area-tolerance 150 --period month --from 2018-04 --to 2019-02 --out bt_southend
     """
-    from .backtest import METHODS, TERRAIN_METHODS, BacktestSettings, TerrainSchedule, check_inputs, run_backtest
-    from .periods import month_period, periods_between, week_period
-    from .pipeline import attractor_buffer
-    from .ranking import DEFAULT_HALF_LIFE_DAYS, DEFAULT_RISK_WEIGHT, ScoreSettings
-    from .weights import HarmWeights
+    from ..backtest import METHODS, TERRAIN_METHODS, BacktestSettings, check_inputs, run_backtest
+    from ..catalogue import plan_factors
+    from ..periods import month_period, periods_between, week_period
+    from ..ranking import ScoreSettings
+    from ..terrain_settings import RtmSettings
+    from ..weekly_job import TerrainPlan, load_study, terrain_source
+    from ..weights import HarmWeights
 
     use_layers = bool(factors or layer_items)
     if methods is None:
@@ -124,31 +125,33 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
         chosen = _list(methods, "--methods")
     shares = tuple(v / 100 for v in _list(area_shares, "--area-shares", float))
     hl = _half_life(half_life)
-    scoring = ScoreSettings(risk_weight=DEFAULT_RISK_WEIGHT if risk_weight is None else risk_weight,
-                            bandwidth_m=bandwidth, kernel=kernel,
-                            half_life_days=DEFAULT_HALF_LIFE_DAYS if hl is None else (None if hl == "none" else hl))
+    scoring = ScoreSettings.from_given(risk_weight=risk_weight, bandwidth_m=bandwidth, kernel=kernel,
+                                       half_life_days=None if hl == "none" else hl)
+    if hl == "none":  # no decay; None is also "not given", so it is set here
+        scoring = replace(scoring, half_life_days=None)
     settings = BacktestSettings(methods=chosen, area_shares=shares, top_n=top or None, spot_size=spot_size,
                                 area_tolerance_m=area_tolerance, scoring=scoring, phs_radius_m=phs_radius,
                                 phs_window=phs_window, rbo_p=rbo_p)
     first = week_period(date_from, week_start) if period == "week" else month_period(date_from)
     last = week_period(date_to, week_start).start if period == "week" else month_period(date_to).start
     if last < first.start:
-        raise InputError("--to", f"--to ({date_to}) is before --from ({date_from})", "give --to after --from")
+        raise InputError("", f"--to ({date_to}) is before --from ({date_from})", "give --to after --from", "--to",
+                         "option")
     periods = periods_between(first, last)
-    plan = _plan_factors(catalogue, factors, layer_items, _pairs(treatments, "--operationalisation")) \
-        if use_layers else []
+    treat = pairs(treatments, "operationalisations")
+    plan = plan_factors(catalogue, factors, layer_items, treat) if use_layers else []
 
     hw = HarmWeights.from_name(weights, unknown, default_weight)
-    areas, inc = _load_study(incidents, area, area_field, area_select, area_tolerance, hw, kw)
+    areas, inc = load_study(study_inputs(incidents, area, area_field, area_select, area_tolerance, hw, kw),
+                            Progress("reading"))
+    click.echo(count_line("Incidents", inc.report) + f" ({inc.report.date_min} to {inc.report.date_max}, "
+               f"resolution {inc.resolution}, weights {hw.scheme})")
     check_inputs(inc, periods, chosen, True if use_layers else None)  # before the layers are loaded
-    schedule = None
-    if use_layers:
-        layers, ops, max_m = _load_factors(plan, areas, attractor_buffer(block_length, bands))
-        for name, layer in layers.items():
-            click.echo(_count_line(f"Layer {name}", layer.report))
-        schedule = TerrainSchedule(inc, areas, layers, every=refit_every, cell_size=cell_size,
-                                   block_length=block_length, bands=bands, operationalisations=ops,
-                                   max_influence_m=max_m or None)
+    store, layers = terrain_source(TerrainPlan(tuple(plan), RtmSettings(cell_size, block_length, bands,
+                                                                        operationalisations=treat),
+                                               refit_every=refit_every), inc, areas, Progress())
+    for name, layer in layers.items():
+        click.echo(count_line(f"Layer {name}", layer.report))
 
     bar = {}
 
@@ -161,12 +164,13 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
         bar["bar"].set_postfix_str(key)
         bar["bar"].refresh()
 
-    result = run_backtest(inc, areas, periods, terrain_for=schedule, settings=settings, progress=progress)
+    result = run_backtest(inc, areas, periods, terrain_for=store, settings=settings, progress=progress)
     if "bar" in bar:
         bar["bar"].close()
     if not result.periods:
-        raise InputError("--from", f"no {period} from {date_from} to {date_to} has incidents to score",
-                         f"choose periods inside the data ({inc.report.date_min} to {inc.report.date_max})")
+        raise InputError("", f"no {period} from {date_from} to {date_to} has incidents to score",
+                         f"choose periods inside the data ({inc.report.date_min} to {inc.report.date_max})",
+                         "--from / --to", "option")
     paths = result.write(out)
     click.echo(f"\nBack-test of {len(result.periods)} {period}(s), {result.periods[0]} to {result.periods[-1]}, "
                f"{len(areas.names)} district(s); mean over periods, all districts:")

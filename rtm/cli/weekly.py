@@ -1,65 +1,39 @@
-"""``rtm weekly``: the harm-spot list of a week (or month) for every district, exported and
-archived. Registered on the main command group by :mod:`rtm.cli`."""
+"""``rtm weekly``: the harm-spot list of a week (or month) for every district, published and
+archived by the weekly job (:func:`rtm.weekly_job.run_weekly`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from .cli import (BANDWIDTH, CONTEXT, _area_options, _count_line, _friendly, _load_factors, _load_study, _mapping_options,
-                  _pairs, _plan_factors, _weight_options, main)
-from .errors import InputError
+from ..errors import InputError
+from .group import CONTEXT, friendly
+from .options import (BANDWIDTH, Progress, area_options, count_line, factor_options, mapping_options, pairs,
+                      study_inputs, weight_options)
 
 
-def _shares(top, area_share, harm_share, merge):
-    from .ranking import SpotRule
+def _spot_rule(top, area_share, harm_share, merge):
+    """The :class:`~rtm.ranking.SpotRule` of --top, --area-share, --harm-share and --merge."""
+    from ..ranking import SpotRule
 
-    given = sum(v is not None for v in (area_share, harm_share))
-    if given > 1:
-        raise InputError("--area-share", "--area-share and --harm-share cannot both be given", "choose one")
-    if given:
+    if area_share is not None and harm_share is not None:
+        raise InputError("", "--area-share and --harm-share cannot both be given", "choose one",
+                         "--area-share / --harm-share", "option")
+    if area_share is not None or harm_share is not None:
         top = None
-    try:
-        return SpotRule(top_n=top, area_share=None if area_share is None else area_share / 100,
-                        harm_share=None if harm_share is None else harm_share / 100, max_cells=merge)
-    except ValueError as exc:
-        raise InputError("--top", str(exc), "see 'rtm weekly --help'") from None
+    return SpotRule(top_n=top, area_share=None if area_share is None else area_share / 100,
+                    harm_share=None if harm_share is None else harm_share / 100, max_cells=merge)
 
 
-def _read_layer(path, what: str, crs):
-    """Exclusion polygons or street lines as a GeoDataFrame in ``crs`` (InputError when unusable)."""
-    import geopandas as gpd
-    import pyogrio
-
-    try:
-        frame = gpd.read_file(path, engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
-        raise InputError(path, f"the {what} file cannot be read ({exc})",
-                         f"give the {what} as GeoJSON, GeoPackage or Shapefile") from None
-    if frame.crs is None:
-        raise InputError(path, f"the {what} file does not say which coordinate system it is in",
-                         "save it with its CRS (e.g. EPSG:27700)")
-    return frame.to_crs(crs)
-
-
-@main.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @click.option("--incidents", "incidents", multiple=True, required=True, type=click.Path(), metavar="PATH",
               help="Incident file, folder or zip (repeat for several), read as by 'rtm validate'.")
-@_area_options(required=True)
+@area_options(required=True)
 @click.option("--week", metavar="YYYY-MM-DD", help="Any day of the week the list is for.")
 @click.option("--month", metavar="YYYY-MM", help="The month the list is for (month-only data such as police.uk).")
 @click.option("--week-start", default="monday", show_default=True, help="First day of the week.")
-@_weight_options("cchi", "Harm weights: 'cchi' (Cambridge Crime Harm Index defaults), 'count' or a weights CSV.")
-@click.option("--catalogue", type=click.Path(), default="layers", show_default=True,
-              help="The attractor catalogue folder, for --factors.")
-@click.option("--factors", multiple=True, metavar="NAME[,NAME]",
-              help="Catalogue entries to use as risk factors (repeatable).")
-@click.option("--layer", "layer_items", multiple=True, metavar="NAME=FILE[:FILTER]",
-              help="A risk factor from a file (repeatable). Without --factors, --layer or --model the "
-              "list is ranked by recent harm alone.")
-@click.option("--operationalisation", "treatments", multiple=True, metavar="NAME=OP",
-              help="Treat factor NAME as proximity, density, both or auto.")
+@weight_options("cchi", "Harm weights: 'cchi' (Cambridge Crime Harm Index defaults), 'count' or a weights CSV.")
+@factor_options("A risk factor from a file (repeatable). Without --factors, --layer or --model the list "
+                "is ranked by recent harm alone.")
 @click.option("--model", "model_dir", type=click.Path(file_okay=False),
               help="Reuse a risk terrain fitted by 'rtm model --out DIR' instead of fitting one.")
 @click.option("--cell-size", type=click.FloatRange(min=0, min_open=True), default=50.0, show_default=True,
@@ -101,8 +75,8 @@ def _read_layer(path, what: str, crs):
               help="Output folder: each period's files go in OUT/<period>/, the archive is OUT/archive.sqlite.")
 @click.option("--archive", "archive_path", type=click.Path(dir_okay=False),
               help="The run archive (default OUT/archive.sqlite).")
-@_mapping_options
-@_friendly
+@mapping_options
+@friendly
 def weekly(incidents, area, area_field, area_select, area_tolerance, week, month, week_start, weights, unknown,
            default_weight, catalogue, factors, layer_items, treatments, model_dir, cell_size, block_length, bands,
            refit_every, spot_size, top, area_share, harm_share, merge, method, risk_weight, bandwidth, kernel,
@@ -134,68 +108,56 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
           --weights count --area sample_geo/chicago/districts.geojson --area-field District \\
           --factors liquor_retail,abandoned_buildings --week 2019-03-04 --out chicago_lists
     """
-    from .archive import Archive
-    from .periods import month_period, week_period
-    from .pipeline import attractor_buffer
-    from .publish import cached_terrain, fit_terrain, model_key, publish, refit_date
-    from .ranking import DEFAULT_HALF_LIFE_DAYS, DEFAULT_RISK_WEIGHT, ScoreSettings
-    from .terrain import RiskTerrain
-    from .weekly import ListSettings, PatrolDose, build_list, source_entries
-    from .weights import HarmWeights
+    from ..catalogue import plan_factors
+    from ..periods import month_period, week_period
+    from ..ranking import ScoreSettings
+    from ..terrain_settings import RtmSettings
+    from ..weekly import ListSettings, PatrolDose
+    from ..weekly_job import TerrainPlan, WeeklyJob, run_weekly
+    from ..weights import HarmWeights
 
     if bool(week) == bool(month):
-        raise InputError("--week", "give exactly one of --week and --month", "e.g. --week 2019-03-04 or --month 2019-01")
+        raise InputError("", "give exactly one of --week and --month", "e.g. --week 2019-03-04 or --month 2019-01",
+                         "--week / --month", "option")
     period = week_period(week, week_start) if week else month_period(month)
     lo, _, hi = visits.partition("-")
     try:
         dose = PatrolDose(int(lo), int(hi or lo), visit_minutes)
     except ValueError:
-        raise InputError("--visits", f"'{visits}' is not MIN-MAX visits a day", "write e.g. --visits 1-4") from None
-    rule = _shares(top, area_share, harm_share, merge)
+        raise InputError("", f"'{visits}' is not MIN-MAX visits a day", "write e.g. --visits 1-4", "--visits",
+                         "option") from None
+    rule = _spot_rule(top, area_share, harm_share, merge)
     use_layers = bool(factors or layer_items)
-    scoring = ScoreSettings(method=method, risk_weight=DEFAULT_RISK_WEIGHT if risk_weight is None else risk_weight,
-                            bandwidth_m=bandwidth, kernel=kernel,
-                            half_life_days=DEFAULT_HALF_LIFE_DAYS if half_life is None else half_life)
+    scoring = ScoreSettings.from_given(method=method, risk_weight=risk_weight, bandwidth_m=bandwidth, kernel=kernel,
+                                       half_life_days=half_life)
     if method in ("risk", "conjunctive") and not (use_layers or model_dir):
-        raise InputError("--method", f"the '{method}' ranking needs a risk terrain",
-                         "give attractor layers (--factors or --layer) or a fitted model (--model)")
-    plan = _plan_factors(catalogue, factors, layer_items, _pairs(treatments, "--operationalisation")) \
-        if use_layers else []
-
+        raise InputError("", f"the '{method}' ranking needs a risk terrain",
+                         "give attractor layers (--factors or --layer) or a fitted model (--model)", "--method",
+                         "option")
+    treat = pairs(treatments, "operationalisations")
+    plan = plan_factors(catalogue, factors, layer_items, treat) if use_layers else []
     hw = HarmWeights.from_name(weights, unknown, default_weight)
-    areas, inc = _load_study(incidents, area, area_field, area_select, area_tolerance, hw, kw)
-
-    terrain, extra = None, {}
-    out_dir = Path(out)
-    if model_dir:
-        terrain = RiskTerrain.read(model_dir)
-        click.echo(f"Risk terrain: reused from {model_dir} ({len(terrain.factors)} factor(s))")
-    elif use_layers:
-        buffer_m = attractor_buffer(block_length, bands)
-        layers, ops, max_m = _load_factors(plan, areas, buffer_m)
-        for name, layer in layers.items():
-            click.echo(_count_line(f"Layer {name}", layer.report))
-        fit_to = refit_date(period, refit_every)
-        key = model_key(inc, areas, layers, fit_to, cell_size=cell_size, block_length=block_length, bands=bands,
-                        operationalisations=ops, max_influence_m=max_m, extra=(hw.scheme, area_tolerance))
-        terrain, reused = cached_terrain(out_dir / "models", key, lambda: fit_terrain(
-            inc, areas, layers, fit_to, period.kind, cell_size=cell_size, block_length=block_length, bands=bands,
-            operationalisations=ops, max_influence_m=max_m or None,
-            progress=lambda msg: click.echo(f"  {msg} ...", err=True)))
-        click.echo(f"Risk terrain: {'reused' if reused else 'fitted'} on the year before {fit_to:%Y-%m-%d} "
-                   f"({len(terrain.factors)} factor(s) selected; models/{key})")
-        extra["layers"] = {n: source_entries(l.report.sources) for n, l in layers.items()}
-    zones = _read_layer(exclusions, "exclusion zones", areas.crs) if exclusions else None
-    street_frame = _read_layer(streets, "streets", areas.crs) if streets else None
-    archive = Archive(archive_path or out_dir / "archive.sqlite")
-    previous = archive.previous(period, areas.names)
-    settings = ListSettings(spot_size=spot_size, scoring=scoring, rule=rule, patrol=dose,
-                            area_tolerance_m=area_tolerance)
-    lst = build_list(inc, areas, period, terrain=terrain, settings=settings, exclusions=zones, streets=street_frame,
-                     street_name=street_name, previous=previous, inputs=extra)
-    paths = publish(lst, out_dir, archive=archive, districts=areas.frame)
-    click.echo(f"\nHarm spots for the {period.label}: {len(lst.spots)} spot(s) in {len(areas.names)} district(s)"
-               + ("" if previous is not None else f" (no archived list for the previous {period.kind}: "
+    job = WeeklyJob(
+        study=study_inputs(incidents, area, area_field, area_select, area_tolerance, hw, kw),
+        out_dir=out,
+        terrain=TerrainPlan(tuple(plan), RtmSettings(cell_size, block_length, bands, operationalisations=treat),
+                            model_dir, refit_every),
+        settings=ListSettings(spot_size=spot_size, scoring=scoring, rule=rule, patrol=dose,
+                              area_tolerance_m=area_tolerance),
+        archive=archive_path, exclusions=exclusions, streets=streets, street_name=street_name)
+    run = run_weekly(job, period, progress=Progress("reading"))
+    lst, inc = run.list, run.incidents
+    click.echo(count_line("Incidents", inc.report) + f" ({inc.report.date_min} to {inc.report.date_max}, "
+               f"resolution {inc.resolution}, weights {hw.scheme})")
+    for name, layer in run.layers.items():
+        click.echo(count_line(f"Layer {name}", layer.report))
+    if run.terrain_how == "given":
+        click.echo(f"Risk terrain: reused from {model_dir} ({len(run.terrain.factors)} factor(s))")
+    elif run.terrain is not None:
+        click.echo(f"Risk terrain: {'reused' if run.terrain_how == 'read' else 'fitted'} on the year before "
+                   f"{run.fit_to:%Y-%m-%d} ({len(run.terrain.factors)} factor(s) selected; models/{run.terrain_key})")
+    click.echo(f"\nHarm spots for the {period.label}: {len(lst.spots)} spot(s) in {len(run.areas.names)} district(s)"
+               + ("" if run.previous is not None else f" (no archived list for the previous {period.kind}: "
                   "every spot counts as new)"))
     for name, group in lst.spots.groupby("district", sort=True):
         best = group.iloc[0]
@@ -204,5 +166,5 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
     for note in lst.notes:
         click.echo(f"Note: {note}")
     click.echo("Wrote:")
-    for p in paths.values():
+    for p in run.paths.values():
         click.echo(f"  {p}")

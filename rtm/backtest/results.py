@@ -1,0 +1,68 @@
+"""What a back-test measured: :class:`BacktestResult` and its summary across periods."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .settings import BacktestSettings
+
+
+@dataclass
+class BacktestResult:
+    """What a back-test measured.
+
+    Attributes
+    ----------
+    metrics : DataFrame
+        Tidy, columns :data:`COLUMNS`: one value per period, district (and ``all``),
+        method, list size and metric.
+    curves : DataFrame
+        ``period``, ``method``, ``area_share``, ``hit_rate``, ``harm_capture`` of the
+        pooled lists at ``curve_points`` area shares.
+    settings : BacktestSettings
+    notes : list of str
+        Periods skipped and why, terrain refits, anything a reader should know.
+    seconds : dict
+        Time per part (``naive``, ``phs``, ``kde+rtm+combined (cell_scores)``,
+        ``terrain fits``, ``selection and metrics``, ``total``).
+    periods : list of str
+        The periods scored.
+    """
+
+    metrics: pd.DataFrame
+    curves: pd.DataFrame
+    settings: BacktestSettings
+    notes: list = field(default_factory=list)
+    seconds: dict = field(default_factory=dict)
+    periods: list = field(default_factory=list)
+
+    def summary(self) -> pd.DataFrame:
+        """Spread across periods per district, method, list size and metric: ``mean``,
+        ``sd``, ``median``, ``q25``, ``q75``, ``n_periods``. One groupby."""
+        return summarise(self.metrics)
+
+    def figures(self, focus: str | None = None) -> dict:
+        """The plots as matplotlib figures (see :func:`figures`)."""
+        from .plots import figures
+
+        return figures(self, focus=focus)
+
+    def write(self, out_dir) -> dict:
+        """Write ``backtest.csv``, ``summary.csv``, ``curves.csv`` and the plots (PNG) into
+        ``out_dir``; returns the paths by name."""
+        from .plots import write_outputs
+
+        return write_outputs(self, out_dir)
+
+
+def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
+    """See :meth:`BacktestResult.summary`."""
+    keys = ["district", "method", "selection", "metric"]
+    if not len(metrics):
+        return pd.DataFrame(columns=keys + ["mean", "sd", "median", "q25", "q75", "n_periods"])
+    g = metrics.groupby(keys, sort=False)["value"]
+    out = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "median": g.median(),
+                        "q25": g.quantile(0.25), "q75": g.quantile(0.75), "n_periods": g.count()})
+    return out.reset_index()

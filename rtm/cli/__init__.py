@@ -1,0 +1,18 @@
+"""The ``rtm`` command line: a thin front end over the library (no modelling here).
+
+:mod:`.group` holds the command group and its error rule, :mod:`.options` the options the
+commands share; each command is one module, registered here.
+"""
+
+from .backtest import backtest
+from .group import main
+from .layers import layers
+from .model import model
+from .validate import validate
+from .weekly import weekly
+from .weights import weights
+
+for _command in (validate, layers, model, weights, weekly, backtest):
+    main.add_command(_command)
+
+__all__ = ["main"]

@@ -1,0 +1,5 @@
+"""``python -m rtm.cli``: the ``rtm`` command."""
+
+from . import main
+
+main()

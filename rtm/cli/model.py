@@ -1,0 +1,124 @@
+"""``rtm model``: fit a risk terrain model and write its factors, risk map and report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import InputError
+from .group import CONTEXT, friendly
+from .options import Progress, area_options, column_map, count_line, factor_options, mapping_options, pairs, weight_options
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--incidents", "incidents", multiple=True, required=True, type=click.Path(), metavar="PATH",
+              help="Incident file, folder or zip (repeat for several), read as by 'rtm validate'.")
+@factor_options("A risk factor from a file (repeatable). When NAME is a catalogue entry its filter and "
+                "treatment apply unless a FILTER is given, e.g. pubs=pois.zip:'fclass = pub'. Without "
+                "--factors or --layer, every catalogue entry that has a default file is used.")
+@area_options(required=True)
+@click.option("--cell-size", required=True, type=click.FloatRange(min=0, min_open=True), metavar="METRES",
+              help="Grid cell size, e.g. 100 (about half a block length).")
+@click.option("--block-length", required=True, type=click.FloatRange(min=0, min_open=True), metavar="METRES",
+              help="Typical street block length: the unit of spatial influence.")
+@click.option("--bands", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="How many spatial influences to test.")
+@click.option("--increment", type=click.Choice(["whole", "half"]), default="whole", show_default=True,
+              help="Step between spatial influences: whole or half block lengths.")
+@weight_options("count", "What each incident counts for: 'count' (1 each, the RTMDx model), 'cchi' "
+                 "(harm days; the fit becomes a quasi-likelihood) or a weights CSV.")
+@click.option("--buffer", type=click.FloatRange(min=0), metavar="METRES",
+              help="Keep attractors this far outside the study area (default: the largest spatial "
+              "influence tested, the farthest any feature can reach a cell).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the cross-validation folds.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the output files.")
+@mapping_options
+@friendly
+def model(incidents, catalogue, factors, layer_items, treatments, area, area_field, area_select, area_tolerance,
+          cell_size, block_length, bands, increment, weights, unknown, default_weight, buffer, seed, out, **kw):
+    """Fit a risk terrain model and write its factors, risk map and report.
+
+    Each risk factor (an attractor layer) is tested as proximity or density at BANDS
+    distances of whole or half block lengths; an elastic net and a stepwise BIC search
+    pick the factors, Poisson or negative binomial, as in RTMDx. The output folder gets:
+
+    \b
+      rtm_factors.csv   the final model: type, variable, factor, operationalisation,
+                        spatial_influence_m, coefficient, std_error, p_value, rrv
+      risk_terrain.tif  relative risk score per cell (GeoTIFF; NaN outside the area)
+      report.html       the model report (self-contained, printable)
+      risk_factors.tif  where each selected variable is present, and terrain.json: with
+      terrain.json      risk_terrain.tif they let 'rtm weekly --model DIR' reuse the model
+
+    Exit status: 0 when the files are written, 2 when an input or setting cannot be used.
+    docs/rtm.md explains the method.
+
+    \b
+    Example (the bundled Chicago sample, from the project folder):
+      rtm model --incidents sample_geo/chicago/burglaries_2017.geojson \\
+          --area sample_geo/chicago/districts.geojson --area-field District \\
+          --factors liquor_retail,abandoned_buildings,street_lights_out \\
+          --cell-size 100 --block-length 100 --bands 3 --out chicago_rtm
+    \b
+    With your own files:
+      rtm model --incidents burglaries.csv --lon-col lon --lat-col lat --offence-value Burglary \\
+          --area force_lsoa.geojson --area-field LSOA11NM --area-select Southend-on-Sea \\
+          --layer pubs=pois.zip --layer shops=shops.gpkg --operationalisation shops=proximity \\
+          --cell-size 100 --block-length 120 --bands 4 --increment half --out southend_rtm
+    """
+    from ..areas import load_areas
+    from ..catalogue import factor_treatments, load_factors, plan_factors
+    from ..incidents import load_incidents
+    from ..pipeline import run_rtm, write_outputs
+    from ..terrain_settings import RtmSettings
+    from ..weights import HarmWeights
+
+    treat = pairs(treatments, "operationalisations")
+    plan = plan_factors(catalogue, factors, layer_items, treat)
+    ops, max_m = factor_treatments(plan)
+    settings = RtmSettings(cell_size, block_length, bands, increment, ops | treat, max_m, seed)
+    hw = HarmWeights.from_name(weights, unknown, default_weight)
+    areas = load_areas(area, area_field, select=list(area_select) or None, working_crs=kw["working_crs"])
+    area_km2 = areas.frame.area.sum() / 1e6
+    click.echo(f"Study area: {Path(area).name}: {len(areas.names)} district(s) ({', '.join(areas.names[:8])}"
+               f"{', ...' if len(areas.names) > 8 else ''}), {area_km2:,.2f} km2, {areas.crs.to_string()}")
+    inc = load_incidents(list(incidents), mapping=column_map(kw), crs=kw["crs"], working_crs=areas.crs, weights=hw,
+                         areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],
+                         progress=Progress("reading"))
+    click.echo(count_line("Incidents", inc.report) + f" (counted as: {hw.scheme})")
+    if inc.report.rows_used < 2:
+        raise InputError(incidents[0], f"only {inc.report.rows_used} incident(s) are usable in the study area",
+                         "check the files with 'rtm validate' and the area with --area/--area-select")
+    buffer_m = settings.attractor_buffer() if buffer is None else buffer
+    layers = load_factors(plan, areas, buffer_m, Progress())
+    for name, layer in layers.items():
+        click.echo(count_line(f"Layer {name}", layer.report) + f" ({layer.kind}s within {buffer_m:g} m of the area)")
+    result = run_rtm(inc, areas, layers, settings, progress=Progress())
+    result.inputs.update({"incidents": ", ".join(Path(p).name for p in incidents),
+                          "weights": f"{hw.scheme} ({'1 per incident' if hw.scheme == 'count' else 'harm weights'})",
+                          "area": f"{Path(area).name}: {', '.join(areas.names)}",
+                          "Attractor buffer": f"{buffer_m:g} m around the study area",
+                          "Seed": str(seed)})
+    m = result.model
+    click.echo(f"\nModel: {m.family_.replace('negbin', 'negative binomial')}, BIC {m.bic_:,.1f} "
+               f"(Poisson {m.family_bic_.get('poisson', float('nan')):,.1f}, negative binomial "
+               f"{m.family_bic_.get('negbin', float('nan')):,.1f}); {m.n_cells_:,} cells, "
+               f"{m.n_cells_with_events_:,} with incidents")
+    table = result.factors
+    if not len(table):
+        click.echo("No risk factor improved on the null model: every cell scores 1.")
+    else:
+        click.echo(f"{'type':<15}{'factor':<24}{'treatment':<11}{'m':>6}{'coef':>9}{'SE':>8}{'p':>10}{'RRV':>8}")
+        for r in table.itertuples(index=False):
+            dist = "" if r.type != "rate" else f"{r.spatial_influence_m:g}"
+            rrv = "" if r.type != "rate" else f"{r.rrv:.2f}"
+            click.echo(f"{r.type:<15}{(r.factor or r.variable):<24}{r.operationalisation:<11}{dist:>6}"
+                       f"{r.coefficient:>9.3f}{r.std_error:>8.3f}{r.p_value:>10.2g}{rrv:>8}")
+    top = result.classes.iloc[0]
+    click.echo(f"Highest risk class (RRS >= {top.rrs_from:.2f}): {100 * top.share_of_area:.1f}% of the area, "
+               f"{100 * top.share_of_incidents:.1f}% of the incidents")
+    paths = write_outputs(result, out)
+    click.echo("\nWrote:")
+    for p in paths.values():
+        click.echo(f"  {p}")

@@ -1,0 +1,167 @@
+"""Options several commands share, and the small helpers that turn them into library objects
+(:class:`~rtm.weekly_job.StudyInputs`, :class:`~rtm.terrain_settings.RtmSettings`) or print
+what the library reports."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import setting_error
+
+
+class _Bandwidth(click.ParamType):
+    """A bandwidth option: positive metres, or the word 'silverman' (a data-driven rule)."""
+
+    name = "bandwidth"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)) or value is None:
+            return value
+        if str(value).strip().lower() == "silverman":
+            return "silverman"
+        try:
+            metres = float(value)
+        except ValueError:
+            metres = float("nan")
+        if not metres > 0:
+            self.fail(f"'{value}' is neither a positive number of metres nor 'silverman'", param, ctx)
+        return metres
+
+
+BANDWIDTH = _Bandwidth()
+
+
+def stack(options):
+    """One decorator applying click options in the order listed."""
+
+    def apply(fn):
+        for o in reversed(options):
+            fn = o(fn)
+        return fn
+
+    return apply
+
+
+def area_options(required: bool):
+    """--area, --area-field, --area-select and --area-tolerance."""
+    return stack([
+        click.option("--area", "--areas", "area", required=required, type=click.Path(),
+                     help="Boundary polygons of the study area (any vector format)."),
+        click.option("--area-field", help="Field naming each polygon's district. LSOA-style names "
+                     "('Southend-on-Sea 003A') are grouped by the text before the code."),
+        click.option("--area-select", multiple=True, help="Keep only this district (repeat for several)."),
+        click.option("--area-tolerance", type=click.FloatRange(min=0), default=0.0, show_default=True,
+                     metavar="METRES", help="Keep points up to this far outside the area (generalised "
+                     "boundaries cut off coasts and edge streets) and give them the nearest district."),
+    ])
+
+
+def weight_options(default: str, help_text: str):
+    """--weights, --unknown and --default-weight."""
+    return stack([
+        click.option("--weights", default=default, show_default=True, help=help_text),
+        click.option("--unknown", type=click.Choice(["reject", "zero", "default"]), default="reject",
+                     show_default=True, help="What to do with offence types the weights table does not list."),
+        click.option("--default-weight", type=float, help="Weight for unknown types with --unknown default."),
+    ])
+
+
+def mapping_options(fn):
+    """The column options of generic tables (--date-col, --lon-col, ...) and --crs."""
+    return stack([
+        click.option("--crs", help="CRS of the input coordinates, e.g. EPSG:27700. Inferred from the "
+                     "values when omitted (longitude/latitude or British National Grid)."),
+        click.option("--working-crs", help="Metric CRS for the analysis. Default: EPSG:27700 in Great "
+                     "Britain, the local UTM zone elsewhere."),
+        click.option("--id-col", help="Column with the incident id (generic tables)."),
+        click.option("--date-col", help="Column with the date or date-time (generic tables)."),
+        click.option("--lon-col", help="Column with longitude (WGS84)."),
+        click.option("--lat-col", help="Column with latitude (WGS84)."),
+        click.option("--x-col", help="Column with x / easting (give --crs or let it be inferred)."),
+        click.option("--y-col", help="Column with y / northing."),
+        click.option("--offence-col", help="Column with the offence type."),
+        click.option("--offence-value", help="One offence type for every row, when the table has none "
+                     "(e.g. 'Aggravated assault')."),
+        click.option("--weight-col", help="Column with a harm weight per row (overrides the table)."),
+        click.option("--month-first", is_flag=True, help="Read dd/dd/yyyy dates as month/day (US) "
+                     "instead of day/month (UK)."),
+    ])(fn)
+
+
+def factor_options(layer_help: str):
+    """--catalogue, --factors, --layer and --operationalisation."""
+    return stack([
+        click.option("--catalogue", type=click.Path(), default="layers", show_default=True,
+                     help="The attractor catalogue folder (one TOML file per attractor)."),
+        click.option("--factors", multiple=True, metavar="NAME[,NAME]",
+                     help="Catalogue entries to use as risk factors, loaded from their default files with "
+                     "their filter and treatment (repeatable)."),
+        click.option("--layer", "layer_items", multiple=True, metavar="NAME=FILE[:FILTER]", help=layer_help),
+        click.option("--operationalisation", "treatments", multiple=True, metavar="NAME=OP",
+                     help="Treat factor NAME as proximity, density, both or auto (repeatable; default: the "
+                     "catalogue's, else auto)."),
+    ])
+
+
+def column_map(kw):
+    """The :class:`~rtm.layouts.ColumnMap` of the column options, or None when none is given."""
+    from ..layouts import ColumnMap
+
+    roles = dict(id=kw["id_col"], date=kw["date_col"], lon=kw["lon_col"], lat=kw["lat_col"], x=kw["x_col"],
+                 y=kw["y_col"], offence=kw["offence_col"], weight=kw["weight_col"],
+                 offence_value=kw["offence_value"])
+    return ColumnMap(**roles) if any(roles.values()) else None
+
+
+def study_inputs(incidents, area, area_field, area_select, area_tolerance, hw, kw):
+    """The :class:`~rtm.weekly_job.StudyInputs` of the shared options."""
+    from ..weekly_job import StudyInputs
+
+    return StudyInputs(tuple(incidents), area, hw, area_field, tuple(area_select), area_tolerance, column_map(kw),
+                       kw["crs"], kw["working_crs"], not kw["month_first"])
+
+
+def pairs(items, setting: str) -> dict[str, str]:
+    """``NAME=VALUE`` items as a dict; InputError naming ``setting`` when one is malformed."""
+    out = {}
+    for item in items:
+        k, eq, v = item.partition("=")
+        if not eq or not k.strip() or not v.strip():
+            raise setting_error(setting, f"'{item}' is not NAME=VALUE", "write e.g. liquor_retail=density")
+        out[k.strip()] = v.strip()
+    return out
+
+
+def count_line(what: str, report) -> str:
+    """``Incidents: 1,234 in, 1,200 used, rejected: ...`` of a load report."""
+    why = ", ".join(f"{r.replace('_', ' ')} {k:,}" for r, k in report.rejected.items())
+    return f"{what}: {report.rows_in:,} in, {report.rows_used:,} used" + (f", rejected: {why}" if why else "")
+
+
+class Progress:
+    """The library's ``progress(done, total, what)`` shown on stderr: a tqdm bar while files
+    are read (``what`` a file name), a line per step otherwise (``what`` a sentence)."""
+
+    def __init__(self, desc: str = "reading"):
+        self.desc, self.bar = desc, None
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        if " " in what and not Path(what).suffix:  # a step of a model fit or a job, not a file
+            self._close()
+            click.echo(f"  {what} ...", err=True)
+            return
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total, desc=self.desc, unit="file", file=sys.stderr, disable=None, leave=False)
+        self.bar.update(1)
+        if done >= total:
+            self._close()
+
+    def _close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -1,0 +1,328 @@
+"""The statistics under the risk terrain model: identical cells collapsed into weighted rows,
+Poisson and negative binomial fits on those rows, the score-test screen and the
+case-control sample of empty cells. Pure array functions; :mod:`rtm.model` holds the
+estimator that uses them."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import betaln, gammaln
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.tools.sm_exceptions import PerfectSeparationError
+
+_ALPHA_BOUNDS = (1e-8, 1e4)  # overdispersion search range (variance = mu + alpha * mu**2)
+_MAX_COEF = 25.0  # |coefficient| beyond which a fit is taken to have diverged (separation)
+
+
+# -- collapsing identical cells ----------------------------------------------------------
+@dataclass(frozen=True)
+class CollapsedCells:
+    """Distinct (variable pattern, count) rows with their frequencies.
+
+    Attributes
+    ----------
+    X : ndarray of uint8, shape (n_rows, n_variables)
+    y : ndarray of float64, shape (n_rows,)
+    weight : ndarray of int64, shape (n_rows,)
+        How many cells share the row; sums to the number of cells.
+    inverse : ndarray of int64, shape (n_cells,)
+        The row of each cell.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    weight: np.ndarray
+    inverse: np.ndarray
+
+
+def collapse_cells(matrix: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> CollapsedCells:
+    """Merge cells with the same 0/1 pattern and the same count into one weighted row.
+
+    Parameters
+    ----------
+    matrix : ndarray of 0/1, shape (n_cells, n_variables)
+    y : ndarray, shape (n_cells,)
+        Counts (or harm-weighted counts) per cell.
+    weight : ndarray of int, shape (n_cells,), optional
+        Frequencies when the rows are themselves collapsed cells (default 1 each); the
+        result's weights are their sums.
+
+    Returns
+    -------
+    CollapsedCells
+
+    Notes
+    -----
+    A Poisson or negative binomial log-likelihood is a sum over cells of a term that
+    depends only on the cell's variables and count, so summing each distinct term times
+    its frequency gives the same likelihood, estimates and standard errors as fitting
+    every cell. Each row is packed to bits (``np.packbits``) plus the 8 bytes of its count,
+    read as big-endian 64-bit words and sorted with ``np.lexsort`` (one stable pass per
+    word): the same rows, in the same (bytewise) order, as ``np.unique(axis=0)`` on the
+    packed rows, about ten times faster. O(n log n) time per word; memory about
+    ``n * (n_variables / 8 + 8)`` bytes twice, plus 8 bytes per cell per word during the
+    sort. 1.5 million cells with 360 variables take about 2 seconds.
+    """
+    matrix = np.asarray(matrix)
+    y = np.asarray(y, dtype=np.float64).ravel() + 0.0  # + 0.0 turns -0.0 into 0.0
+    if matrix.ndim != 2 or matrix.shape[0] != y.shape[0]:
+        raise ValueError(f"matrix has shape {matrix.shape} but y has {y.shape[0]} values")
+    n = matrix.shape[0]
+    packed = np.packbits(matrix.astype(bool, copy=False), axis=1)
+    width = packed.shape[1] + 8
+    key = np.zeros((n, -(-width // 8) * 8), dtype=np.uint8)  # zero padding keeps the order
+    key[:, :packed.shape[1]] = packed
+    key[:, packed.shape[1]:width] = y.view(np.uint8).reshape(-1, 8)
+    del packed
+    # big-endian words compare like the bytes they hold, so sorting by the words in turn
+    # (first word most significant) is the bytewise lexicographic order of np.unique
+    words = key.view(">u8")
+    order = np.lexsort([words[:, k].astype(np.uint64) for k in range(words.shape[1] - 1, -1, -1)])
+    del key
+    ordered = words[order]
+    start = np.ones(n, dtype=bool)
+    if n > 1:
+        np.any(ordered[1:] != ordered[:-1], axis=1, out=start[1:])
+    del ordered, words
+    first = order[start]  # stable sort: the first cell of each group in the input
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.cumsum(start) - 1
+    counts = np.diff(np.append(np.flatnonzero(start), n))
+    if weight is not None:
+        counts = np.bincount(inverse, weights=np.asarray(weight, dtype=np.float64), minlength=len(first))
+        counts = np.rint(counts)
+    return CollapsedCells(matrix[first].astype(np.uint8), y[first], counts.astype(np.int64), inverse)
+
+
+# -- count-model fits on weighted rows ---------------------------------------------------
+@dataclass
+class Fit:
+    cols: tuple
+    params: np.ndarray  # intercept first
+    bse: np.ndarray
+    llf: float
+    alpha: float  # 0 for Poisson
+    n_params: int  # coefficients + intercept (+ alpha)
+    ok: bool
+
+    def bic(self, n: float) -> float:
+        return -2 * self.llf + self.n_params * math.log(n) if self.ok else math.inf
+
+    def aic(self) -> float:
+        return -2 * self.llf + 2 * self.n_params if self.ok else math.inf
+
+
+def design_matrix(X: np.ndarray, cols) -> np.ndarray:
+    out = np.ones((X.shape[0], len(cols) + 1))
+    if len(cols):
+        out[:, 1:] = X[:, list(cols)]
+    return out
+
+
+def usable_fit(res) -> bool:
+    params, bse = np.asarray(res.params), np.asarray(res.bse)
+    return bool(getattr(res, "converged", True) and np.isfinite(params).all() and np.isfinite(bse).all()
+                and np.abs(params[1:]).max(initial=0) < _MAX_COEF)
+
+
+def glm_fit(y, exog, w, family, start=None):
+    """A statsmodels GLM fit with frequency weights, or None when it breaks down."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # separation and convergence are judged by usable_fit
+        try:
+            return GLM(y, exog, family=family, freq_weights=w).fit(start_params=start, tol=1e-10, maxiter=200)
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError, PerfectSeparationError):
+            return None
+
+
+def poisson_fit(X, y, w, cols) -> Fit:
+    res = glm_fit(y, design_matrix(X, cols), w, families.Poisson())
+    if res is None or not usable_fit(res):
+        return Fit(tuple(cols), np.full(len(cols) + 1, np.nan), np.full(len(cols) + 1, np.nan), -math.inf, 0.0,
+                    len(cols) + 1, False)
+    mu = res.mu
+    llf = float(np.sum(w * (y * np.log(mu) - mu - gammaln(y + 1))))
+    return Fit(tuple(cols), np.asarray(res.params), np.asarray(res.bse), llf, 0.0, len(cols) + 1, True)
+
+
+def nb_loglik(y: np.ndarray, mu: np.ndarray, weight: np.ndarray, alpha: float) -> float:
+    """Weighted NB2 log-likelihood (variance ``mu + alpha * mu**2``).
+
+    Written with ``betaln`` and ``log1p`` so it stays accurate as ``alpha`` approaches 0,
+    where it tends to the Poisson log-likelihood.
+    """
+    r = 1.0 / alpha
+    ll = (-np.log(y + r) - betaln(r, y + 1) - r * np.log1p(mu / r)
+          + np.where(y > 0, y * (np.log(mu) - np.log(r + mu)), 0.0))
+    return float(np.sum(weight * ll))
+
+
+def ml_alpha(y, mu, w) -> float:
+    """Maximum-likelihood overdispersion for fixed means (bounded search on log alpha)."""
+    lo, hi = np.log(_ALPHA_BOUNDS[0]), np.log(_ALPHA_BOUNDS[1])
+    res = minimize_scalar(lambda t: -nb_loglik(y, mu, w, math.exp(t)), bounds=(lo, hi), method="bounded",
+                          options={"xatol": 1e-9})
+    return float(math.exp(res.x))
+
+
+def negbin_fit(X, y, w, cols, alpha0: float | None = None) -> Fit:
+    """NB2 fit with the overdispersion estimated by maximum likelihood.
+
+    Alternates a GLM fit of the coefficients for fixed alpha with a one-dimensional
+    maximum-likelihood update of alpha for fixed means, until alpha settles: the scheme of
+    R's ``MASS::glm.nb`` (Venables & Ripley, *Modern Applied Statistics with S*, 4th ed.,
+    2002, section 7.4). At convergence (coefficients, alpha) is the joint maximum.
+    """
+    n_params = len(cols) + 2
+    failed = Fit(tuple(cols), np.full(len(cols) + 1, np.nan), np.full(len(cols) + 1, np.nan), -math.inf, np.nan,
+                  n_params, False)
+    exog = design_matrix(X, cols)
+    start = None
+    if alpha0 is None or not np.isfinite(alpha0):
+        pois = glm_fit(y, exog, w, families.Poisson())
+        if pois is None:
+            return failed
+        mu, start = pois.mu, np.asarray(pois.params)
+        alpha = ml_alpha(y, mu, w)
+    else:
+        alpha = float(np.clip(alpha0, *_ALPHA_BOUNDS))
+    ll_prev = -math.inf
+    for _ in range(100):
+        res = glm_fit(y, exog, w, families.NegativeBinomial(alpha=alpha), start)
+        if res is None:
+            return failed
+        start = np.asarray(res.params)
+        new = ml_alpha(y, res.mu, w)
+        ll = nb_loglik(y, res.mu, w, new)
+        # the 1-D search resolves log(alpha) to about 1e-7; near alpha = 0 the likelihood
+        # is flat in alpha, so a negligible gain in log-likelihood also ends the loop
+        settled = abs(math.log(new) - math.log(alpha)) < 1e-6 or ll - ll_prev < 1e-10 * (1 + abs(ll))
+        alpha, ll_prev = new, ll
+        if settled:
+            break
+    res = glm_fit(y, exog, w, families.NegativeBinomial(alpha=alpha), start)
+    if res is None or not usable_fit(res):
+        return failed
+    return Fit(tuple(cols), np.asarray(res.params), np.asarray(res.bse), nb_loglik(y, res.mu, w, alpha), alpha,
+                n_params, True)
+
+
+def alpha_se(y, mu, w, alpha) -> float:
+    """Standard error of alpha from the observed information (numerical, on log alpha)."""
+    h = 1e-3
+    t = math.log(alpha)
+    f = [nb_loglik(y, mu, w, math.exp(t + s)) for s in (-h, 0.0, h)]
+    d2 = (f[0] - 2 * f[1] + f[2]) / h**2
+    return float(alpha / math.sqrt(-d2)) if d2 < 0 else math.nan
+
+
+# -- pre-selection helpers ---------------------------------------------------------------
+_SCORE_CHUNK = 65_536  # cells with incidents per block of the score test (bounds the float copy)
+
+
+def score_statistics(matrix: np.ndarray, y: np.ndarray, ones: np.ndarray | None = None) -> np.ndarray:
+    """Poisson score (Rao) test of each 0/1 variable against the intercept-only model.
+
+    Parameters
+    ----------
+    matrix : ndarray of 0/1 (uint8), shape (n_cells, n_variables)
+    y : ndarray, shape (n_cells,)
+        Counts per cell.
+    ones : ndarray of int, shape (n_variables,), optional
+        How many cells have each variable (the column sums; computed when not given).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_variables,)
+        The score statistic, chi-squared with 1 degree of freedom under the null model;
+        0 for a variable that is the same in every cell.
+
+    Notes
+    -----
+    Under the null model every cell has mean ``ybar``. For variable ``x`` present in
+    ``n_x`` of ``n`` cells the score for its coefficient is ``U = x'y - ybar n_x`` and the
+    efficient information (the intercept profiled out) is ``I = ybar n_x (n - n_x) / n``,
+    so the statistic is ``U**2 / I`` (Rao, C. R. 1948, *Proc. Cambridge Philos. Soc.*
+    44, 50-57; McCullagh & Nelder, *Generalized Linear Models*, 2nd ed., 1989). Only
+    ``x'y`` needs the data, and only the cells with incidents contribute to it: they are
+    read in blocks of 65,536 cells converted to float64, so the cost is O(cells with
+    incidents x variables) and no float copy of the whole matrix is made. Under a
+    negative binomial null model with a common overdispersion the statistic is the same
+    divided by the constant ``1 + alpha ybar``, which leaves the ranking unchanged.
+    """
+    y = np.asarray(y, dtype=np.float64).ravel()
+    n = y.shape[0]
+    if ones is None:
+        ones = np.zeros(matrix.shape[1], dtype=np.int64)
+        for a in range(0, n, _SCORE_CHUNK * 4):
+            ones += matrix[a:a + _SCORE_CHUNK * 4].sum(axis=0, dtype=np.int64)
+    nx = np.asarray(ones, dtype=np.float64)
+    pos = np.flatnonzero(y)
+    xy = np.zeros(matrix.shape[1])
+    for a in range(0, pos.size, _SCORE_CHUNK):
+        rows = pos[a:a + _SCORE_CHUNK]
+        xy += y[rows] @ matrix[rows].astype(np.float64)
+    ybar = y.sum() / n
+    info = ybar * nx * (n - nx) / n
+    return np.divide((xy - ybar * nx) ** 2, info, out=np.zeros_like(info), where=info > 0)
+
+
+def case_control_sample(y: np.ndarray, max_cells: int, rng) -> tuple[np.ndarray, float]:
+    """All cells with incidents plus a simple random sample of the cells without.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_cells,)
+    max_cells : int
+        Cells wanted in the sample. The zero cells sampled are ``max_cells`` minus the
+        cells with incidents, but never fewer than the cells with incidents (a 1:1
+        case-control ratio at least) nor more than there are.
+    rng : numpy Generator
+
+    Returns
+    -------
+    cells : ndarray of int64
+        Sampled cells, in increasing order.
+    zero_weight : float
+        Inverse sampling probability of a zero cell (``zero cells / zero cells sampled``);
+        1 when every cell is kept.
+
+    Notes
+    -----
+    Sampling on the outcome and weighting each sampled unit by its inverse inclusion
+    probability (Horvitz & Thompson 1952, *J. Am. Stat. Assoc.* 47, 663-685) keeps every
+    weighted sum, and so the weighted log-likelihood, deviance and score, unbiased for
+    its value on all cells; the weighted estimator is consistent under such outcome-based
+    sampling (Manski & Lerman 1977, *Econometrica* 45(8), 1977-1988). Keeping every case
+    and sub-sampling the abundant controls is the simplest case-control subsampling of
+    imbalanced data (Fithian & Hastie 2014, *Annals of Statistics* 42(5), 1693-1724, whose
+    *local* version also adapts the probabilities to a pilot fit): when events are rare,
+    the information about the coefficients is limited by the cells with events, so
+    dropping most zero cells costs little precision.
+    """
+    y = np.asarray(y).ravel()
+    pos = np.flatnonzero(y > 0)
+    zero = np.flatnonzero(y <= 0)
+    m = min(zero.size, max(int(max_cells) - pos.size, pos.size))
+    if m >= zero.size:
+        return np.arange(y.size), 1.0
+    picked = rng.choice(zero, size=m, replace=False)
+    return np.sort(np.concatenate([pos, picked])), zero.size / m
+
+
+def one_thread():
+    """Limit OpenMP/BLAS to one thread (glum's CV on small collapsed problems runs many
+    short solves; thread start-up and spin-waiting made it 20 times slower on a busy
+    2-core machine). A no-op when threadpoolctl (a scikit-learn dependency) is absent."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1)

@@ -1,0 +1,89 @@
+"""What a fitted risk terrain model gives a map: risk classes of the relative risk score, the
+score as a grid, and the GeoTIFF it is written to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .grid import Grid
+
+RISK_CLASSES = ("highest", "moderately high", "above average", "average or below")
+
+
+def risk_classes(rrs, counts) -> pd.DataFrame:
+    """Share of area and of incidents in each risk class of the relative risk score.
+
+    Parameters
+    ----------
+    rrs : array-like, shape (n_cells,)
+    counts : array-like, shape (n_cells,)
+        Incidents (or harm) per cell.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per class: ``risk_class`` (``highest``: RRS >= mean + 2 SD;
+        ``moderately high``: mean + 1 SD to mean + 2 SD; ``above average``: mean to mean +
+        1 SD; ``average or below``: the rest), ``rrs_from``, ``rrs_to`` (``[from, to)``),
+        ``cells``, ``share_of_area``, ``incidents``, ``share_of_incidents``.
+
+    Notes
+    -----
+    Mean and SD (population, ``ddof=0``) are over the cells given. Cells at exactly the
+    mean are "average or below", so a constant score puts every cell there.
+    """
+    rrs, counts = np.asarray(rrs, dtype=float).ravel(), np.asarray(counts, dtype=float).ravel()
+    if rrs.shape != counts.shape:
+        raise ValueError(f"rrs has {rrs.size} values but counts has {counts.size}")
+    if not rrs.size or not np.isfinite(rrs).all():
+        raise ValueError("rrs must be a non-empty array of finite scores")
+    m, s = rrs.mean(), rrs.std()
+    edges = [m + 2 * s, m + s, m, -np.inf]
+    upper = [np.inf, m + 2 * s, m + s, m]
+    cls = np.full(rrs.size, 3)
+    if s > 0:
+        cls[(rrs > m) & (rrs < m + s)] = 2
+        cls[(rrs >= m + s) & (rrs < m + 2 * s)] = 1
+        cls[rrs >= m + 2 * s] = 0
+    cells = np.bincount(cls, minlength=4)
+    inc = np.bincount(cls, weights=counts, minlength=4)
+    total = counts.sum()
+    return pd.DataFrame({"risk_class": RISK_CLASSES, "rrs_from": edges, "rrs_to": upper, "cells": cells,
+                         "share_of_area": cells / rrs.size, "incidents": inc,
+                         "share_of_incidents": inc / total if total > 0 else np.full(4, np.nan)})
+
+
+def rrs_raster(grid: Grid, rrs_masked) -> np.ndarray:
+    """Relative risk scores of the masked cells as a grid (float32, NaN outside the mask)."""
+    rrs_masked = np.asarray(rrs_masked, dtype=float).ravel()
+    if rrs_masked.size != int(grid.mask.sum()):
+        raise ValueError(f"rrs_masked has {rrs_masked.size} values but the grid has {int(grid.mask.sum())} "
+                         "masked cells")
+    out = np.full(grid.shape, np.nan, dtype=np.float32)
+    out[grid.mask] = rrs_masked
+    return out
+
+
+def write_geotiff(path, grid: Grid, array) -> Path:
+    """Write a single-band float32 GeoTIFF on the grid (NaN as nodata, deflate-compressed).
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    import rasterio
+    from rasterio.crs import CRS
+
+    array = np.asarray(array, dtype=np.float32)
+    if array.shape != grid.shape:
+        raise ValueError(f"array has shape {array.shape} but the grid is {grid.shape}")
+    crs = CRS.from_wkt(grid.crs.to_wkt()) if hasattr(grid.crs, "to_wkt") else CRS.from_user_input(grid.crs)
+    path = Path(path)
+    with rasterio.open(path, "w", driver="GTiff", height=grid.nrows, width=grid.ncols, count=1, dtype="float32",
+                       crs=crs, transform=grid.transform, nodata=np.nan, compress="deflate") as dst:
+        dst.write(array, 1)
+    return path
