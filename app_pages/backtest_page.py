@@ -11,11 +11,7 @@ from app_pages import common
 view = common.current_view()
 ds = view.ds
 st.title("Back-test")
-try:
-    from rtm import backtest
-except ImportError as exc:  # the module is new; say so rather than fail
-    st.warning(f"The back-test is not available in this installation ({exc}).")
-    st.stop()
+from rtm import backtest
 if view.period is None:
     st.warning("The data has no dates: load dated incidents on the Data page.")
     st.stop()
@@ -36,31 +32,35 @@ st.caption(f"{common.cap(periods[0].label)} to {periods[-1].label}; methods: {',
               if settings.factors else "No attractor layers: the risk terrain methods are left out."))
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _run(_ds, ds_id: str, _settings, model_key: str, period_keys: tuple, _progress=None):
-    from rtm.publish import refit_date
+def _terrain(ds, settings):
+    """The lists' terrain of each period (the app's shared store, under its lock)."""
+    def terrain_for(period):
+        common.fitted(ds, settings, period)
+        return common.terrain_store(ds, settings).for_period(period)
 
+    return terrain_for
+
+
+# A resource cache holds no widget calls (it replays none): progress is shown from outside.
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _run(_ds, ds_id: str, _settings, model_key: str, period_keys: tuple, method_names: tuple):
     plist = [common.make_period(_ds.kind, k) for k in period_keys]
-    terrain = (lambda p: common.terrain_of(_ds, _settings, refit_date(p))) if _settings.factors else None
-    bsettings = backtest.BacktestSettings(methods=methods, area_tolerance_m=_ds.area_tolerance_m)
-    return backtest.run_backtest(_ds.incidents, _ds.areas, plist, terrain_for=terrain, settings=bsettings,
-                                 progress=_progress)
+    terrain = _terrain(_ds, _settings) if _settings.factors else None
+    bsettings = backtest.BacktestSettings(methods=method_names, area_tolerance_m=_ds.area_tolerance_m)
+    return backtest.run_backtest(_ds.incidents, _ds.areas, plist, terrain_for=terrain, settings=bsettings)
 
 
 period_keys = tuple(p.key for p in periods)
 if st.button("Run the back-test", type="primary") or st.session_state.get("_bt_done") == (ds.id, settings.key, period_keys):
-    bar = st.progress(0.0, text="Scoring...")
     try:
-        result = _run(ds, ds.id, settings, settings.key, period_keys,
-                      _progress=lambda done, total, key: bar.progress(done / max(total, 1), text=f"Scored {key}"))
+        with st.spinner(f"Scoring {len(period_keys)} {view.period.kind}s..."):
+            result = _run(ds, ds.id, settings, settings.key, period_keys, tuple(methods))
     except Exception as exc:  # noqa: BLE001 - shown without a traceback
-        bar.empty()
         common.show_error(exc, "running the back-test")
         st.stop()
-    bar.empty()
     st.session_state["_bt_done"] = (ds.id, settings.key, period_keys)
     summary = result.summary()
-    focus = backtest._focus(result, None) if hasattr(backtest, "_focus") else summary["selection"].iloc[0]
+    focus = backtest.focus_selection(result, None)
     table = summary[(summary["district"] == "all") & (summary["selection"] == focus)
                     & summary["metric"].isin(["hit_rate", "harm_capture", "pai", "pei_harm"])]
     table = table.pivot(index="method", columns="metric", values="mean").reindex(

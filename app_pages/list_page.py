@@ -76,3 +76,17 @@ buttons = [
 ]
 for col, (label, data, name, mime) in zip(cols, buttons):
     col.download_button(label, data, file_name=name, mime=mime, use_container_width=True, key=f"dl_{name}")
+
+st.subheader("Publish")
+st.caption("Publishing writes this period's list and every export into the lists folder and adds it to the "
+           "archive, through the same library call as the scheduled 'rtm weekly' run (docs/deployment.md). "
+           "Movement in the published list is measured against the archive.")
+if st.button("Publish this list", key="publish"):
+    try:
+        with st.spinner("Publishing..."):
+            run = common.publish_list(view, common.lists_dir())
+    except Exception as exc:  # noqa: BLE001 - shown without a traceback
+        common.show_error(exc, "publishing the list")
+        st.stop()
+    st.success(f"Published {len(run.list.spots)} spot(s) for the {view.period.label}: {len(run.paths)} files in "
+               f"lists/{view.period.key}/.")

@@ -3,10 +3,13 @@ bands, increment), a run with progress, and the result: factors with their relat
 values, a chart of them, the risk classes and the full model report.
 
 The model shown is the one the chosen period's list uses: fitted on the year of incidents
-before the period's refit date (every 13 weeks, or 3 months; :func:`rtm.publish.refit_date`).
+before the period's refit date (:func:`rtm.terrain_store.refit_date`), from the same
+:class:`~rtm.terrain_store.TerrainStore` the lists use.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import streamlit as st
 import streamlit.components.v1 as components
@@ -14,7 +17,7 @@ import streamlit.components.v1 as components
 from app_pages import common
 from rtm.errors import InputError
 from rtm.model_report import render_report
-from rtm.publish import refit_date
+from rtm.terrain_store import REFIT_EVERY, refit_date
 
 view = common.current_view()
 ds = view.ds
@@ -32,32 +35,36 @@ with st.form("model_settings"):
                              help="Catalogue entries in layers/ whose files are on this machine, and "
                                   "layers uploaded on the Data page. None: lists are ranked by harm alone.")
     c1, c2, c3, c4 = st.columns(4)
-    cell = c1.number_input("Cell size (m)", min_value=10.0, max_value=1000.0, value=float(current.cell_size),
+    cell = c1.number_input("Cell size (m)", min_value=10.0, max_value=1000.0, value=float(current.rtm.cell_size),
                            step=10.0)
     block = c2.number_input("Block length (m)", min_value=10.0, max_value=2000.0,
-                            value=float(current.block_length), step=10.0)
-    bands = c3.number_input("Bands", min_value=1, max_value=20, value=int(current.bands), step=1)
-    increment = c4.selectbox("Increment", ["whole", "half"], index=["whole", "half"].index(current.increment),
+                            value=float(current.rtm.block_length), step=10.0)
+    bands = c3.number_input("Bands", min_value=1, max_value=20, value=int(current.rtm.bands), step=1)
+    increment = c4.selectbox("Increment", ["whole", "half"], index=["whole", "half"].index(current.rtm.increment),
                              help="Step between spatial influences: whole or half block lengths.")
     run = st.form_submit_button("Run the model", type="primary")
 
-settings = common.ModelSettings(tuple(factors), float(cell), float(block), int(bands), increment)
+settings = common.ModelSettings(tuple(factors), replace(current.rtm, cell_size=float(cell),
+                                                          block_length=float(block), bands=int(bands),
+                                                          increment=increment))
 fit_to = refit_date(view.period)
 st.caption(f"For the {view.period.label}: fitted on the year of incidents before {fit_to:%d %b %Y} "
-           f"(refitted every {13 if view.period.kind == 'week' else 3} {view.period.kind}s, never on the "
+           f"(refitted every {REFIT_EVERY[view.period.kind]} {view.period.kind}s, never on the "
            "period's own data).")
 if run:
     common.set_model_settings(ds, settings)
 if not settings.factors:
     st.info("No risk factor is chosen: the lists rank spots by recent harm alone.")
     st.stop()
-key = (ds.id, settings.key, f"{fit_to:%Y-%m-%d}")
-if key not in common.model_store() and not run:
+if not run and not common.is_fitted(ds, settings, view.period):
     st.info("This model has not been run yet: press **Run the model**.")
     st.stop()
 try:
     with st.status("Fitting the risk terrain model...", expanded=False) as status:
-        result, terrain = common.fit_model(ds, settings, fit_to, progress=lambda msg: status.write(f"{msg}..."))
+        result = common.fitted(ds, settings, view.period, need_result=True,
+                               progress=lambda done, total, what: status.write(f"{what}...")).result
+        result.inputs.update({"incidents": f"{ds.title}: {result.inputs['incidents']}",
+                              "area": ", ".join(ds.districts)})
         status.update(label="Risk terrain model ready", state="complete")
 except InputError as exc:
     st.error(str(exc))

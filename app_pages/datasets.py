@@ -1,0 +1,131 @@
+"""The data sets the app works on (bundled samples, or uploads), their periods, and the
+attractor catalogue: loaded once per server process and never modified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from rtm.catalogue import Factor, load_catalogue
+from rtm.periods import Period, month_period, periods_between, week_period
+from rtm.samples import SAMPLE_DIR, SAMPLES
+from rtm.terrain_settings import RtmSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOGUE = ROOT / "layers"
+DEFAULT_SAMPLE = "chicago"
+"""The data set the app opens on: weekly lists with a risk terrain from the catalogue."""
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """The risk terrain a user picked: factor names (catalogue entries or uploaded layers)
+    and the :class:`~rtm.terrain_settings.RtmSettings` they are fitted with."""
+
+    factors: tuple = ()
+    rtm: RtmSettings = field(default_factory=lambda: RtmSettings(cell_size=100.0))
+
+    @property
+    def key(self) -> str:
+        """A text key for caches (every field)."""
+        return f"{','.join(self.factors)}|{sorted(self.rtm.describe().items())}"
+
+
+@dataclass
+class Dataset:
+    """Loaded data the pages work on.
+
+    ``id`` names it in every cache key (the sample key, or ``upload-<hash>``); ``layer_files``
+    maps uploaded attractor layer names to files (catalogue entries need none).
+    """
+
+    id: str
+    title: str
+    incidents: object
+    areas: object
+    kind: str
+    area_tolerance_m: float = 0.0
+    default_period: str | None = None
+    model: ModelSettings = field(default_factory=ModelSettings)
+    layer_files: dict = field(default_factory=dict)
+    streets: object = None
+    street_label: str | None = None
+
+    @property
+    def districts(self) -> list[str]:
+        return [str(n) for n in self.areas.names]
+
+    def factor(self, name: str) -> Factor:
+        """The factor ``name``: an uploaded file as it is, or the catalogue entry of that name."""
+        if name in self.layer_files:
+            return Factor(name, None, str(self.layer_files[name]))
+        return Factor(name, catalogue()[name])
+
+
+@st.cache_resource(show_spinner="Loading the sample data...")
+def load_sample(key: str) -> Dataset:
+    """Load a bundled sample once per server process (it is never modified)."""
+    s = SAMPLES[key]
+    inc, areas = s.load()
+    return Dataset(id=key, title=s.title, incidents=inc, areas=areas, kind=s.period_kind,
+                   area_tolerance_m=s.area_tolerance_m, default_period=s.default_period,
+                   model=ModelSettings(tuple(s.factors), RtmSettings(s.cell_size, s.block_length, s.bands)))
+
+
+def available_samples() -> dict:
+    """Bundled samples whose files are present, default first."""
+    have = {k: s for k, s in SAMPLES.items() if s.available(SAMPLE_DIR)}
+    return dict(sorted(have.items(), key=lambda kv: kv[0] != DEFAULT_SAMPLE))
+
+
+@st.cache_resource(show_spinner=False)
+def catalogue() -> dict:
+    """The attractor catalogue (``layers/``), read once."""
+    return load_catalogue(CATALOGUE)
+
+
+def catalogue_choices() -> list[str]:
+    """Catalogue entries whose default file is present on this machine."""
+    return [name for name, spec in catalogue().items() if spec.file is not None and Path(spec.file).exists()]
+
+
+@st.cache_resource(show_spinner="Loading attractor layers...", max_entries=64)
+def _layer(_ds: Dataset, ds_id: str, name: str, buffer_m: float):
+    return _ds.factor(name).load(areas=_ds.areas, buffer_m=buffer_m)
+
+
+def layers_for(ds: Dataset, settings: ModelSettings) -> dict:
+    """The attractor layers of ``settings.factors``, loaded with the model's buffer (each
+    cached, so picking one more factor loads only that one)."""
+    buffer_m = settings.rtm.attractor_buffer()
+    return {n: _layer(ds, ds.id, n, buffer_m) for n in settings.factors}
+
+
+# -- periods ---------------------------------------------------------------------------------
+def make_period(kind: str, key: str) -> Period:
+    """A :class:`Period` from its kind and key (``YYYY-MM-DD`` week start or ``YYYY-MM``)."""
+    return week_period(key) if kind == "week" else month_period(key)
+
+
+def period_choices(ds: Dataset) -> list[Period]:
+    """Periods a list can be made for, newest first: from the second period of the data to
+    the period holding the end of the data (its list uses everything before it)."""
+    f = ds.incidents.frame
+    first_day, last_day = f["date_start"].min(), f["date_end"].max()
+    if pd.isna(first_day):
+        return []
+    first = make_period(ds.kind, f"{first_day:%Y-%m-%d}").next()
+    return list(reversed(periods_between(first, last_day)))
+
+
+def default_period_index(ds: Dataset, periods: list[Period]) -> int:
+    """Where the sidebar's period list opens: the data set's default period, else the newest."""
+    if ds.default_period:
+        key = make_period(ds.kind, ds.default_period).key
+        keys = [p.key for p in periods]
+        if key in keys:
+            return keys.index(key)
+    return 0

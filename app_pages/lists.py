@@ -1,0 +1,87 @@
+"""The app's lists: every district's list of a period, made once per server process
+(:func:`rtm.weekly.build_list`) and shared by the pages, with movement against the list
+before it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages import models
+from app_pages.datasets import ROOT, Dataset, ModelSettings, make_period
+from app_pages.state import show_error
+from rtm.errors import InputError
+from rtm.periods import Period
+
+MOVEMENT_DEPTH = 1
+"""Movement and weeks on the list are followed back over this many earlier periods (each
+costs one more list when a new period is picked; 1 keeps a switch well under 2 s)."""
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _list(_ds: Dataset, ds_id: str, kind: str, period_key: str, _settings: ModelSettings, model_key: str,
+          depth: int):
+    from rtm.weekly import ListSettings, build_list
+
+    period = make_period(kind, period_key)
+    terrain, note = models.terrain_for(_ds, _settings, period)
+    previous = None
+    if depth > 0 and (_ds.incidents.frame["date_end"] <= period.previous().start).any():
+        try:
+            prev, _ = _list(_ds, ds_id, kind, period.previous().key, _settings, model_key, depth - 1)
+            previous = prev.as_previous()
+        except InputError:
+            previous = None
+    lst = build_list(_ds.incidents, _ds.areas, period, terrain=terrain,
+                     settings=ListSettings(area_tolerance_m=_ds.area_tolerance_m), streets=_ds.streets,
+                     street_name=_ds.street_label or "name", previous=previous)
+    return lst, note
+
+
+def harm_list(ds: Dataset, settings: ModelSettings, period: Period):
+    """``(HarmSpotList, note)`` of every district for ``period`` (cached).
+
+    Movement comes from the previous period's list, made the same way in memory and followed
+    back :data:`MOVEMENT_DEPTH` periods (so ``weeks_on_list`` counts up to that plus one).
+    Raises :class:`InputError` as :func:`rtm.weekly.build_list` does.
+    """
+    return _list(ds, ds.id, period.kind, period.key, settings, settings.key, MOVEMENT_DEPTH)
+
+
+def list_or_stop(view):
+    """``(HarmSpotList, note)`` of the view's period; otherwise a message and the page stops
+    (undated data, or a list that cannot be made: shown without a traceback)."""
+    if view.period is None:
+        st.warning("The data has no dates, so no list can be made. Load dated incidents on the Data page.")
+        st.stop()
+    try:
+        with st.spinner("Making the list..."):
+            return harm_list(view.ds, view.model, view.period)
+    except Exception as exc:  # noqa: BLE001 - shown without a traceback
+        show_error(exc, "making the list")
+        st.stop()
+
+
+def lists_dir() -> Path:
+    """Where the app publishes lists: ``RTM_LISTS_DIR``, else ``runs/lists`` in the app's folder."""
+    return Path(os.environ.get("RTM_LISTS_DIR") or ROOT / "runs" / "lists")
+
+
+def publish_list(view, out_dir):
+    """Publish the view's period through the weekly job's own call
+    (:func:`rtm.weekly_job.publish_period`): its exports in ``out_dir/<period>/`` and the
+    archive ``out_dir/archive.sqlite``, the same files ``rtm weekly`` writes. Returns the
+    :class:`~rtm.weekly_job.WeeklyRun`; InputError when the list cannot be made."""
+    from rtm.weekly import ListSettings
+    from rtm.weekly_job import publish_period
+
+    ds = view.ds
+    store = models.terrain_store(ds, view.model) if view.model.factors else None
+    if store is not None:
+        models.fitted(ds, view.model, view.period)  # under the app's lock
+    layers = store.layers if store is not None else None
+    return publish_period(ds.incidents, ds.areas, view.period, terrain_from=store,
+                          settings=ListSettings(area_tolerance_m=ds.area_tolerance_m), out_dir=out_dir,
+                          streets=ds.streets, street_name=ds.street_label or "name", layers=layers)

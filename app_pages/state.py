@@ -1,0 +1,60 @@
+"""What a session's pages share: the sidebar's choices (the :class:`View`), the model settings
+a user picked, and showing a problem without a traceback."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app_pages.datasets import Dataset, ModelSettings
+from rtm.errors import InputError
+from rtm.periods import Period
+
+ALL = "All districts"
+_SETTINGS_KEY = "_chosen_model_settings"  # not a widget key: a form may not share its name
+log = logging.getLogger("rtm.app")
+
+
+@dataclass
+class View:
+    """The sidebar's choices: data set, period, district (None: all), model settings, basemap."""
+
+    ds: Dataset
+    periods: list
+    period: Period | None
+    district: str | None
+    model: ModelSettings
+    tiles: str | None = None
+    attribution: str | None = None
+
+
+def current_view() -> View:
+    """The :class:`View` the entry script made in this run."""
+    return st.session_state["_view"]
+
+
+def model_settings(ds: Dataset) -> ModelSettings:
+    """The model settings of ``ds`` in this session (the data set's defaults until changed)."""
+    return st.session_state.setdefault(_SETTINGS_KEY, {}).get(ds.id, ds.model)
+
+
+def set_model_settings(ds: Dataset, settings: ModelSettings) -> None:
+    st.session_state.setdefault(_SETTINGS_KEY, {})[ds.id] = settings
+
+
+def cap(text: str) -> str:
+    """``text`` with its first letter upper-case (the rest left as it is)."""
+    return text[:1].upper() + text[1:]
+
+
+def show_error(exc: BaseException, doing: str) -> None:
+    """Show a problem without a traceback: an :class:`InputError` as it reads, anything else
+    as one short line (the details go to the server log)."""
+    if isinstance(exc, InputError):
+        st.error(str(exc))
+    else:
+        log.exception("unexpected error while %s", doing)
+        st.error(f"Something went wrong while {doing} ({type(exc).__name__}). The details are in the "
+                 "server log; please pass them to whoever looks after the app.")

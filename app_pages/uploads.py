@@ -1,0 +1,58 @@
+"""Uploaded files: the types and size accepted, and where they are kept."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from rtm.errors import InputError
+
+UPLOAD_TYPES = ("csv", "zip", "geojson", "json", "gpkg", "parquet")
+"""File types accepted for upload. Shapefiles come zipped; nothing uploaded is executed or unpickled."""
+
+
+def upload_limit_mb() -> int:
+    """The upload size limit in MB: ``RTM_UPLOAD_LIMIT_MB``, else Streamlit's ``server.maxUploadSize``."""
+    env = os.environ.get("RTM_UPLOAD_LIMIT_MB")
+    if env and env.isdigit():
+        return int(env)
+    return int(st.get_option("server.maxUploadSize"))
+
+
+def safe_name(name: str) -> str:
+    """A file name safe to write in the upload folder: no folders, only letters, digits, ``._-``."""
+    base = re.split(r"[\\/]", str(name))[-1]
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".") or "upload"
+    return base[:120]
+
+
+def upload_dir() -> Path:
+    """This session's upload folder (under ``RTM_UPLOAD_DIR``, else the system temp folder)."""
+    if "_upload_dir" not in st.session_state or not Path(st.session_state["_upload_dir"]).is_dir():
+        root = os.environ.get("RTM_UPLOAD_DIR") or None
+        if root:
+            Path(root).mkdir(parents=True, exist_ok=True)
+        st.session_state["_upload_dir"] = tempfile.mkdtemp(prefix="rtm-upload-", dir=root)
+    return Path(st.session_state["_upload_dir"])
+
+
+def save_upload(file, folder: Path) -> Path:
+    """Check an uploaded file's type and size and write it to ``folder`` under its sanitised
+    name. Returns the path; raises :class:`InputError` for a type or size that is refused."""
+    name = safe_name(file.name)
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in UPLOAD_TYPES:
+        raise InputError(file.name, f"files of type '.{ext}' are not accepted" if ext else "the file has no type",
+                         f"upload one of: {', '.join('.' + t for t in UPLOAD_TYPES)} (zip a shapefile's parts)")
+    limit = upload_limit_mb()
+    if file.size > limit * 1024 * 1024:
+        raise InputError(file.name, f"the file is {file.size / 1024 / 1024:,.0f} MB, over the {limit} MB limit",
+                         "split it (e.g. by year) or ask for the limit to be raised (docs/deployment.md)")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(file.getvalue())
+    return path
