@@ -64,6 +64,20 @@ class Incidents:
     def __len__(self) -> int:
         return len(self.frame)
 
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, crs, resolution: str | None = None) -> "Incidents":
+        """Incidents made in code rather than loaded (tests, benchmarks, replays): ``frame``
+        with at least ``x``, ``y`` in ``crs`` and, when dated, ``date_start``/``date_end``;
+        ``weight`` defaults to 1. The report counts every row as used (nothing was read).
+        ``resolution`` defaults to ``datetime`` for dated frames, else ``none``."""
+        frame = frame if "weight" in frame else frame.assign(weight=1.0)
+        dated = "date_start" in frame and frame["date_start"].notna().any()
+        resolution = resolution or ("datetime" if dated else "none")
+        report = LoadReport(rows_in=len(frame), rows_used=len(frame), crs_working=str(crs),
+                            date_resolution=resolution, notes=["made in code, not loaded from files"])
+        empty = pd.DataFrame(columns=["file", "row", "reason", "advice"])
+        return cls(frame, crs, resolution, report, empty)
+
     def to_geodataframe(self):
         """The used incidents as a GeoDataFrame of points (builds the geometry: ~0.3 s/million)."""
         import geopandas as gpd
