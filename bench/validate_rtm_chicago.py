@@ -79,7 +79,7 @@ def main(argv=None) -> int:
     t_model = time.perf_counter() - t1
     m = res.model
     print(f"\nSettings: cell {args.cell_size:g} m, block {args.block_length:g} m, {args.bands} bands of "
-          f"{args.increment} blocks ({', '.join(f'{d:g}' for d in res.parameters.spatial_influences)} m); "
+          f"{args.increment} blocks ({', '.join(f'{d:g}' for d in res.spatial_influences)} m); "
           f"{m.n_cells_:,} cells, {m.n_cells_with_events_:,} with a 2017 burglary")
     print("\nOperationalisation (auto: Clark-Evans test on the features inside the city):")
     for c in res.variables.choices.itertuples():

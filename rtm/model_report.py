@@ -145,7 +145,7 @@ def _summary(r) -> str:
     found = ", ".join(f"{row.factor} ({row.operationalisation}, {row.spatial_influence_m:g} m, "
                       f"RRV {row.rrv:.2f})" for row in rates.itertuples())
     text = [f"{r.n_incidents_modelled:,} incidents in {int(r.grid.mask.sum()):,} cells of "
-            f"{r.parameters.cell_size:g} m ({r.area_m2 / 1e6:,.1f} km²) were modelled with "
+            f"{r.settings.cell_size:g} m ({r.area_m2 / 1e6:,.1f} km²) were modelled with "
             f"{len(r.layers)} candidate risk factor(s)."]
     if len(rates):
         text.append(f"The best model is a {fam} model with {len(rates)} risk factor(s): {found}.")
@@ -169,7 +169,7 @@ def _inputs(r) -> str:
              ("Area", f"{r.area_m2 / 1e6:,.2f} km²"),
              ("Coordinate system", f"{g.crs.to_string()} ({getattr(g.crs, 'name', '')})"),
              ("Cell size", f"{g.cell_size:g} m"),
-             ("Block length", f"{r.parameters.block_length:g} m"),
+             ("Block length", f"{r.settings.block_length:g} m"),
              ("Number of cells", f"{int(g.mask.sum()):,} in the study area ({g.nrows:,} rows x {g.ncols:,} "
               "columns)"),
              ("Cells with events", f"{r.model.n_cells_with_events_:,} "
@@ -179,8 +179,8 @@ def _inputs(r) -> str:
 
 
 def _parameters(r) -> str:
-    p = r.parameters
-    dist = ", ".join(f"{d:g}" for d in p.spatial_influences)
+    p = r.settings
+    dist = ", ".join(f"{d:g}" for d in r.spatial_influences)
     intro = _p(f"Every factor is tested at {p.bands} spatial influence(s) of {p.increment} block lengths "
                f"({p.block_length:g} m): {dist} m. Proximity: a cell is 1 when its centre is within the "
                "distance of the nearest feature. Density: a cell is 1 when the kernel density (quartic "
@@ -191,7 +191,7 @@ def _parameters(r) -> str:
     for c in r.variables.choices.itertuples(index=False):
         feats = layers.loc[c.factor] if c.factor in layers.index else None
         n = f"{int(feats.inside):,} inside ({int(feats.features):,} loaded)" if feats is not None else ""
-        auto_max = _fmt(p.max_influence_m.get(c.factor), "g") if c.requested == "auto" else ""
+        auto_max = _fmt(r.max_influence_m.get(c.factor), "g") if c.requested == "auto" else ""
         rows.append([c.factor, n, c.requested, c.used, c.reason, auto_max, dist])
     return intro + _table(["Factor", "Features", "Requested", "Operationalisation", "Why",
                            "Maximum influence for auto (m)", "Spatial influences tested (m)"], rows, numeric=(5,))

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 import shapely
 from hypothesis import given, settings as hsettings, strategies as st
-from types import SimpleNamespace
 
 from rtm.areas import Areas
 from rtm.backtest import (BacktestSettings, period_lags, period_scores, phs_kernel, phs_surface, run_backtest,
                           run_holdout)
 from rtm.errors import InputError
 from rtm.grid import Grid
+from rtm.incidents import Incidents
 from rtm.metrics import best_capture, capture_metrics, kept_share, rank_biased_overlap, ranked_cells
 from rtm.periods import month_period, periods_between, week_period
 
@@ -132,7 +132,7 @@ def _incidents(points, resolution="datetime"):
     f["date_end"] = f["date_start"]
     f["weight"] = 1.0
     f["offence_type"] = "assault"
-    return SimpleNamespace(frame=f, resolution=resolution, crs="EPSG:27700")
+    return Incidents.from_frame(f, "EPSG:27700", resolution)
 
 
 def test_tiny_case_hit_rate_pai_pei_by_hand():
@@ -179,7 +179,7 @@ def test_stability_between_consecutive_weeks():
 @pytest.fixture(scope="module")
 def chicago():
     from rtm.catalogue import load_catalogue
-    from rtm.pipeline import attractor_buffer
+    from rtm.variables import attractor_buffer
     from rtm.samples import SAMPLES
 
     inc, areas = SAMPLES["chicago"].load()
@@ -192,7 +192,11 @@ def chicago():
 def test_incidents_planted_in_a_period_change_nothing_before_it(chicago):
     from dataclasses import replace
 
-    from rtm.backtest import TerrainSchedule
+    from rtm.terrain_settings import RtmSettings
+    from rtm.terrain_store import TerrainStore
+
+    def store(incidents):
+        return TerrainStore(incidents, areas, layers, RtmSettings())
 
     inc, areas, layers = chicago
     week = week_period("2018-03-05")
@@ -203,8 +207,8 @@ def test_incidents_planted_in_a_period_change_nothing_before_it(chicago):
     planted["date_start"] = planted["date_end"] = week.start + pd.Timedelta(days=2)
     more = replace(inc, frame=pd.concat([f, planted], ignore_index=True))
     s = BacktestSettings(spot_size=150)
-    before = period_scores(inc, areas, week, terrain_for=TerrainSchedule(inc, areas, layers), settings=s)
-    after = period_scores(more, areas, week, terrain_for=TerrainSchedule(more, areas, layers), settings=s)
+    before = period_scores(inc, areas, week, terrain_for=store(inc), settings=s)
+    after = period_scores(more, areas, week, terrain_for=store(more), settings=s)
     assert set(before) == {"naive", "kde", "rtm", "combined", "phs", "oracle"}
     for m in before:
         if m == "oracle":
@@ -212,21 +216,25 @@ def test_incidents_planted_in_a_period_change_nothing_before_it(chicago):
         else:
             np.testing.assert_array_equal(before[m], after[m], err_msg=m)
     nxt = week.next()
-    before = period_scores(inc, areas, nxt, terrain_for=TerrainSchedule(inc, areas, layers), settings=s)
-    after = period_scores(more, areas, nxt, terrain_for=TerrainSchedule(more, areas, layers), settings=s)
+    before = period_scores(inc, areas, nxt, terrain_for=store(inc), settings=s)
+    after = period_scores(more, areas, nxt, terrain_for=store(more), settings=s)
     for m in ("naive", "kde", "combined", "phs"):
         assert not np.array_equal(before[m], after[m]), m
 
 
 # -- settings and refusals -------------------------------------------------------------------
-@pytest.mark.parametrize("kw, option", [({"methods": ("naive", "magic")}, "--methods"),
-                                        ({"area_shares": (0.01, 1.5)}, "--area-shares"),
-                                        ({"top_n": 0}, "--top"), ({"rbo_p": 1.0}, "--rbo-p"),
-                                        ({"phs_radius_m": 10}, "--phs-radius")])
-def test_bad_settings_are_input_errors(kw, option):
+@pytest.mark.parametrize("kw, setting, option", [({"methods": ("naive", "magic")}, "methods", "--methods"),
+                                                  ({"area_shares": (0.01, 1.5)}, "area_shares", "--area-shares"),
+                                                  ({"top_n": 0}, "top_n", "--top"), ({"rbo_p": 1.0}, "rbo_p", "--rbo-p"),
+                                                  ({"phs_radius_m": 10}, "phs_radius_m", "--phs-radius")])
+def test_bad_settings_name_the_setting_and_the_command_line_its_option(kw, setting, option):
+    from rtm.cli.backtest import backtest as command
+    from rtm.cli.group import as_option
+
     with pytest.raises(InputError) as e:
         BacktestSettings(**kw)
-    assert e.value.source == option
+    assert (e.value.field, e.value.field_kind) == (setting, "setting")
+    assert str(as_option(e.value, command)).startswith(f"option '{option}': ")
 
 
 def test_month_only_data_refuses_weeks_and_rtm_needs_a_terrain():

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from rtm.backtest import BacktestSettings, TerrainSchedule, run_backtest
+from rtm.backtest import BacktestSettings, run_backtest
+from rtm.terrain_settings import RtmSettings
+from rtm.terrain_store import TerrainStore
 from rtm.periods import month_period, periods_between, week_period
 from rtm.samples import SAMPLE_DIR, SAMPLES
 
@@ -30,17 +32,17 @@ def _check_bounds(metrics: pd.DataFrame) -> None:
 
 def test_chicago_sample_weekly_with_the_risk_terrain(tmp_path):
     from rtm.catalogue import load_catalogue
-    from rtm.pipeline import attractor_buffer
+    from rtm.variables import attractor_buffer
 
     inc, areas = SAMPLES["chicago"].load()
     cat = load_catalogue("layers")
     layers = {n: cat[n].load(None, areas=areas, buffer_m=attractor_buffer(100, 3))
               for n in ("liquor_retail", "street_lights_out", "abandoned_buildings")}
     weeks = periods_between(week_period("2018-03-05"), "2018-04-02")
-    schedule = TerrainSchedule(inc, areas, layers)
+    schedule = TerrainStore(inc, areas, layers, RtmSettings())
     res = run_backtest(inc, areas, weeks, terrain_for=schedule)
     assert res.periods == [p.key for p in weeks]
-    assert [f"{t:%Y-%m-%d}" for t, _ in schedule.fits] == ["2017-12-11", "2018-03-12"]  # one fit per block
+    assert [f"{f.fit_to:%Y-%m-%d}" for f in schedule.fits] == ["2017-12-11", "2018-03-12"]  # one fit per block
     m = res.metrics
     assert set(m["method"]) == set(BacktestSettings().methods)
     assert set(m["district"]) == {"1", "12", "14", "18", "all"}

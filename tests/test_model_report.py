@@ -13,6 +13,7 @@ from rtm.catalogue import load_catalogue
 from rtm.incidents import load_incidents
 from rtm.model_report import SECTIONS, render_report, rrs_map_png
 from rtm.pipeline import run_rtm, write_outputs
+from rtm.terrain_settings import RtmSettings
 from rtm.weights import HarmWeights
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +28,7 @@ def result():
                          working_crs=areas.crs)
     cat = load_catalogue(ROOT / "layers")
     layers = {n: cat[n].load(areas=areas, buffer_m=300) for n in ("liquor_retail", "abandoned_buildings")}
-    res = run_rtm(inc, areas, layers, cell_size=100, block_length=100, bands=3)
+    res = run_rtm(inc, areas, layers, RtmSettings(100, 100, 3))
     res.inputs["incidents"] = "burglaries <2017> & \"friends\""
     return res
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rtm.errors import InputError
 from rtm.grid import Grid
 from rtm.periods import month_period, week_period
 from rtm.ranking import ScoreSettings, SpotRule, cell_scores, select_spots
@@ -189,12 +190,12 @@ def test_spots_are_disjoint_connected_and_bounded(points, top, merge):
     assert scores == sorted(scores, reverse=True)
 
 
-def test_spot_rule_validation():
-    with pytest.raises(ValueError, match="exactly one"):
+def test_spot_rule_validation_names_the_setting():
+    with pytest.raises(InputError, match="exactly one"):
         SpotRule(top_n=5, area_share=0.1)
-    with pytest.raises(ValueError, match="share"):
+    with pytest.raises(InputError, match="setting 'area_share': must be a share"):
         SpotRule(top_n=None, area_share=1.5)
-    with pytest.raises(ValueError, match="risk_weight"):
+    with pytest.raises(InputError, match="setting 'risk_weight'"):
         ScoreSettings(risk_weight=2)
 
 
@@ -220,5 +221,5 @@ def test_silverman_bandwidth_is_data_driven_and_uses_only_the_past():
     later = cell_scores(grid, np.r_[x, x2], np.r_[y, y2], np.r_[w, w2], pd.concat([d, d2]), AS_OF,
                         settings=ScoreSettings(bandwidth_m="silverman"))
     assert later.bandwidth_m == s.bandwidth_m
-    with pytest.raises(ValueError, match="silverman"):
+    with pytest.raises(InputError, match="silverman"):
         ScoreSettings(bandwidth_m="wide")

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from rtm.areas import load_areas
 from rtm.cli import main
+from rtm.terrain_settings import RtmSettings
 from rtm.errors import InputError
 from rtm.grid import Grid
 from rtm.pipeline import FACTOR_COLUMNS, run_rtm
@@ -120,12 +121,11 @@ def test_run_rtm_checks_settings_and_honours_requested_treatment():
     inc = load_incidents(CHI / "burglaries_2017.geojson", weights=HarmWeights.count(), areas=areas,
                          working_crs=areas.crs)
     layers = {"liquor_retail": load_catalogue(ROOT / "layers")["liquor_retail"].load(areas=areas, buffer_m=200)}
-    with pytest.raises(InputError, match="increment must be 'whole' or 'half'"):
-        run_rtm(inc, areas, layers, cell_size=100, block_length=100, bands=2, increment="quarter")
+    with pytest.raises(InputError, match="setting 'increment': must be 'whole' or 'half'"):
+        RtmSettings(cell_size=100, block_length=100, bands=2, increment="quarter")
     with pytest.raises(InputError, match="not one of the factors"):
-        run_rtm(inc, areas, layers, cell_size=100, block_length=100, bands=2, operationalisations={"pubs": "density"})
-    res = run_rtm(inc, areas, layers, cell_size=100, block_length=100, bands=2,
-                  operationalisations={"liquor_retail": "both"})
+        run_rtm(inc, areas, layers, RtmSettings(100, 100, 2, operationalisations={"pubs": "density"}))
+    res = run_rtm(inc, areas, layers, RtmSettings(100, 100, 2, operationalisations={"liquor_retail": "both"}))
     assert res.variables.choices.loc[0, ["requested", "used"]].tolist() == ["both", "both"]
     assert len(res.variables.names) == 4 and res.n_incidents == len(inc)
     assert res.rrs.min() == pytest.approx(1.0) and res.classes["cells"].sum() == res.grid.mask.sum()
@@ -133,8 +133,8 @@ def test_run_rtm_checks_settings_and_honours_requested_treatment():
 
 
 def test_catalogue_alone_means_every_entry_with_a_default_file():
-    from rtm.cli import _plan_factors
+    from rtm.catalogue import plan_factors
 
-    plan = _plan_factors(str(ROOT / "layers"), (), (), {})
-    assert sorted(p[0] for p in plan) == ["abandoned_buildings", "abandoned_cars", "liquor_retail",
+    plan = plan_factors(str(ROOT / "layers"))
+    assert sorted(f.name for f in plan) == ["abandoned_buildings", "abandoned_cars", "liquor_retail",
                                           "sanitation_complaints", "street_lights_out"]

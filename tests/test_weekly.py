@@ -20,7 +20,9 @@ from rtm.errors import InputError
 from rtm.exports import read_csv_bytes
 from rtm.incidents import Incidents
 from rtm.periods import month_period, week_period
-from rtm.publish import fit_terrain, publish, refit_date
+from rtm.publish import publish
+from rtm.terrain_settings import RtmSettings
+from rtm.terrain_store import fit_model, refit_date
 from rtm.ranking import SpotRule
 from rtm.samples import SAMPLES
 from rtm.terrain import RiskTerrain
@@ -46,8 +48,8 @@ def chicago_terrain(chicago):
     cat = load_catalogue(ROOT / "layers")
     layers = {n: cat[n].load(None, areas=areas, buffer_m=300.0) for n in ("liquor_retail", "abandoned_buildings",
                                                                           "street_lights_out")}
-    return fit_terrain(inc, areas, layers, refit_date(week_period("2019-03-04")), "week", cell_size=50.0,
-                       block_length=100.0, bands=3)
+    return fit_model(inc, areas, layers, RtmSettings(50.0, 100.0, 3), refit_date(week_period("2019-03-04")),
+                     "week")[1]
 
 
 def test_monthly_list_rows_hold_what_supervisors_need(southend):
@@ -153,7 +155,7 @@ def test_chicago_weekly_list_with_risk_terrain(chicago, chicago_terrain):
 
 def test_terrain_from_after_the_period_is_refused(chicago, chicago_terrain):
     inc, areas = chicago
-    with pytest.raises(InputError, match="after the list's period starts"):
+    with pytest.raises(InputError, match="fitted on incidents up to 2018-12-09 23:35, after the week Mon 4 Jun 2018"):
         build_list(inc, areas, week_period("2018-06-04"), terrain=chicago_terrain)
 
 
