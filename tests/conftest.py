@@ -47,10 +47,12 @@ def multiforce_dir() -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _model_store_outside_the_repository(tmp_path_factory) -> None:
-    """The app keeps fitted terrains in ``RTM_MODEL_DIR`` (default ``runs/models`` in the
-    repository): in tests that is a temporary folder, so no run writes into the checkout."""
+def _app_folders_outside_the_repository(tmp_path_factory) -> None:
+    """The app keeps fitted terrains in ``RTM_MODEL_DIR`` and publishes lists into
+    ``RTM_LISTS_DIR`` (defaults ``runs/models`` and ``runs/lists`` in the repository): in
+    tests both are temporary folders, so no run writes into the checkout."""
     import os
 
-    if "RTM_MODEL_DIR" not in os.environ:
-        os.environ["RTM_MODEL_DIR"] = str(tmp_path_factory.mktemp("models"))
+    for name, folder in (("RTM_MODEL_DIR", "models"), ("RTM_LISTS_DIR", "lists")):
+        if name not in os.environ:
+            os.environ[name] = str(tmp_path_factory.mktemp(folder))

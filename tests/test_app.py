@@ -2,7 +2,9 @@
 
 The app opens on the Chicago sample (weekly lists with a risk terrain from the catalogue).
 What a page shows is checked against the same library calls the page makes; the cached
-objects are shared with the test because AppTest runs the script in this process.
+objects are shared with the test because AppTest runs the script in this process. Each
+test starts its own session (a fresh ``AppTest``); the server-wide caches carry over, as
+they do between users of one server.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from rtm.exports import csv_bytes, read_csv_bytes
 from rtm.samples import SAMPLES
@@ -33,12 +37,29 @@ def _common():
     return common
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def app():
+    """A new session of the app, opened on its first page."""
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=90)
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """The bytes behind each download button, by the button's URL: Streamlit's own media
+    storage is wrapped (it still stores every file) to remember what it was handed."""
+    seen = {}
+    real = MemoryMediaFileStorage.load_and_get_id
+
+    def remember(self, path_or_data, mimetype, kind, filename=None):
+        file_id = real(self, path_or_data, mimetype, kind, filename)
+        seen[self.get_url(file_id)] = path_or_data
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", remember)
+    return seen
 
 
 def _map_args(at) -> dict:
@@ -105,8 +126,7 @@ def test_basemap_setting_is_passed_on_and_checked(app):
     assert not app.error
 
 
-def test_weekly_list_page_table_filter_and_downloads(app):
-    app.selectbox(key="district_chicago").set_value("All districts")
+def test_weekly_list_page_table_filter_and_downloads(app, downloads):
     app.switch_page("app_pages/list_page.py").run()
     assert not app.exception
     view, lst = _shown_list(app)
@@ -119,8 +139,12 @@ def test_weekly_list_page_table_filter_and_downloads(app):
     app.selectbox(key="district_chicago").set_value("14").run()
     table = app.dataframe[0].value
     assert len(table) > 0 and set(table["district"]) == {"14"}
-    # the CSV button carries what exports.csv_bytes makes of these rows
-    data, prov = read_csv_bytes(csv_bytes(lst.spots[lst.spots["district"] == "14"], lst.provenance))
+    # the bytes the CSV button carries: the district's rows, as exports.csv_bytes makes them
+    button = next(b for b in app.get("download_button") if b.label == "CSV (Excel)")
+    carried = downloads[button.proto.url]
+    assert carried == csv_bytes(lst.spots[lst.spots["district"] == "14"],
+                                {**lst.provenance, "districts_in_file": ["14"]})
+    data, prov = read_csv_bytes(carried)
     assert list(data["spot_id"]) == list(table["spot_id"])
     assert prov["period"] == view.period.label
 
@@ -133,12 +157,10 @@ def test_model_page_shows_factors_classes_and_runs(app):
     app.button[0].click().run()  # the form's Run button
     assert not app.exception and not app.error
     common = _common()
-    from rtm.publish import refit_date
-
     view = app.session_state["_view"]
-    settings = app.session_state["model_settings"]["chicago"]
-    assert settings.cell_size == 150.0
-    result, terrain = common.fit_model(view.ds, settings, refit_date(view.period))
+    settings = app.session_state["_chosen_model_settings"]["chicago"]
+    assert settings.rtm.cell_size == 150.0
+    result = common.fitted(view.ds, settings, view.period, need_result=True).result
     factors = app.dataframe[0].value
     assert list(factors["variable"]) == list(result.factors["variable"])
     assert (factors.loc[factors["type"] == "rate", "rrv"] > 0).all()
@@ -148,10 +170,7 @@ def test_model_page_shows_factors_classes_and_runs(app):
     assert [b.label for b in app.get("download_button")] == ["Download the report (HTML)"]
     # the new settings drive the lists too
     app.switch_page("app_pages/map_page.py").run()
-    assert app.session_state["_view"].model.cell_size == 150.0
-    # back to the sample's defaults for the other tests
-    app.session_state["model_settings"] = {}
-    app.run()
+    assert app.session_state["_view"].model.rtm.cell_size == 150.0
 
 
 def test_data_page_load_report_and_switching_to_southend(app):
@@ -177,10 +196,9 @@ def test_data_page_load_report_and_switching_to_southend(app):
     script = _map_args(app)["script"]
     assert "Harm surface" in script and "Risk terrain (RRS)" not in script
     assert any("ranked by recent harm alone" in i.value for i in app.info)
-    app.selectbox(key="data_choice").set_value("chicago").run()
 
 
-def test_backtest_page_runs_on_a_few_weeks(app):
+def test_backtest_page_runs_on_a_few_weeks_and_reruns(app, downloads):
     app.switch_page("app_pages/backtest_page.py").run()
     assert not app.exception
     app.slider[0].set_value(2).run()
@@ -190,6 +208,16 @@ def test_backtest_page_runs_on_a_few_weeks(app):
     assert {"naive", "kde", "rtm", "combined", "random", "oracle"} <= set(table.index)
     assert table.loc["oracle", "harm_capture"] == pytest.approx(1.0)
     assert len(app.get("image")) == 1  # the capture-against-area chart
+    button = app.get("download_button")[0]
+    assert downloads[button.proto.url].startswith(b"period,district,method")
+    app.run()  # what clicking the download does: a rerun, served from the cache
+    assert not app.exception and not app.error and len(app.dataframe) >= 1
+    second = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=90).run()  # another user
+    second.switch_page("app_pages/backtest_page.py").run()
+    second.slider[0].set_value(2).run()
+    second.button[0].click().run()
+    assert not second.exception and not second.error
+    assert second.dataframe[0].value.equals(table)
 
 
 def test_uploads_are_checked_and_saved_under_a_safe_name(tmp_path, monkeypatch):
@@ -217,48 +245,36 @@ def test_uploads_are_checked_and_saved_under_a_safe_name(tmp_path, monkeypatch):
     assert not (tmp_path / "big.csv").exists()
 
 
-@pytest.fixture
-def empty_model_store():
-    """The app's in-memory model store, emptied for the test (a fresh server process) and
-    given back its models afterwards, so the other tests need not refit."""
-    store = _common().model_store()
-    saved = dict(store)
-    store.clear()
-    yield store
-    store.clear()
-    store.update(saved)
-
-
-def test_fitted_terrains_are_kept_for_the_next_start(tmp_path, monkeypatch, empty_model_store):
-    """A fitted terrain is written to RTM_MODEL_DIR; after a restart (nothing in memory) the
-    lists read it instead of refitting, and the model page refits only for the full report."""
+def test_fitted_terrains_are_kept_for_the_next_start(tmp_path, monkeypatch):
+    """A fitted terrain is written to RTM_MODEL_DIR; after a restart (a new store, nothing in
+    memory) the lists read it instead of refitting, and the model page refits only for the
+    full report."""
     import numpy as np
 
-    from rtm.publish import refit_date
-
     common = _common()
-    monkeypatch.setenv("RTM_MODEL_DIR", str(tmp_path))
+    monkeypatch.setenv("RTM_MODEL_DIR", str(tmp_path))  # a new folder: a new store, as on a new server
     ds = common.load_sample("chicago")
     periods = common.period_choices(ds)
     period = periods[common.default_period_index(ds, periods)]
-    key = (ds.id, ds.model.key, f"{refit_date(period):%Y-%m-%d}")
-    store = empty_model_store
     fitted, note = common.terrain_for(ds, ds.model, period)
-    assert note == "" and store[key][0] is not None  # fitted here: the full result is kept
+    assert note == "" and common.fitted(ds, ds.model, period).how == "fitted"
     assert [p.name for p in tmp_path.iterdir() if (p / "terrain.json").exists()] != []
-    store.clear()  # a restart
+    restarted = tmp_path / "restarted"
+    restarted.mkdir()
+    for p in tmp_path.iterdir():
+        if (p / "terrain.json").exists():
+            p.rename(restarted / p.name)
+    monkeypatch.setenv("RTM_MODEL_DIR", str(restarted))
     read, _ = common.terrain_for(ds, ds.model, period)
-    assert store[key][0] is None  # read from the folder, not fitted
+    assert common.fitted(ds, ds.model, period).how == "read"  # read from the folder, not fitted
     np.testing.assert_array_equal(read.rrs, fitted.rrs)
     np.testing.assert_array_equal(read.presence, fitted.presence)
     assert read.factors.equals(fitted.factors)
-    result, _ = common.fit_model(ds, ds.model, refit_date(period))
-    assert result is not None and store[key][0] is result
+    entry = common.fitted(ds, ds.model, period, need_result=True)
+    assert entry.result is not None and entry.how == "fitted"
 
 
-def test_a_model_folder_that_cannot_be_written_only_costs_the_reuse(tmp_path, monkeypatch, empty_model_store):
-    from rtm.publish import refit_date
-
+def test_a_model_folder_that_cannot_be_written_only_costs_the_reuse(tmp_path, monkeypatch):
     common = _common()
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the model folder should be")
@@ -267,4 +283,21 @@ def test_a_model_folder_that_cannot_be_written_only_costs_the_reuse(tmp_path, mo
     period = common.period_choices(ds)[0]
     terrain, note = common.terrain_for(ds, ds.model, period)
     assert terrain is not None and note == ""
-    assert empty_model_store[(ds.id, ds.model.key, f"{refit_date(period):%Y-%m-%d}")][0] is not None
+    assert common.fitted(ds, ds.model, period).result is not None  # kept in memory
+
+
+def test_publishing_from_the_app_writes_what_the_weekly_job_writes(tmp_path, monkeypatch):
+    """The list page's publish action goes through rtm.weekly_job.publish_period: the period's
+    folder with every export, and the archive, in the lists folder."""
+    from rtm.archive import Archive
+
+    monkeypatch.setenv("RTM_LISTS_DIR", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=90).run()
+    at.switch_page("app_pages/list_page.py").run()
+    at.button(key="publish").click().run()
+    assert not at.exception and not at.error
+    view = at.session_state["_view"]
+    assert any(f"lists/{view.period.key}/" in s.value for s in at.success)
+    written = sorted(p.suffix for p in (tmp_path / view.period.key).iterdir())
+    assert {".csv", ".geojson", ".gpkg", ".kml", ".tif"} <= set(written)
+    assert Archive(tmp_path / "archive.sqlite").previous(view.period.next(), view.ds.districts) is not None
