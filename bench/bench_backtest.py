@@ -6,8 +6,8 @@ layers drawn with a fixed seed (some clustered, some uniform), and three years o
 timestamped incidents: a share drawn near the attractors, a share around persistent
 hotspots, the rest uniform. Then :func:`rtm.backtest.run_backtest` over ``--weeks``
 consecutive weeks (104 from Monday 1 Jan 2018) with all seven methods, the risk terrain
-refitted every 13 weeks by :class:`rtm.backtest.TerrainSchedule` (the real
-:func:`rtm.publish.fit_terrain`, on a modelling grid of ``--rtm-cell`` metres).
+refitted every 13 weeks by :class:`rtm.terrain_store.TerrainStore` (the real fit, on a
+modelling grid of ``--rtm-cell`` metres).
 
 Target: 104 weeks x 1 million cells x 7 methods in under 5 minutes on 2 cores.
 
@@ -21,7 +21,6 @@ import resource
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -84,7 +83,9 @@ def make_case(side: int, spot: float, per_year: int, seed: int = 20261125):
     frame = pd.DataFrame({"x": x, "y": y, "date_start": when, "date_end": when,
                           "weight": rng.choice([1.0, 1.0, 2.0, 10.0, 365.0], n), "offence_type": "synthetic"})
     frame = frame.sort_values("date_start", ignore_index=True)
-    return areas, layers, SimpleNamespace(frame=frame, crs=areas.crs, resolution="datetime")
+    from rtm.incidents import Incidents
+
+    return areas, layers, Incidents.from_frame(frame, areas.crs, "datetime")
 
 
 def main() -> None:
@@ -96,7 +97,9 @@ def main() -> None:
     ap.add_argument("--per-year", type=int, default=60_000, help="incidents a year")
     args = ap.parse_args()
 
-    from rtm.backtest import BacktestSettings, TerrainSchedule, run_backtest
+    from rtm.backtest import BacktestSettings, run_backtest
+    from rtm.terrain_settings import RtmSettings
+    from rtm.terrain_store import TerrainStore
     from rtm.grid import Grid
     from rtm.periods import periods_between, week_period
 
@@ -107,7 +110,7 @@ def main() -> None:
           f"{len(areas.names)} districts, {len(inc.frame):,} incidents 2017-2019, {len(layers)} layers "
           f"({sum(len(v.frame) for v in layers.values()):,} points); made in {time.perf_counter() - t:.1f} s")
     periods = periods_between(week_period("2018-01-01"), "2100-01-01")[:args.weeks]
-    schedule = TerrainSchedule(inc, areas, layers, cell_size=args.rtm_cell, block_length=100.0, bands=3)
+    schedule = TerrainStore(inc, areas, layers, RtmSettings(args.rtm_cell, 100.0, 3))
     settings = BacktestSettings(spot_size=args.spot)
 
     def progress(done, total, key):
@@ -122,7 +125,7 @@ def main() -> None:
           f"({', '.join(settings.methods)}): total {total:.1f} s, {total / n:.2f} s per week; "
           f"{len(res.metrics):,} metric rows")
     print(f"terrain fits: {len(schedule.fits)} on a {args.rtm_cell:g} m modelling grid, "
-          + ", ".join(f"{s:.1f}" for _, s in schedule.fits) + " s")
+          + ", ".join(f"{f.seconds:.1f}" for f in schedule.fits) + " s")
     for k, v in res.seconds.items():
         print(f"  {k:<34}{v:>8.1f} s{'':4}{v / n:>7.3f} s per week")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2

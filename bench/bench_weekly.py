@@ -46,8 +46,10 @@ def fit_model(folder: Path) -> float:
     from rtm.incidents import load_incidents
     from rtm.layers import Layer
     from rtm.periods import month_period
-    from rtm.publish import fit_terrain, refit_date
-    from rtm.report import LoadReport
+    from rtm.load_report import LoadReport
+    from rtm.terrain_settings import RtmSettings
+    from rtm.terrain_store import fit_model as fit_terrain_model
+    from rtm.terrain_store import refit_date
     from rtm.weights import HarmWeights
 
     t = time.perf_counter()
@@ -60,8 +62,7 @@ def fit_model(folder: Path) -> float:
         frame = gpd.GeoDataFrame(geometry=gpd.points_from_xy(pts["x"], pts["y"]), crs=inc.crs)
         layers[name] = Layer(name, frame, "point", LoadReport(kind="layer"), None)
     period = month_period("2019-01")
-    terrain = fit_terrain(inc, areas, layers, refit_date(period), "month", cell_size=50.0, block_length=100.0,
-                          bands=3)
+    terrain = fit_terrain_model(inc, areas, layers, RtmSettings(50.0, 100.0, 3), refit_date(period), "month")[1]
     terrain.write(folder)
     print(f"set-up: fitted the reused terrain on {terrain.fitted['cells']:,} cells of 50 m "
           f"({len(terrain.factors)} variable(s) selected) in {time.perf_counter() - t:.1f} s", flush=True)

@@ -54,7 +54,9 @@ def main(argv=None) -> int:
     from rtm.incidents import load_incidents
     from rtm.layers import load_layer
     from rtm.risk_output import risk_classes
-    from rtm.pipeline import attractor_buffer, run_rtm, write_outputs
+    from rtm.pipeline import run_rtm, write_outputs
+    from rtm.terrain_settings import RtmSettings
+    from rtm.variables import attractor_buffer
     from rtm.surfaces import harm_surface
     from rtm.weights import HarmWeights
 
@@ -74,8 +76,7 @@ def main(argv=None) -> int:
         print(f"  {n:<20} {len(lay):>7,} features within {reach:g} m of the city (of {lay.report.rows_in:,})")
 
     t1 = time.perf_counter()
-    res = run_rtm(fit, areas, layers, cell_size=args.cell_size, block_length=args.block_length, bands=args.bands,
-                  increment=args.increment, random_state=0)
+    res = run_rtm(fit, areas, layers, RtmSettings(args.cell_size, args.block_length, args.bands, args.increment))
     t_model = time.perf_counter() - t1
     m = res.model
     print(f"\nSettings: cell {args.cell_size:g} m, block {args.block_length:g} m, {args.bands} bands of "

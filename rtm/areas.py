@@ -17,7 +17,7 @@ import shapely
 from . import coords
 from .errors import InputError
 from .geometry import POLYGON, repair
-from .report import LoadReport, reason_code
+from .load_report import LoadReport, reason_code
 from .sources import expand_inputs, read_vector
 
 LSOA_SUFFIX = re.compile(r"\s+\d{3}[A-Z]$")

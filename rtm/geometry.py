@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from .report import reason_code
+from .load_report import reason_code
 
 POINT, LINE, POLYGON = "point", "line", "polygon"
 _KIND_OF_TYPE = {0: POINT, 4: POINT, 1: LINE, 2: LINE, 5: LINE, 3: POLYGON, 6: POLYGON}

@@ -3,7 +3,7 @@
 ``load_incidents`` reads police.uk street CSVs (a file, a folder of monthly files or the
 downloaded zip), police.uk API extracts, generic CSV/Parquet tables with a column mapping,
 and point vector files. It returns :class:`Incidents`: the used rows in the metric
-working CRS, the rejected rows with their reasons, and a :class:`~rtm.report.LoadReport`
+working CRS, the rejected rows with their reasons, and a :class:`~rtm.load_report.LoadReport`
 whose counts add up to the input rows.
 """
 
@@ -26,7 +26,7 @@ from .hashing import hash_text, repeated
 from .textcols import blank_to_null, categories
 from .layouts import POLICEUK_HEADER, ColumnMap, Layout, detect_layout, norm, policeuk_columns
 from .points import column, table_points
-from .report import REASON_NAMES, REASONS, LoadReport, mark, reason_code
+from .load_report import REASON_NAMES, REASONS, LoadReport, mark, reason_code
 from .sources import RawTable, expand_inputs, read_entry
 from .weights import HarmWeights
 
@@ -190,7 +190,7 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
 
     Notes
     -----
-    Checks run in the order of :data:`rtm.report.REASONS`; a row gets the first reason
+    Checks run in the order of :data:`rtm.load_report.REASONS`; a row gets the first reason
     that applies. A file whose bytes repeat an earlier file is rejected whole as
     ``duplicate``. Rows with an id repeat when id, period and offence type repeat; rows
     without an id only when they are timestamped and every original cell repeats

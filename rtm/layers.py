@@ -19,7 +19,7 @@ from .filters import apply_filter
 from .geometry import LINE, POINT, POLYGON, kinds, repair
 from .layouts import ColumnMap, detect_layout
 from .points import table_points
-from .report import LoadReport, mark
+from .load_report import LoadReport, mark
 from .sources import expand_inputs, read_entry
 
 

@@ -8,7 +8,7 @@ import shapely
 
 from . import coords
 from .errors import InputError
-from .report import mark
+from .load_report import mark
 
 
 def column(raw, name: str | None):

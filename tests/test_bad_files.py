@@ -17,7 +17,7 @@ import pytest
 from rtm.errors import InputError
 from rtm.incidents import load_incidents
 from rtm.layouts import ColumnMap
-from rtm.report import REASONS
+from rtm.load_report import REASONS
 from rtm.weights import HarmWeights
 
 BAD = Path(__file__).resolve().parent / "badfiles"
