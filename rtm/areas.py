@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from . import coords
-from .errors import InputError
+from .errors import InputError, setting_error
 from .geometry import POLYGON, repair
 from .load_report import LoadReport, reason_code
 from .sources import expand_inputs, read_vector
@@ -70,8 +70,8 @@ class Areas:
         names = [names] if isinstance(names, str) else list(names)
         unknown = [n for n in names if n not in self.names]
         if unknown:
-            raise InputError("--area-select", f"no district is called '{unknown[0]}'",
-                             f"choose from: {', '.join(self.names)}")
+            raise setting_error("area_select", f"no district is called '{unknown[0]}'",
+                                f"choose from: {', '.join(self.names)}")
         return Areas(self.frame[self.frame["name"].isin(names)].reset_index(drop=True), self.report)
 
     def locate(self, x: np.ndarray, y: np.ndarray, tolerance_m: float = 0.0) -> np.ndarray:

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from .errors import InputError
+from .errors import InputError, setting_error
 from .textcols import as_string_array, blank_to_null, one_chunk
 
 WGS84 = CRS.from_epsg(4326)
@@ -83,7 +83,7 @@ def to_crs(value) -> CRS:
     try:
         return CRS.from_user_input(int(text) if text.isdigit() else text)
     except CRSError:
-        raise InputError("--crs", f"'{value}' is not a coordinate reference system pyproj knows",
+        raise setting_error("crs", f"'{value}' is not a coordinate reference system pyproj knows",
                          "give an EPSG code such as EPSG:27700 (British National Grid) or EPSG:4326 (longitude/latitude)") from None
 
 
