@@ -106,7 +106,7 @@ def week_period(day, week_start: str = "monday") -> Period:
     """
     if week_start not in WEEKDAYS:
         raise setting_error("week_start", f"'{week_start}' is not a day of the week",
-                         f"use one of {', '.join(WEEKDAYS)}")
+                            f"use one of {', '.join(WEEKDAYS)}")
     t = _date(day, "week")
     back = (t.day_of_week - WEEKDAYS.index(week_start)) % 7
     start = t - pd.Timedelta(days=back)

@@ -140,8 +140,8 @@ def model_key(incidents, areas, layers: Mapping, settings: RtmSettings, fit_to: 
     used = fit_incidents(incidents, fit_to, kind)
     return fingerprint(data_fingerprint(used), [s.get("sha256") for s in areas.report.sources],
                        [str(n) for n in areas.names],
-                       {n: ([s.get("sha256") for s in l.report.sources], getattr(l, "where", None))
-                        for n, l in layers.items()},
+                       {n: ([s.get("sha256") for s in layer.report.sources], getattr(layer, "where", None))
+                        for n, layer in layers.items()},
                        settings.describe(), f"{fit_to:%Y-%m-%d}", kind, code_fingerprint())
 
 

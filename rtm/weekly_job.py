@@ -190,7 +190,7 @@ def publish_period(incidents, areas, period: Period, *, terrain_from=None, setti
         terrain, how = terrain_from.for_period(period), "given"
     extra = dict(inputs or {})
     if layers:
-        extra["layers"] = {n: source_entries(l.report.sources) for n, l in layers.items()}
+        extra["layers"] = {n: source_entries(layer.report.sources) for n, layer in layers.items()}
     previous = archive.previous(period, areas.names)
     lst = build_list(incidents, areas, period, terrain=terrain, settings=settings, exclusions=exclusions,
                      streets=streets, street_name=street_name, previous=previous, inputs=extra)

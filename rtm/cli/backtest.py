@@ -6,8 +6,7 @@ from dataclasses import replace
 
 import click
 
-from ..errors import InputError
-from .group import CONTEXT, friendly
+from .group import CONTEXT, friendly, option_error
 from .options import (BANDWIDTH, Progress, area_options, count_line, factor_options, mapping_options, pairs,
                       study_inputs, weight_options)
 
@@ -17,8 +16,8 @@ def _list(text: str, option: str, convert=str) -> tuple:
     try:
         return tuple(convert(t) for t in items)
     except ValueError:
-        raise InputError("", f"'{text}' is not a comma-separated list of numbers", f"write e.g. {option} 1,2.6,5",
-                         option, "option") from None
+        raise option_error(option, f"'{text}' is not a comma-separated list of numbers",
+                           f"write e.g. {option} 1,2.6,5") from None
 
 
 def _half_life(text):
@@ -29,11 +28,11 @@ def _half_life(text):
     try:
         v = float(text)
     except ValueError:
-        raise InputError("", f"'{text}' is not a number of days", "give e.g. 28, or 'none'", "--half-life",
-                         "option") from None
+        raise option_error("--half-life", f"'{text}' is not a number of days",
+                           "give e.g. 28, or 'none'") from None
     if not v > 0:
-        raise InputError("", f"'{text}' is not a positive number of days", "give e.g. 28, or 'none'",
-                         "--half-life", "option")
+        raise option_error("--half-life", f"'{text}' is not a positive number of days",
+                           "give e.g. 28, or 'none'")
     return v
 
 
@@ -135,8 +134,7 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
     first = week_period(date_from, week_start) if period == "week" else month_period(date_from)
     last = week_period(date_to, week_start).start if period == "week" else month_period(date_to).start
     if last < first.start:
-        raise InputError("", f"--to ({date_to}) is before --from ({date_from})", "give --to after --from", "--to",
-                         "option")
+        raise option_error("--to", f"--to ({date_to}) is before --from ({date_from})", "give --to after --from")
     periods = periods_between(first, last)
     treat = pairs(treatments, "operationalisations")
     plan = plan_factors(catalogue, factors, layer_items, treat) if use_layers else []
@@ -168,9 +166,8 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
     if "bar" in bar:
         bar["bar"].close()
     if not result.periods:
-        raise InputError("", f"no {period} from {date_from} to {date_to} has incidents to score",
-                         f"choose periods inside the data ({inc.report.date_min} to {inc.report.date_max})",
-                         "--from / --to", "option")
+        raise option_error("--from / --to", f"no {period} from {date_from} to {date_to} has incidents to score",
+                           f"choose periods inside the data ({inc.report.date_min} to {inc.report.date_max})")
     paths = result.write(out)
     click.echo(f"\nBack-test of {len(result.periods)} {period}(s), {result.periods[0]} to {result.periods[-1]}, "
                f"{len(areas.names)} district(s); mean over periods, all districts:")

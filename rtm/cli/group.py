@@ -21,6 +21,12 @@ SETTING_OPTIONS = {"top_n": ("top",), "layers": ("layer_items",), "operationalis
                    "area_select": ("area_select",), "crs": ("crs",)}
 
 
+def option_error(option: str, problem: str, fix: str) -> InputError:
+    """An :class:`InputError` about a command-line option (``--week``), for problems only the
+    command line can have (two options that exclude each other, a malformed value)."""
+    return InputError("", problem, fix, option, "option")
+
+
 def as_option(exc: InputError, command: click.Command | None) -> InputError:
     """``exc`` with a library setting name (``field_kind == "setting"``) replaced by the
     option of ``command`` that sets it (``top_n`` -> ``--top``), when the command has one."""

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import InputError
-from .group import CONTEXT, friendly
+from .group import CONTEXT, friendly, option_error
 
 
 @click.command(context_settings=CONTEXT)
@@ -35,8 +34,8 @@ def layers(catalogue, checks):
     for item in checks:
         name, _, file = item.partition("=")
         if name not in specs:
-            raise InputError("", f"no catalogue entry is called '{name}'", f"choose from: {', '.join(specs)}",
-                             "--check", "option")
+            raise option_error("--check", f"no catalogue entry is called '{name}'",
+                               f"choose from: {', '.join(specs)}")
         layer = specs[name].load(file or None)
         click.echo(layer.report.to_text())
         click.echo(f"Layer '{layer.name}': {len(layer):,} {layer.kind} features\n")

@@ -8,7 +8,8 @@ import click
 
 from ..errors import InputError
 from .group import CONTEXT, friendly
-from .options import Progress, area_options, column_map, count_line, factor_options, mapping_options, pairs, weight_options
+from .options import (Progress, area_options, column_map, count_line, factor_options, mapping_options, pairs,
+                      weight_options)
 
 
 @click.command(context_settings=CONTEXT)

@@ -7,8 +7,7 @@ import sys
 
 import click
 
-from ..errors import InputError
-from .group import CONTEXT, friendly
+from .group import CONTEXT, friendly, option_error
 from .options import Progress, area_options, column_map, mapping_options, weight_options
 
 
@@ -45,8 +44,7 @@ def validate(incidents, area, area_field, area_select, area_tolerance, weights, 
     from ..weights import HarmWeights
 
     if area_field and not area:
-        raise InputError("", "--area-field needs --area", "give the boundary file with --area", "--area-field",
-                         "option")
+        raise option_error("--area-field", "--area-field needs --area", "give the boundary file with --area")
     areas = load_areas(area, area_field, select=list(area_select) or None) if area else None
     hw = HarmWeights.from_name(weights, unknown, default_weight)
     inc = load_incidents(list(incidents), mapping=column_map(kw), crs=kw["crs"], working_crs=kw["working_crs"],

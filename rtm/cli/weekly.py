@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import InputError
-from .group import CONTEXT, friendly
+from .group import CONTEXT, friendly, option_error
 from .options import (BANDWIDTH, Progress, area_options, count_line, factor_options, mapping_options, pairs,
                       study_inputs, weight_options)
 
@@ -16,8 +15,8 @@ def _spot_rule(top, area_share, harm_share, merge):
     from ..ranking import SpotRule
 
     if area_share is not None and harm_share is not None:
-        raise InputError("", "--area-share and --harm-share cannot both be given", "choose one",
-                         "--area-share / --harm-share", "option")
+        raise option_error("--area-share / --harm-share", "--area-share and --harm-share cannot both be given",
+                           "choose one")
     if area_share is not None or harm_share is not None:
         top = None
     return SpotRule(top_n=top, area_share=None if area_share is None else area_share / 100,
@@ -117,23 +116,21 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
     from ..weights import HarmWeights
 
     if bool(week) == bool(month):
-        raise InputError("", "give exactly one of --week and --month", "e.g. --week 2019-03-04 or --month 2019-01",
-                         "--week / --month", "option")
+        raise option_error("--week / --month", "give exactly one of --week and --month",
+                           "e.g. --week 2019-03-04 or --month 2019-01")
     period = week_period(week, week_start) if week else month_period(month)
     lo, _, hi = visits.partition("-")
     try:
         dose = PatrolDose(int(lo), int(hi or lo), visit_minutes)
     except ValueError:
-        raise InputError("", f"'{visits}' is not MIN-MAX visits a day", "write e.g. --visits 1-4", "--visits",
-                         "option") from None
+        raise option_error("--visits", f"'{visits}' is not MIN-MAX visits a day", "write e.g. --visits 1-4") from None
     rule = _spot_rule(top, area_share, harm_share, merge)
     use_layers = bool(factors or layer_items)
     scoring = ScoreSettings.from_given(method=method, risk_weight=risk_weight, bandwidth_m=bandwidth, kernel=kernel,
                                        half_life_days=half_life)
     if method in ("risk", "conjunctive") and not (use_layers or model_dir):
-        raise InputError("", f"the '{method}' ranking needs a risk terrain",
-                         "give attractor layers (--factors or --layer) or a fitted model (--model)", "--method",
-                         "option")
+        raise option_error("--method", f"the '{method}' ranking needs a risk terrain",
+                           "give attractor layers (--factors or --layer) or a fitted model (--model)")
     treat = pairs(treatments, "operationalisations")
     plan = plan_factors(catalogue, factors, layer_items, treat) if use_layers else []
     hw = HarmWeights.from_name(weights, unknown, default_weight)
