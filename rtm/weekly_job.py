@@ -249,13 +249,17 @@ class WeeklyJob:
     street_name: str = "name"
 
 
-def run_weekly(job: WeeklyJob, period: Period, progress: Progress | None = None) -> WeeklyRun:
+def run_weekly(job: WeeklyJob, period, progress: Progress | None = None) -> WeeklyRun:
     """Load, take the period's terrain, make the list and publish it (:func:`publish_period`).
 
-    The model folder defaults to ``out_dir/models``. InputError for anything that stops it;
+    ``period`` is a :class:`Period`, or a function of the loaded incidents returning one (a
+    scheduled run's "the period after the data", :func:`rtm.workspace.next_period`). The
+    model folder defaults to ``out_dir/models``. InputError for anything that stops it;
     nothing is published then (:func:`rtm.publish.publish` is all or nothing).
     """
     areas, inc = load_study(job.study, progress)
+    if callable(period):
+        period = period(inc)
     plan = job.terrain
     if plan.factors and plan.folder is None:
         plan = replace(plan, folder=str(Path(job.out_dir) / "models"))

@@ -6,13 +6,14 @@ commands share; each command is one module, registered here.
 
 from .backtest import backtest
 from .group import main
+from .init import init
 from .layers import layers
 from .model import model
 from .validate import validate
 from .weekly import weekly
 from .weights import weights
 
-for _command in (validate, layers, model, weights, weekly, backtest):
+for _command in (validate, layers, model, weights, init, weekly, backtest):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -50,9 +50,9 @@ def friendly(fn):
         debug = ctx.find_root().params.get("debug", False)
         try:
             return fn(*args, **kwargs)
-        except InputError as exc:
+        except InputError as exc:  # exit 2, or the error's own code (75: a workspace busy)
             click.echo(f"Error: {as_option(exc, ctx.command)}", err=True)
-            sys.exit(2)
+            sys.exit(getattr(exc, "exit_code", 2))
         except BrokenPipeError:  # output piped into 'head' and closed early: not an error
             sys.stderr.close()
             sys.exit(0)

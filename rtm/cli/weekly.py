@@ -24,9 +24,13 @@ def _spot_rule(top, area_share, harm_share, merge):
 
 
 @click.command(context_settings=CONTEXT)
-@click.option("--incidents", "incidents", multiple=True, required=True, type=click.Path(), metavar="PATH",
+@click.option("--workspace", type=click.Path(file_okay=False),
+              help="A force's workspace (see 'rtm init'): everything else comes from its workspace.toml, the "
+              "list is published into its lists/ and archive.sqlite, and without --week/--month the list is "
+              "for the period after the data.")
+@click.option("--incidents", "incidents", multiple=True, type=click.Path(), metavar="PATH",
               help="Incident file, folder or zip (repeat for several), read as by 'rtm validate'.")
-@area_options(required=True)
+@area_options(required=False)
 @click.option("--week", metavar="YYYY-MM-DD", help="Any day of the week the list is for.")
 @click.option("--month", metavar="YYYY-MM", help="The month the list is for (month-only data such as police.uk).")
 @click.option("--week-start", default="monday", show_default=True, help="First day of the week.")
@@ -70,13 +74,13 @@ def _spot_rule(top, area_share, harm_share, merge):
 @click.option("--visits", default="1-4", show_default=True, metavar="MIN-MAX",
               help="Suggested patrol visits a day, from the lowest to the highest listed score.")
 @click.option("--visit-minutes", type=click.IntRange(min=1), default=15, show_default=True)
-@click.option("--out", required=True, type=click.Path(file_okay=False),
+@click.option("--out", type=click.Path(file_okay=False),
               help="Output folder: each period's files go in OUT/<period>/, the archive is OUT/archive.sqlite.")
 @click.option("--archive", "archive_path", type=click.Path(dir_okay=False),
               help="The run archive (default OUT/archive.sqlite).")
 @mapping_options
 @friendly
-def weekly(incidents, area, area_field, area_select, area_tolerance, week, month, week_start, weights, unknown,
+def weekly(workspace, incidents, area, area_field, area_select, area_tolerance, week, month, week_start, weights, unknown,
            default_weight, catalogue, factors, layer_items, treatments, model_dir, cell_size, block_length, bands,
            refit_every, spot_size, top, area_share, harm_share, merge, method, risk_weight, bandwidth, kernel,
            half_life, exclusions, streets, street_name, visits, visit_minutes, out, archive_path, **kw):
@@ -95,8 +99,14 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
       harmspots_<kind>_<period>.tif            harm surface, risk terrain and score
       harmspots_<kind>_<period>_briefing.html  one printable page per district
     and OUT/archive.sqlite keeps every period's list, so the next one shows movement and
-    weeks on the list. Re-running a period replaces it. Exit status: 0 when written, 2
-    when an input or setting cannot be used.
+    weeks on the list. Re-running a period replaces it.
+
+    With --workspace DIR the data, model and list settings come from DIR/workspace.toml,
+    the files go to DIR/lists/<period>/ and the archive is DIR/archive.sqlite; one run at a
+    time holds the workspace (safe to run from a scheduler, docs/deployment.md).
+
+    Exit status: 0 when published, 2 when an input or setting cannot be used, 3 for an
+    unexpected error (a bug), 75 when another run holds the workspace (try again later).
 
     \b
     Examples (the bundled samples, from the project folder):
@@ -106,6 +116,7 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
       rtm weekly --incidents sample_geo/chicago/assaults_2016_2019.csv --offence-value "Aggravated assault" \\
           --weights count --area sample_geo/chicago/districts.geojson --area-field District \\
           --factors liquor_retail,abandoned_buildings --week 2019-03-04 --out chicago_lists
+      rtm init essex --sample southend && rtm weekly --workspace essex
     """
     from ..catalogue import plan_factors
     from ..periods import month_period, week_period
@@ -115,6 +126,12 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
     from ..weekly_job import TerrainPlan, WeeklyJob, run_weekly
     from ..weights import HarmWeights
 
+    if workspace:
+        return _weekly_in_workspace(workspace, week, month)
+    for flag, given in (("--incidents", incidents), ("--area", area), ("--out", out)):
+        if not given:
+            raise option_error(flag, f"{flag} is needed (or a workspace with --workspace)",
+                               f"give {flag}, or run in a workspace: 'rtm weekly --workspace DIR'")
     if bool(week) == bool(month):
         raise option_error("--week / --month", "give exactly one of --week and --month",
                            "e.g. --week 2019-03-04 or --month 2019-01")
@@ -143,9 +160,33 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
                               area_tolerance_m=area_tolerance),
         archive=archive_path, exclusions=exclusions, streets=streets, street_name=street_name)
     run = run_weekly(job, period, progress=Progress("reading"))
-    lst, inc = run.list, run.incidents
+    _say_what_was_done(run, hw.scheme, model_dir)
+
+
+def _weekly_in_workspace(folder, week, month) -> None:
+    """``rtm weekly --workspace``: the job of the workspace's config, under its lock."""
+    from ..weekly_job import run_weekly
+    from ..workspace import load_workspace, workspace_lock
+
+    ctx = click.get_current_context()
+    extra = [p.opts[0] for p in ctx.command.params if p.name not in ("workspace", "week", "month")
+             and ctx.get_parameter_source(p.name) == click.core.ParameterSource.COMMANDLINE]
+    if extra:
+        raise option_error(extra[0], f"{', '.join(extra)} cannot be combined with --workspace",
+                           "set it in the workspace's workspace.toml, or run without --workspace")
+    ws = load_workspace(folder)
+    if (week and ws.period_kind != "week") or (month and ws.period_kind != "month"):
+        raise option_error("--week" if week else "--month", f"the workspace makes {ws.period_kind}ly lists",
+                           f"give --{ws.period_kind}, or change 'period' in [lists] of workspace.toml")
+    with workspace_lock(ws.folder):
+        run = run_weekly(ws.job, lambda inc: ws.period(week or month, inc), progress=Progress("reading"))
+    _say_what_was_done(run, ws.job.study.weights.scheme, None)
+
+
+def _say_what_was_done(run, scheme: str, model_dir) -> None:
+    lst, inc, period = run.list, run.incidents, run.list.period
     click.echo(count_line("Incidents", inc.report) + f" ({inc.report.date_min} to {inc.report.date_max}, "
-               f"resolution {inc.resolution}, weights {hw.scheme})")
+               f"resolution {inc.resolution}, weights {scheme})")
     for name, layer in run.layers.items():
         click.echo(count_line(f"Layer {name}", layer.report))
     if run.terrain_how == "given":

@@ -1,0 +1,448 @@
+"""A force's workspace: one folder holding one config file (``workspace.toml``) that says where
+the data is and how lists are made, and what the weekly run publishes (``lists/``,
+``archive.sqlite``, ``models/``).
+
+``rtm init DIR`` writes a commented config; ``rtm weekly --workspace DIR`` reads it with
+:func:`load_workspace` and runs :func:`rtm.weekly_job.run_weekly` on the job it describes,
+under a lock (:func:`workspace_lock`) so that two scheduled runs never overlap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+from .periods import Period, month_period, week_period
+from .ranking import SpotRule
+from .weekly import ListSettings
+from .weekly_job import StudyInputs, TerrainPlan, WeeklyJob
+
+CONFIG = "workspace.toml"
+LOCK = ".rtm-weekly.lock"
+DEFAULT_CATALOGUE = Path(__file__).resolve().parents[1] / "layers"
+"""The project's attractor catalogue, used when a workspace names none."""
+
+#: The keys each table of ``workspace.toml`` may hold (anything else is a mistake, said so).
+KEYS = {
+    "force": {"name", "marking"},
+    "incidents": {"sources", "weights", "unknown", "default_weight", "crs", "working_crs", "month_first",
+                  "columns"},
+    "areas": {"file", "field", "tolerance_m", "select"},
+    "lists": {"period", "week_start", "spots", "area_share", "spot_size_m", "merge", "exclusions", "streets",
+              "street_name", "folder"},
+    "model": {"factors", "catalogue", "layers", "cell_size_m", "block_length_m", "bands", "increment",
+              "refit_every", "operationalisations"},
+    "basemap": {"tiles", "attribution"},
+}
+COLUMN_ROLES = {"id", "date", "lon", "lat", "x", "y", "offence", "weight", "location", "offence_value"}
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """The map's background: an XYZ tile URL template (a force's tile server) with its
+    attribution, or nothing (district boundaries on a plain background)."""
+
+    tiles: str | None = None
+    attribution: str | None = None
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A loaded ``workspace.toml`` (see :func:`load_workspace`).
+
+    Attributes
+    ----------
+    folder : Path
+        The workspace folder; relative paths in the config are relative to it.
+    name, marking : str
+        The force's name, and the protective marking for exports (default ``OFFICIAL``).
+    job : WeeklyJob
+        What ``rtm weekly --workspace`` runs: the data, the terrain, the list settings, the
+        lists folder (``lists/``) and the archive (``archive.sqlite``), in the workspace.
+    period_kind : {"week", "month"}
+    week_start : str
+    basemap : Basemap
+    """
+
+    folder: Path
+    name: str
+    marking: str
+    job: WeeklyJob
+    period_kind: str = "week"
+    week_start: str = "monday"
+    basemap: Basemap = field(default_factory=Basemap)
+
+    @property
+    def lists_dir(self) -> Path:
+        return Path(self.job.out_dir)
+
+    @property
+    def archive_path(self) -> Path:
+        return Path(self.job.archive)
+
+    def period(self, when: str | None = None, incidents=None) -> Period:
+        """The period ``when`` names (a day of the week, or ``YYYY-MM``), or, when None, the
+        period after the last one the incidents cover (:func:`next_period`)."""
+        if when is not None:
+            return week_period(when, self.week_start) if self.period_kind == "week" else month_period(when)
+        if incidents is None:
+            raise ValueError("give the period or the loaded incidents")
+        return next_period(incidents, self.period_kind, self.week_start)
+
+
+def next_period(incidents, kind: str, week_start: str = "monday") -> Period:
+    """The period a weekly run makes the list for when none is named: the one after the period
+    holding the end of the data (data to Sunday gives next week's list; police.uk data to
+    February gives March's).
+
+    Raises
+    ------
+    InputError
+        The incidents have no dates.
+    """
+    ends = incidents.frame["date_end"].dropna()
+    if not len(ends):
+        raise InputError("incidents", "the incidents have no dates, so no period's list can be made",
+                         "give the column holding each incident's date")
+    last = pd.Timestamp(ends.max()) - pd.Timedelta(1, "ns")
+    holding = week_period(last, week_start) if kind == "week" else month_period(last)
+    return holding.next()
+
+
+# -- reading the config --------------------------------------------------------------------
+def _fail(path, key: str, problem: str, fix: str):
+    raise InputError(path, problem, fix, field=key, field_kind="key")
+
+
+class _Table:
+    """One table of the config, read with checks that name the key on any mistake."""
+
+    def __init__(self, path: Path, name: str, data: dict):
+        self.path, self.name, self.data = path, name, data
+        if not isinstance(data, dict):
+            _fail(path, name, f"'{name}' must be a table ([{name}])", f"write it as a [{name}] section")
+        allowed = KEYS[name]
+        for key in data:
+            if key not in allowed:
+                _fail(path, f"{name}.{key}", f"'{key}' is not a setting of [{name}]",
+                      f"use one of: {', '.join(sorted(allowed))}")
+
+    def get(self, key: str, kind, default=None, *, check=None, hint: str = ""):
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            names = " or ".join({str: "text", int: "a whole number", float: "a number", list: "a list",
+                                 bool: "true or false", dict: "a table"}[k] for k in kinds)
+            _fail(self.path, f"{self.name}.{key}", f"must be {names}, not {value!r}", hint or f"e.g. {key} = ...")
+        if check is not None and not check(value):
+            _fail(self.path, f"{self.name}.{key}", f"{value!r} is not allowed here", hint)
+        return value
+
+    def path_of(self, key: str, folder: Path, default=None, *, must_exist: bool = True):
+        text = self.get(key, str, default, hint=f'give a path, e.g. {key} = "data/file.geojson"')
+        if text is None:
+            return None
+        p = Path(text).expanduser()
+        p = p if p.is_absolute() else folder / p
+        if must_exist and not p.exists():
+            _fail(self.path, f"{self.name}.{key}", f"'{text}' does not exist (looked for {p})",
+                  "correct the path; relative paths are relative to the workspace folder")
+        return str(p)
+
+
+def load_workspace(folder) -> Workspace:
+    """Read and check ``folder/workspace.toml``.
+
+    Returns
+    -------
+    Workspace
+
+    Raises
+    ------
+    InputError
+        No config, TOML that does not parse (with its line), an unknown table or key, a value
+        of the wrong kind or out of range, a path that does not exist: each names the key,
+        the problem and the fix.
+
+    Notes
+    -----
+    Reads only the config and checks that the files it names exist; nothing is loaded.
+    """
+    from .weights import HarmWeights
+
+    folder = Path(folder).expanduser().resolve()
+    path = folder / CONFIG
+    if not path.is_file():
+        raise InputError(folder, f"the folder has no {CONFIG}", f"create one with 'rtm init {folder}'")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"the file is not valid TOML ({exc})", "correct the line it names") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "the file is not UTF-8 text", "save it as UTF-8") from None
+    for name in raw:
+        if name not in KEYS:
+            _fail(path, name, f"[{name}] is not a section of the workspace", f"use: {', '.join(KEYS)}")
+    t = {name: _Table(path, name, raw.get(name, {})) for name in KEYS}
+
+    force = t["force"]
+    name = force.get("name", str, folder.name)
+    marking = force.get("marking", str, "OFFICIAL")
+
+    inc = t["incidents"]
+    sources = inc.get("sources", list, hint='list files or folders, e.g. sources = ["data/crime"]')
+    if not sources:
+        _fail(path, "incidents.sources", "no incident source is given",
+              'list the files or folders, e.g. sources = ["data/crime"]')
+    paths = []
+    for i, s in enumerate(sources):
+        if not isinstance(s, str):
+            _fail(path, "incidents.sources", f"item {i + 1} ({s!r}) is not a path", "write each path in quotes")
+        p = Path(s).expanduser()
+        p = p if p.is_absolute() else folder / p
+        if not p.exists():
+            _fail(path, "incidents.sources", f"'{s}' does not exist (looked for {p})",
+                  "correct the path; relative paths are relative to the workspace folder")
+        paths.append(str(p))
+    weights_name = inc.get("weights", str, "cchi")
+    if weights_name not in ("cchi", "count"):
+        weights_name = inc.path_of("weights", folder)
+    unknown = inc.get("unknown", str, "reject", check=lambda v: v in ("reject", "zero", "default"),
+                      hint='use "reject", "zero" or "default"')
+    default_weight = inc.get("default_weight", (int, float), None)
+    try:
+        weights = HarmWeights.from_name(weights_name, unknown, default_weight)
+    except ValueError as exc:
+        _fail(path, "incidents.unknown", str(exc), "give default_weight with unknown = \"default\"")
+    columns = inc.get("columns", dict, {})
+    for role, col in columns.items():
+        if role not in COLUMN_ROLES:
+            _fail(path, f"incidents.columns.{role}", f"'{role}' is not a column role",
+                  f"use: {', '.join(sorted(COLUMN_ROLES))}")
+        if not isinstance(col, str):
+            _fail(path, f"incidents.columns.{role}", f"must be a column name in quotes, not {col!r}",
+                  f'e.g. {role} = "..."')
+    from .layouts import ColumnMap
+
+    mapping = ColumnMap(**columns) if columns else None
+
+    areas = t["areas"]
+    area_file = areas.path_of("file", folder)
+    if area_file is None:
+        _fail(path, "areas.file", "no boundary file is given", 'name it, e.g. file = "boundaries/lsoa.geojson"')
+    tolerance = float(areas.get("tolerance_m", (int, float), 0.0, check=lambda v: 0 <= v <= 10_000,
+                                hint="give metres from 0 to 10000, e.g. 150"))
+    select = areas.get("select", list, [])
+    study = StudyInputs(tuple(paths), area_file, weights, areas.get("field", str), tuple(map(str, select)),
+                        tolerance, mapping, inc.get("crs", str), inc.get("working_crs", str),
+                        not inc.get("month_first", bool, False))
+
+    lists = t["lists"]
+    kind = lists.get("period", str, "week", check=lambda v: v in ("week", "month"), hint='use "week" or "month"')
+    week_start = lists.get("week_start", str, "monday")
+    if "spots" in lists.data and "area_share" in lists.data:
+        _fail(path, "lists.area_share", "give spots or area_share, not both", "keep one of them")
+    share = lists.get("area_share", (int, float), None, check=lambda v: 0 < v <= 100,
+                      hint="give a percentage of each district's area, e.g. 2.6")
+    spots = lists.get("spots", int, None if share else 20, check=lambda v: v >= 1, hint="e.g. spots = 20")
+    merge = lists.get("merge", int, 1, check=lambda v: v >= 1, hint="e.g. merge = 1")
+    spot_size = float(lists.get("spot_size_m", (int, float), 150.0, check=lambda v: 10 <= v <= 5000,
+                                hint="give metres, e.g. 150"))
+    rule = SpotRule(top_n=spots, area_share=None if share is None else share / 100, max_cells=merge)
+    settings = ListSettings(spot_size=spot_size, rule=rule, area_tolerance_m=tolerance)
+    lists_dir = lists.path_of("folder", folder, "lists", must_exist=False)
+
+    terrain = _terrain_plan(t["model"], path, folder)
+    job = WeeklyJob(study=study, out_dir=lists_dir, terrain=terrain, settings=settings,
+                    archive=str(folder / "archive.sqlite"), exclusions=lists.path_of("exclusions", folder),
+                    streets=lists.path_of("streets", folder), street_name=lists.get("street_name", str, "name"))
+    base = t["basemap"]
+    tiles, attribution = base.get("tiles", str), base.get("attribution", str)
+    if tiles and not attribution:
+        attribution = "Map tiles: see the force's mapping service"
+    if week_start not in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"):
+        _fail(path, "lists.week_start", f"'{week_start}' is not a day of the week", 'e.g. week_start = "monday"')
+    return Workspace(folder, name, marking, job, kind, week_start, Basemap(tiles or None, attribution))
+
+
+def _terrain_plan(model: _Table, path: Path, folder: Path) -> TerrainPlan:
+    from .catalogue import plan_factors, split_layer_item
+    from .terrain_settings import RtmSettings
+
+    factors = model.get("factors", list, [])
+    layers = model.get("layers", dict, {})
+    if not factors and not layers:
+        return TerrainPlan()
+    catalogue = model.path_of("catalogue", folder) or str(DEFAULT_CATALOGUE)
+    items = []
+    for name, file in layers.items():
+        if not isinstance(file, str):
+            _fail(path, f"model.layers.{name}", f"must be a file name in quotes, not {file!r}",
+                  f'e.g. {name} = "attractors/{name}.gpkg"')
+        p = Path(file).expanduser()
+        text, where = (file, None) if (p if p.is_absolute() else folder / p).exists() \
+            else split_layer_item(f"{name}={file}")[1:]
+        p = Path(text).expanduser()
+        p = p if p.is_absolute() else folder / p
+        if not p.exists():
+            _fail(path, f"model.layers.{name}", f"'{text}' does not exist (looked for {p})", "correct the path")
+        items.append(f"{name}={p}" + (f":{where}" if where else ""))
+    treatments = model.get("operationalisations", dict, {})
+    try:
+        plan = plan_factors(catalogue, [str(f) for f in factors], items, treatments)
+        settings = RtmSettings(float(model.get("cell_size_m", (int, float), 50.0)),
+                               float(model.get("block_length_m", (int, float), 100.0)),
+                               model.get("bands", int, 3), model.get("increment", str, "whole"),
+                               operationalisations=treatments)
+    except InputError as exc:  # a setting of the library: name it as the config's key
+        key = {"factors": "model.factors", "layers": "model.layers", "operationalisations": "model.operationalisations",
+               "cell_size": "model.cell_size_m", "block_length": "model.block_length_m"}.get(exc.field,
+                                                                                            f"model.{exc.field}")
+        raise InputError(path, exc.problem, exc.fix, field=key, field_kind="key") from None
+    refit = model.get("refit_every", int, None, check=lambda v: v >= 1, hint="e.g. refit_every = 13")
+    return TerrainPlan(tuple(plan), settings, None, refit, str(folder / "models"))
+
+
+# -- one run at a time -----------------------------------------------------------------------
+class WorkspaceBusy(InputError):
+    """Another weekly run holds the workspace's lock (``rtm weekly`` exits with
+    :attr:`exit_code`, 75, the 'try again later' code of sysexits)."""
+
+    exit_code = 75
+
+
+@contextlib.contextmanager
+def workspace_lock(folder):
+    """Hold ``folder/.rtm-weekly.lock`` for the duration; raise :class:`WorkspaceBusy` at once
+    when another process holds it (a scheduled run that overlaps the previous one). The lock
+    is the operating system's (``flock``), so a killed run never leaves it held."""
+    import fcntl
+
+    path = Path(folder) / LOCK
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WorkspaceBusy(folder, "another weekly run is using this workspace",
+                                "wait for it to finish (it holds .rtm-weekly.lock), then run again") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)
+
+
+# -- writing a new config --------------------------------------------------------------------
+TEMPLATE = '''# Harm spots workspace: one force's setup.
+# Paths are relative to this file's folder. 'rtm weekly --workspace {folder_name}' reads it and
+# publishes each period's list into lists/<period>/ and keeps every list in archive.sqlite;
+# fitted risk terrains are kept in models/. The app opens it with RTM_WORKSPACE=<this folder>.
+
+[force]
+name = "{name}"
+# the protective marking printed on every export page
+marking = "OFFICIAL"
+
+[incidents]
+# police.uk CSVs, folders of monthly files or zips, or tables (CSV, Parquet, GeoJSON, ...)
+sources = [{sources}]
+# cchi (Cambridge Crime Harm Index), count, or an edited weights CSV ('rtm weights --write')
+weights = "{weights}"
+# offence types the weights lack: reject, zero, or default (then give default_weight = 1.0)
+unknown = "reject"
+# the CRS of the input coordinates; inferred when left out
+# crs = "EPSG:27700"
+# generic tables: which column holds each role (id, date, lon, lat, x, y, offence, weight, location)
+# [incidents.columns]
+# date = "occurred_at"
+{columns}
+[areas]
+file = "{area_file}"
+# the field naming each polygon's district; LSOA names group by the text before the code
+field = "{area_field}"
+# keep incidents this far outside the boundary, in metres (coasts, edge streets)
+tolerance_m = {tolerance:g}
+# only these districts
+# select = ["Southend-on-Sea"]
+
+[lists]
+# week or month (police.uk data is dated by month only)
+period = "{period}"
+# spots per district; or area_share = 2.6 (percent of each district's area)
+spots = 20
+# the square patrolled, in metres
+spot_size_m = 150
+# adjacent listed cells merged into spots of up to this many cells
+merge = 1
+# polygons never listed (custody suites, hospitals, ...)
+# exclusions = "exclusions.geojson"
+# named street lines to label spots by, and their name column
+# streets = "streets.gpkg"
+# street_name = "name"
+
+# the risk terrain; with no factors lists are ranked by recent harm alone
+[model]
+# entries of the attractor catalogue ('rtm layers')
+factors = [{factors}]
+# another catalogue folder (default: the project's layers/)
+# catalogue = "layers"
+cell_size_m = 50
+block_length_m = 100
+bands = 3
+# periods between refits (default 13 weeks or 3 months)
+# refit_every = 13
+# your own attractor files: name = "file" or "file:filter"
+# [model.layers]
+# pubs = "attractors/pubs.gpkg"
+
+# the map's background; none: district boundaries on a plain background
+[basemap]
+# tiles = "https://tiles.force.internal/{{z}}/{{x}}/{{y}}.png"
+# attribution = "Force mapping service"
+'''
+
+
+def init_workspace(folder, *, sample: str | None = None, overwrite: bool = False) -> Path:
+    """Write a commented ``workspace.toml`` into ``folder`` (created when missing).
+
+    With ``sample`` (a key of :data:`rtm.samples.SAMPLES`) the config points at that bundled
+    sample's files, ready to run; without, at placeholders to edit. Returns the path.
+    InputError when a config is already there (and ``overwrite`` is not set) or the sample
+    is unknown.
+    """
+    from .samples import SAMPLE_DIR, SAMPLES
+
+    folder = Path(folder).expanduser()
+    path = folder / CONFIG
+    if path.exists() and not overwrite:
+        raise InputError(path, "a workspace config is already there", "edit it, or choose another folder")
+    if sample is not None and sample not in SAMPLES:
+        raise InputError("", f"there is no bundled sample '{sample}'", f"choose {', '.join(SAMPLES)}",
+                         "sample", "setting")
+    if sample:
+        s = SAMPLES[sample]
+        cols = ""
+        if s.mapping is not None:
+            given = {k: v for k, v in s.mapping.__dict__.items() if v}
+            cols = "[incidents.columns]\n" + "".join(f'{k} = "{v}"\n' for k, v in given.items())
+        text = TEMPLATE.format(folder_name=folder.name, name=s.title.split(":")[0],
+                               sources=", ".join(f'"{p.resolve()}"' for p in s.paths(SAMPLE_DIR)),
+                               weights=s.weights, columns=cols, area_file=(SAMPLE_DIR / s.areas).resolve(),
+                               area_field=s.area_field, tolerance=s.area_tolerance_m, period=s.period_kind,
+                               factors=", ".join(f'"{f}"' for f in s.factors))
+    else:
+        text = TEMPLATE.format(folder_name=folder.name, name="Your force", sources='"data/crime"', weights="cchi",
+                               columns="", area_file="boundaries/lsoa2011.geojson", area_field="LSOA11NM",
+                               tolerance=150.0, period="month", factors="")
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,102 @@
+"""A force's workspace: 'rtm init' writes a config that runs, 'rtm weekly --workspace' publishes
+the period after the data into the workspace, reruns are idempotent, two runs never overlap,
+and a bad config names its key."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rtm.cli import main
+from rtm.errors import InputError
+from rtm.samples import SAMPLES
+from rtm.workspace import CONFIG, init_workspace, load_workspace, workspace_lock
+
+pytestmark = pytest.mark.skipif(not SAMPLES["southend"].available(), reason="the bundled Southend sample is missing")
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def southend_ws(tmp_path) -> Path:
+    folder = tmp_path / "southend"
+    res = run("init", folder, "--sample", "southend")
+    assert res.exit_code == 0, res.output
+    return folder
+
+
+def test_a_new_sample_workspace_publishes_the_period_after_the_data_and_reruns_alike(southend_ws):
+    res = run("weekly", "--workspace", southend_ws)
+    assert res.exit_code == 0, res.output
+    assert "Harm spots for the month March 2019: 20 spot(s)" in res.output  # data ends February 2019
+    folder = southend_ws / "lists" / "2019-03"
+    first = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert {"harmspots_month_2019-03.csv", "harmspots_month_2019-03.gpkg"} <= set(first)
+    again = run("weekly", "--workspace", southend_ws)
+    assert again.exit_code == 0, again.output
+    second = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert second.keys() == first.keys()
+    assert second["harmspots_month_2019-03.csv"] == first["harmspots_month_2019-03.csv"]
+    with sqlite3.connect(southend_ws / "archive.sqlite") as con:
+        periods = con.execute("SELECT DISTINCT period_key FROM runs").fetchall()
+    assert periods == [("2019-03",)]
+    earlier = run("weekly", "--workspace", southend_ws, "--month", "2019-02")
+    assert earlier.exit_code == 0, earlier.output
+    assert (southend_ws / "lists" / "2019-02").is_dir()
+
+
+def test_a_second_run_while_one_holds_the_workspace_exits_75_and_writes_nothing(southend_ws):
+    with workspace_lock(southend_ws):
+        res = run("weekly", "--workspace", southend_ws)
+    assert res.exit_code == 75
+    assert "another weekly run is using this workspace" in res.output
+    assert not (southend_ws / "lists").exists()
+
+
+def test_options_that_belong_in_the_config_are_refused_with_a_workspace(southend_ws):
+    res = run("weekly", "--workspace", southend_ws, "--top", "5")
+    assert res.exit_code == 2 and "option '--top': --top cannot be combined with --workspace" in res.output
+    res = run("weekly", "--workspace", southend_ws, "--week", "2019-01-07")
+    assert res.exit_code == 2 and "the workspace makes monthly lists" in res.output
+    res = run("weekly", "--month", "2019-01")
+    assert res.exit_code == 2 and "--incidents is needed (or a workspace with --workspace)" in res.output
+
+
+@pytest.mark.parametrize("edit, key, words", [
+    (lambda t: t.replace("[lists]", "[lists]\nspotz = 5"), "lists.spotz", "'spotz' is not a setting of [lists]"),
+    (lambda t: t.replace("spots = 20", 'spots = "twenty"'), "lists.spots", "must be a whole number"),
+    (lambda t: t.replace('period = "month"', 'period = "fortnight"'), "lists.period", "'fortnight' is not allowed"),
+    (lambda t: t.replace("tolerance_m = 150", "tolerance_m = -1"), "areas.tolerance_m", "is not allowed"),
+    (lambda t: t.replace("[basemap]", "[basemap]\n[extras]"), "extras", "[extras] is not a section"),
+    (lambda t: t.replace("factors = []", 'factors = ["no_such_layer"]'), "model.factors", "no_such_layer"),
+    (lambda t: t.replace('file = "', 'file = "missing/'), "areas.file", "does not exist"),
+])
+def test_a_bad_config_names_the_key_the_problem_and_the_fix(southend_ws, edit, key, words):
+    path = southend_ws / CONFIG
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_workspace(southend_ws)
+    text = str(exc.value)
+    assert f"key '{key}'" in text and words in text and "Fix:" in text, text
+    res = run("weekly", "--workspace", southend_ws)
+    assert res.exit_code == 2 and f"key '{key}'" in res.output and "Traceback" not in res.output
+
+
+def test_toml_that_does_not_parse_says_where(southend_ws):
+    (southend_ws / CONFIG).write_text('[force]\nname = "unclosed\n', encoding="utf-8")
+    res = run("weekly", "--workspace", southend_ws)
+    assert res.exit_code == 2 and "not valid TOML" in res.output and "line 2" in res.output
+
+
+def test_init_refuses_to_overwrite_and_a_plain_config_asks_for_its_data(tmp_path):
+    path = init_workspace(tmp_path / "force")
+    with pytest.raises(InputError, match="already there"):
+        init_workspace(tmp_path / "force")
+    with pytest.raises(InputError, match="key 'incidents.sources'.*does not exist"):
+        load_workspace(path.parent)
+    assert "Your force" in path.read_text()
