@@ -129,3 +129,46 @@ class Archive:
                                      con)
         finally:
             con.close()
+
+    def spots_of(self, kind: str, key: str, districts=None) -> pd.DataFrame:
+        """The archived spots of one period (all districts, or ``districts``): ``district``,
+        ``rank``, ``spot_id``, ``cell_labels``, ``score``, ``harm_recent``, ``harm_year``,
+        ``movement``, ``weeks_on_list``, ``geometry_wkt``; empty when the period is not there."""
+        cols = ["district", "rank", "spot_id", "cell_labels", "score", "harm_recent", "harm_year", "movement",
+                "weeks_on_list", "geometry_wkt"]
+        if not self.path.exists():
+            return pd.DataFrame(columns=cols)
+        con = self._connect()
+        try:
+            frame = pd.read_sql_query(f"SELECT {', '.join(cols)} FROM spots WHERE period_kind=? AND period_key=? "
+                                      "ORDER BY district, rank", con, params=(kind, key))
+        finally:
+            con.close()
+        if districts is not None:
+            frame = frame[frame["district"].isin([str(d) for d in districts])].reset_index(drop=True)
+        return frame
+
+
+def compare_lists(this: pd.DataFrame, last: pd.DataFrame) -> pd.DataFrame:
+    """Two archived lists side by side (:meth:`Archive.spots_of`): every spot of either, with
+    ``status`` ``kept`` (a spot of the same district sharing a cell with one of the other
+    list), ``new`` (only in ``this``) or ``gone`` (only in ``last``), and ``rank``/``last_rank``.
+
+    Returns columns ``district``, ``spot_id``, ``status``, ``rank``, ``last_rank``; kept and
+    new spots in ``this`` list's order, then the gone ones in ``last``'s. O(cells) with sets.
+    """
+    def cells(frame):
+        return {(r.district, c): (int(r.rank), r.spot_id) for r in frame.itertuples() for c in str(r.cell_labels).split()}
+
+    last_cells, this_cells = cells(last), cells(this)
+    rows = []
+    for r in this.itertuples():
+        hits = [last_cells[(r.district, c)] for c in str(r.cell_labels).split() if (r.district, c) in last_cells]
+        rows.append({"district": r.district, "spot_id": r.spot_id, "status": "kept" if hits else "new",
+                     "rank": int(r.rank), "last_rank": min(hits)[0] if hits else None})
+    for r in last.itertuples():
+        if not any((r.district, c) in this_cells for c in str(r.cell_labels).split()):
+            rows.append({"district": r.district, "spot_id": r.spot_id, "status": "gone", "rank": None,
+                         "last_rank": int(r.rank)})
+    return pd.DataFrame(rows, columns=["district", "spot_id", "status", "rank", "last_rank"]).astype(
+        {"rank": "Int64", "last_rank": "Int64"})

@@ -100,3 +100,22 @@ def test_init_refuses_to_overwrite_and_a_plain_config_asks_for_its_data(tmp_path
     with pytest.raises(InputError, match="key 'incidents.sources'.*does not exist"):
         load_workspace(path.parent)
     assert "Your force" in path.read_text()
+
+
+def test_two_published_periods_side_by_side(southend_ws):
+    from rtm.archive import Archive, compare_lists
+
+    for month in ("2019-01", "2019-02"):
+        res = run("weekly", "--workspace", southend_ws, "--month", month)
+        assert res.exit_code == 0, res.output
+    archive = Archive(southend_ws / "archive.sqlite")
+    assert list(archive.periods()["period_key"]) == ["2019-01", "2019-02"]
+    feb, jan = archive.spots_of("month", "2019-02"), archive.spots_of("month", "2019-01")
+    assert len(feb) == len(jan) == 20
+    both = compare_lists(feb, jan)
+    kept, new, gone = (both[both["status"] == s] for s in ("kept", "new", "gone"))
+    assert len(kept) + len(new) == 20 and len(new) == len(gone)  # 20 spots a month: each new one replaced one
+    assert set(kept["spot_id"]) | set(new["spot_id"]) == set(feb["spot_id"])
+    # the archive's own movement says the same: a February spot is 'new' exactly when it shares no cell with January
+    moved = feb.set_index("spot_id")["movement"]
+    assert set(new["spot_id"]) == set(moved[moved == "new"].index)
