@@ -158,7 +158,8 @@ def compare_lists(this: pd.DataFrame, last: pd.DataFrame) -> pd.DataFrame:
     new spots in ``this`` list's order, then the gone ones in ``last``'s. O(cells) with sets.
     """
     def cells(frame):
-        return {(r.district, c): (int(r.rank), r.spot_id) for r in frame.itertuples() for c in str(r.cell_labels).split()}
+        return {(r.district, c): (int(r.rank), r.spot_id)
+                for r in frame.itertuples() for c in str(r.cell_labels).split()}
 
     last_cells, this_cells = cells(last), cells(this)
     rows = []
