@@ -24,7 +24,8 @@ PAGES = [
 page = st.navigation(PAGES)
 
 samples = common.available_samples()
-choices = list(samples) + (["upload"] if "upload_ds" in st.session_state else [])
+workspace = common.workspace_folder()
+choices = (["workspace"] if workspace else []) + list(samples) + (["upload"] if "upload_ds" in st.session_state else [])
 if not choices:
     st.error("The bundled sample data is missing (sample_geo/) and nothing has been uploaded. Rebuild the "
              "sample with 'python sample_geo/build_sample.py' next to the shared data folder.")
@@ -37,6 +38,8 @@ elif st.session_state.get("data_choice") not in choices:
 
 
 def _title(key: str) -> str:
+    if key == "workspace":
+        return f"Workspace: {workspace.name}"
     if key == "upload":
         return "Uploaded: " + st.session_state["upload_ds"].title
     return samples[key].title
@@ -45,7 +48,10 @@ def _title(key: str) -> str:
 with st.sidebar:
     key = st.selectbox("Data set", choices, format_func=_title, key="data_choice")
     try:
-        ds = st.session_state["upload_ds"] if key == "upload" else common.load_sample(key)
+        if key == "workspace":
+            ds = common.load_workspace_dataset(str(workspace))
+        else:
+            ds = st.session_state["upload_ds"] if key == "upload" else common.load_sample(key)
     except InputError as exc:
         st.error(str(exc))
         st.stop()
@@ -59,12 +65,19 @@ with st.sidebar:
         period = periods[chosen]
     districts = [common.ALL] + ds.districts
     district = st.selectbox("District", districts, key=f"district_{ds.id}")
-    with st.expander("Basemap"):
-        st.caption("No basemap by default: the map shows district boundaries on a plain background. "
-                   "A force's internal tile server can be given here.")
-        tiles = st.text_input("Tile URL template", key="tiles",
-                              placeholder="https://tiles.force.internal/{z}/{x}/{y}.png").strip()
-        attribution = st.text_input("Attribution", key="attribution").strip()
+    basemap = ds.workspace.basemap if ds.workspace is not None else None
+    if basemap is not None and basemap.tiles:
+        tiles, attribution = basemap.tiles, basemap.attribution  # set once, in the workspace
+    else:
+        with st.expander("Basemap"):
+            st.caption("No basemap by default: the map shows district boundaries on a plain background. "
+                       "A force's internal tile server can be given here (or once for everyone in the "
+                       "workspace's [basemap]).")
+            tiles = st.text_input("Tile URL template", key="tiles",
+                                  placeholder="https://tiles.force.internal/{z}/{x}/{y}.png").strip()
+            attribution = st.text_input("Attribution", key="attribution").strip()
+    if tiles and not attribution:  # a tile server always shows whose tiles they are; never a blank map
+        attribution = "Map tiles: the force's mapping service"
 
 st.session_state["_view"] = common.View(ds=ds, periods=periods, period=period,
                                          district=None if district == common.ALL else district,

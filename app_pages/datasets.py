@@ -3,6 +3,7 @@ attractor catalogue: loaded once per server process and never modified."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,13 +54,32 @@ class Dataset:
     layer_files: dict = field(default_factory=dict)
     streets: object = None
     street_label: str | None = None
+    workspace: object = None
+    """The :class:`rtm.workspace.Workspace` the data set comes from, or None (a sample, an upload)."""
+    exclusions: object = None
+    """Polygons never listed (a GeoDataFrame in the areas' CRS), or None."""
+    planned: dict = field(default_factory=dict)
+    """Factors as the workspace plans them (name -> :class:`rtm.catalogue.Factor`)."""
 
     @property
     def districts(self) -> list[str]:
         return [str(n) for n in self.areas.names]
 
+    @property
+    def list_settings(self):
+        """How lists are made: the workspace's settings, else the defaults with the data set's
+        boundary tolerance."""
+        from rtm.weekly import ListSettings
+
+        if self.workspace is not None:
+            return self.workspace.job.settings
+        return ListSettings(area_tolerance_m=self.area_tolerance_m)
+
     def factor(self, name: str) -> Factor:
-        """The factor ``name``: an uploaded file as it is, or the catalogue entry of that name."""
+        """The factor ``name``: as the workspace plans it, an uploaded file as it is, or the
+        catalogue entry of that name."""
+        if name in self.planned:
+            return self.planned[name]
         if name in self.layer_files:
             return Factor(name, None, str(self.layer_files[name]))
         return Factor(name, catalogue()[name])
@@ -73,6 +93,32 @@ def load_sample(key: str) -> Dataset:
     return Dataset(id=key, title=s.title, incidents=inc, areas=areas, kind=s.period_kind,
                    area_tolerance_m=s.area_tolerance_m, default_period=s.default_period,
                    model=ModelSettings(tuple(s.factors), RtmSettings(s.cell_size, s.block_length, s.bands)))
+
+
+def workspace_folder() -> Path | None:
+    """The force workspace the app opens (``RTM_WORKSPACE``), or None."""
+    folder = os.environ.get("RTM_WORKSPACE")
+    return Path(folder).expanduser() if folder else None
+
+
+@st.cache_resource(show_spinner="Loading the workspace's data...")
+def load_workspace_dataset(folder: str) -> Dataset:
+    """The workspace's data, model and list settings as a :class:`Dataset`, loaded once per
+    server process by the weekly job's own loader (:func:`rtm.weekly_job.load_study`).
+    InputError when its config or data cannot be used."""
+    from rtm.weekly_job import load_study, read_vector
+    from rtm.workspace import load_workspace
+
+    ws = load_workspace(folder)
+    areas, inc = load_study(ws.job.study)
+    plan = ws.job.terrain
+    streets = read_vector(ws.job.streets, "streets", areas.crs) if ws.job.streets else None
+    zones = read_vector(ws.job.exclusions, "exclusion zones", areas.crs) if ws.job.exclusions else None
+    return Dataset(id=f"workspace-{Path(folder).resolve().name}", title=ws.name, incidents=inc, areas=areas,
+                   kind=ws.period_kind, area_tolerance_m=ws.job.study.area_tolerance_m,
+                   model=ModelSettings(tuple(f.name for f in plan.factors), plan.settings),
+                   streets=streets, street_label=ws.job.street_name, workspace=ws, exclusions=zones,
+                   planned={f.name: f for f in plan.factors})
 
 
 def available_samples() -> dict:
@@ -118,7 +164,14 @@ def period_choices(ds: Dataset) -> list[Period]:
     if pd.isna(first_day):
         return []
     first = make_period(ds.kind, f"{first_day:%Y-%m-%d}").next()
-    return list(reversed(periods_between(first, last_day)))
+    periods = list(reversed(periods_between(first, last_day)))
+    if ds.workspace is not None:  # the period the weekly run makes next: after the data
+        from rtm.workspace import next_period
+
+        after = next_period(ds.incidents, ds.kind, ds.workspace.week_start)
+        if not periods or after.start > periods[0].start:
+            periods.insert(0, after)
+    return periods
 
 
 def default_period_index(ds: Dataset, periods: list[Period]) -> int:

@@ -23,7 +23,7 @@ costs one more list when a new period is picked; 1 keeps a switch well under 2 s
 @st.cache_resource(show_spinner=False, max_entries=512)
 def _list(_ds: Dataset, ds_id: str, kind: str, period_key: str, _settings: ModelSettings, model_key: str,
           depth: int):
-    from rtm.weekly import ListSettings, build_list
+    from rtm.weekly import build_list
 
     period = make_period(kind, period_key)
     terrain, note = models.terrain_for(_ds, _settings, period)
@@ -34,9 +34,8 @@ def _list(_ds: Dataset, ds_id: str, kind: str, period_key: str, _settings: Model
             previous = prev.as_previous()
         except InputError:
             previous = None
-    lst = build_list(_ds.incidents, _ds.areas, period, terrain=terrain,
-                     settings=ListSettings(area_tolerance_m=_ds.area_tolerance_m), streets=_ds.streets,
-                     street_name=_ds.street_label or "name", previous=previous)
+    lst = build_list(_ds.incidents, _ds.areas, period, terrain=terrain, settings=_ds.list_settings,
+                     exclusions=_ds.exclusions, streets=_ds.streets, street_name=_ds.street_label or "name", previous=previous)
     return lst, note
 
 
@@ -69,19 +68,25 @@ def lists_dir() -> Path:
     return Path(os.environ.get("RTM_LISTS_DIR") or ROOT / "runs" / "lists")
 
 
-def publish_list(view, out_dir):
+def publish_list(view, out_dir=None):
     """Publish the view's period through the weekly job's own call
-    (:func:`rtm.weekly_job.publish_period`): its exports in ``out_dir/<period>/`` and the
-    archive ``out_dir/archive.sqlite``, the same files ``rtm weekly`` writes. Returns the
-    :class:`~rtm.weekly_job.WeeklyRun`; InputError when the list cannot be made."""
-    from rtm.weekly import ListSettings
+    (:func:`rtm.weekly_job.publish_period`), the same files ``rtm weekly`` writes: into the
+    workspace (``lists/<period>/``, ``archive.sqlite``) when the data set is one, else into
+    ``out_dir/<period>/`` and ``out_dir/archive.sqlite`` (default :func:`lists_dir`). Returns
+    the :class:`~rtm.weekly_job.WeeklyRun`; InputError when the list cannot be made."""
+    from rtm.archive import Archive
     from rtm.weekly_job import publish_period
 
     ds = view.ds
+    ws = ds.workspace
+    archive = None
+    if ws is not None:
+        out_dir, archive = ws.lists_dir, Archive(ws.archive_path)
+    out_dir = out_dir or lists_dir()
     store = models.terrain_store(ds, view.model) if view.model.factors else None
     if store is not None:
         models.fitted(ds, view.model, view.period)  # under the app's lock
     layers = store.layers if store is not None else None
-    return publish_period(ds.incidents, ds.areas, view.period, terrain_from=store,
-                          settings=ListSettings(area_tolerance_m=ds.area_tolerance_m), out_dir=out_dir,
-                          streets=ds.streets, street_name=ds.street_label or "name", layers=layers)
+    return publish_period(ds.incidents, ds.areas, view.period, terrain_from=store, settings=ds.list_settings,
+                          out_dir=out_dir, archive=archive, exclusions=ds.exclusions, streets=ds.streets,
+                          street_name=ds.street_label or "name", layers=layers)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
@@ -29,17 +28,14 @@ def model_dir() -> Path:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _store(_ds: Dataset, ds_id: str, _settings: ModelSettings, settings_key: str, folder: str):
+def _store(_ds: Dataset, ds_id: str, _settings: ModelSettings, settings_key: str, folder: str, every):
     """The data set's terrain store for these settings (the catalogue's treatments of its
     entries under the settings' own, as ``rtm weekly`` does); layers load here."""
-    from rtm.catalogue import factor_treatments
     from rtm.terrain_store import TerrainStore
+    from rtm.weekly_job import with_catalogue_treatments
 
-    ops, max_m = factor_treatments([_ds.factor(n) for n in _settings.factors])
-    own = _settings.rtm
-    rtm = replace(own, operationalisations=ops | own.operationalisation_map,
-                  max_influence_m=max_m | own.max_influence_map)
-    return TerrainStore(_ds.incidents, _ds.areas, layers_for(_ds, _settings), rtm, folder=folder)
+    rtm = with_catalogue_treatments([_ds.factor(n) for n in _settings.factors], _settings.rtm)
+    return TerrainStore(_ds.incidents, _ds.areas, layers_for(_ds, _settings), rtm, folder=folder, every=every)
 
 
 def terrain_store(ds: Dataset, settings: ModelSettings):
@@ -48,7 +44,9 @@ def terrain_store(ds: Dataset, settings: ModelSettings):
     if not settings.factors:
         raise InputError("", "no attractor layer is chosen", "pick factors on the Risk terrain model page",
                          "risk factors", "setting")
-    return _store(ds, ds.id, settings, settings.key, str(model_dir()))
+    plan = ds.workspace.job.terrain if ds.workspace is not None else None
+    folder = plan.folder if plan is not None and plan.folder else model_dir()  # a workspace shares its run's models
+    return _store(ds, ds.id, settings, settings.key, str(folder), plan.refit_every if plan is not None else None)
 
 
 def fitted(ds: Dataset, settings: ModelSettings, period: Period, *, need_result: bool = False, progress=None):

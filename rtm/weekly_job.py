@@ -95,6 +95,14 @@ class TerrainPlan:
         return bool(self.factors or self.model_dir)
 
 
+def with_catalogue_treatments(factors, settings: RtmSettings) -> RtmSettings:
+    """``settings`` with the catalogue's treatment of each factor that has an entry, under the
+    settings' own (what the user asked for wins)."""
+    ops, max_m = factor_treatments(list(factors))
+    return replace(settings, operationalisations=ops | settings.operationalisation_map,
+                   max_influence_m=max_m | settings.max_influence_map)
+
+
 def terrain_source(plan: TerrainPlan, incidents, areas, progress: Progress | None = None):
     """``(source, layers)``: a :class:`TerrainStore` over the plan's factors (loaded here, with
     the catalogue's treatments under the plan's own), a :class:`FixedTerrain` for
@@ -104,10 +112,7 @@ def terrain_source(plan: TerrainPlan, incidents, areas, progress: Progress | Non
     if not plan.factors:
         return None, {}
     factors = list(plan.factors)
-    ops, max_m = factor_treatments(factors)
-    own = plan.settings
-    settings = replace(own, operationalisations=ops | own.operationalisation_map,
-                       max_influence_m=max_m | own.max_influence_map)
+    settings = with_catalogue_treatments(factors, plan.settings)
     layers = load_factors(factors, areas, settings.attractor_buffer(), progress)
     store = TerrainStore(incidents, areas, layers, settings, folder=plan.folder, every=plan.refit_every,
                          progress=progress)

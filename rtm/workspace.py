@@ -395,9 +395,9 @@ merge = 1
 factors = [{factors}]
 # another catalogue folder (default: the project's layers/)
 # catalogue = "layers"
-cell_size_m = 50
-block_length_m = 100
-bands = 3
+cell_size_m = {cell:g}
+block_length_m = {block:g}
+bands = {bands}
 # periods between refits (default 13 weeks or 3 months)
 # refit_every = 13
 # your own attractor files: name = "file" or "file:filter"
@@ -438,11 +438,12 @@ def init_workspace(folder, *, sample: str | None = None, overwrite: bool = False
                                sources=", ".join(f'"{p.resolve()}"' for p in s.paths(SAMPLE_DIR)),
                                weights=s.weights, columns=cols, area_file=(SAMPLE_DIR / s.areas).resolve(),
                                area_field=s.area_field, tolerance=s.area_tolerance_m, period=s.period_kind,
-                               factors=", ".join(f'"{f}"' for f in s.factors))
+                               factors=", ".join(f'"{f}"' for f in s.factors), cell=s.cell_size,
+                               block=s.block_length, bands=s.bands)
     else:
         text = TEMPLATE.format(folder_name=folder.name, name="Your force", sources='"data/crime"', weights="cchi",
                                columns="", area_file="boundaries/lsoa2011.geojson", area_field="LSOA11NM",
-                               tolerance=150.0, period="month", factors="")
+                               tolerance=150.0, period="month", factors="", cell=50, block=100, bands=3)
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
