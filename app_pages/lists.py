@@ -22,31 +22,42 @@ costs one more list when a new period is picked; 1 keeps a switch well under 2 s
 
 @st.cache_resource(show_spinner=False, max_entries=512)
 def _list(_ds: Dataset, ds_id: str, kind: str, period_key: str, _settings: ModelSettings, model_key: str,
-          depth: int):
+          depth: int, archive_state: tuple = ()):
     from rtm.weekly import build_list
 
     period = make_period(kind, period_key)
     terrain, note = models.terrain_for(_ds, _settings, period)
     previous = None
-    if depth > 0 and (_ds.incidents.frame["date_end"] <= period.previous().start).any():
+    if _ds.workspace is not None:  # the whole published history: movement and weeks on the list as rtm weekly
+        from rtm.archive import Archive
+
+        previous = Archive(_ds.workspace.archive_path).previous(period, _ds.districts)
+    elif depth > 0 and (_ds.incidents.frame["date_end"] <= period.previous().start).any():
         try:
             prev, _ = _list(_ds, ds_id, kind, period.previous().key, _settings, model_key, depth - 1)
             previous = prev.as_previous()
         except InputError:
             previous = None
     lst = build_list(_ds.incidents, _ds.areas, period, terrain=terrain, settings=_ds.list_settings,
-                     exclusions=_ds.exclusions, streets=_ds.streets, street_name=_ds.street_label or "name", previous=previous)
+                     exclusions=_ds.exclusions, streets=_ds.streets, street_name=_ds.street_label or "name",
+                     previous=previous)
     return lst, note
 
 
 def harm_list(ds: Dataset, settings: ModelSettings, period: Period):
     """``(HarmSpotList, note)`` of every district for ``period`` (cached).
 
-    Movement comes from the previous period's list, made the same way in memory and followed
-    back :data:`MOVEMENT_DEPTH` periods (so ``weeks_on_list`` counts up to that plus one).
-    Raises :class:`InputError` as :func:`rtm.weekly.build_list` does.
+    In a workspace, movement and weeks on the list come from its archive, as in the weekly
+    run (the cache follows the archive's changes). Elsewhere they come from the previous
+    period's list, made the same way in memory and followed back :data:`MOVEMENT_DEPTH`
+    periods (so ``weeks_on_list`` counts up to that plus one). Raises :class:`InputError`
+    as :func:`rtm.weekly.build_list` does.
     """
-    return _list(ds, ds.id, period.kind, period.key, settings, settings.key, MOVEMENT_DEPTH)
+    state = ()
+    if ds.workspace is not None and ds.workspace.archive_path.exists():
+        stat = ds.workspace.archive_path.stat()
+        state = (stat.st_mtime_ns, stat.st_size)
+    return _list(ds, ds.id, period.kind, period.key, settings, settings.key, MOVEMENT_DEPTH, state)
 
 
 def list_or_stop(view):

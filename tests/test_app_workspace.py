@@ -61,3 +61,19 @@ def test_publishing_from_the_app_writes_into_the_workspace(chicago_ws, monkeypat
     assert (chicago_ws / "lists" / view.period.key).is_dir()
     keys = Archive(chicago_ws / "archive.sqlite").periods()["period_key"].tolist()
     assert view.period.key in keys and "2020-01-06" in keys
+
+
+def test_movement_in_the_app_comes_from_the_workspace_archive(chicago_ws, monkeypatch):
+    for week in ("2019-12-30", "2020-01-06"):  # the week before, then the newest again: movement against it
+        res = CliRunner().invoke(main, ["weekly", "--workspace", str(chicago_ws), "--week", week])
+        assert res.exit_code == 0, res.output
+    at = _app(monkeypatch, chicago_ws)
+    from app_pages import common
+
+    view = at.session_state["_view"]
+    lst, _ = common.harm_list(view.ds, view.model, view.period)
+    published = Archive(chicago_ws / "archive.sqlite").spots_of("week", "2020-01-06")
+    assert list(lst.spots["spot_id"]) == list(published["spot_id"])
+    assert list(lst.spots["movement"]) == list(published["movement"])
+    assert list(lst.spots["weeks_on_list"]) == list(published["weeks_on_list"])
+    assert (published["movement"] != "new").any()
