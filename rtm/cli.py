@@ -477,7 +477,12 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
     top = result.classes.iloc[0]
     click.echo(f"Highest risk class (RRS >= {top.rrs_from:.2f}): {100 * top.share_of_area:.1f}% of the area, "
                f"{100 * top.share_of_incidents:.1f}% of the incidents")
-    paths = write_outputs(result, out)
+    from .provenance import model_provenance
+
+    settings = {"area": Path(area).name, "area_field": area_field, "area_select": list(area_select),
+                "area_tolerance_m": area_tolerance, "attractor_buffer_m": buffer_m, "seed": seed,
+                "factors": list(layers), "layers": layers}
+    paths = write_outputs(result, out, provenance=model_provenance(result, inc, hw, settings))
     click.echo("\nWrote:")
     for p in paths.values():
         click.echo(f"  {p}")

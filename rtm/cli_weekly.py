@@ -94,6 +94,12 @@ def _read_layer(path, what: str, crs):
 @click.option("--exclusions", type=click.Path(), help="Polygons never to list (custody suites, prisons, ...).")
 @click.option("--streets", type=click.Path(), help="Named street lines: label spots by the nearest street.")
 @click.option("--street-name", default="name", show_default=True, help="The streets' name column.")
+@click.option("--recording-points", "recording_points", type=click.Path(dir_okay=False),
+              help="CSV of police.uk places where crimes are recorded, not committed (police stations, ...), "
+              "left out of the list; default: the project's table (copy rtm/data/recording_points.csv to edit).")
+@click.option("--keep-recording-points", is_flag=True, help="Keep recording points in the list.")
+@click.option("--marking", default="OFFICIAL", show_default=True,
+              help="Protective marking printed on every page of the briefing.")
 @click.option("--visits", default="1-4", show_default=True, metavar="MIN-MAX",
               help="Suggested patrol visits a day, from the lowest to the highest listed score.")
 @click.option("--visit-minutes", type=click.IntRange(min=1), default=15, show_default=True)
@@ -106,7 +112,8 @@ def _read_layer(path, what: str, crs):
 def weekly(incidents, area, area_field, area_select, area_tolerance, week, month, week_start, weights, unknown,
            default_weight, catalogue, factors, layer_items, treatments, model_dir, cell_size, block_length, bands,
            refit_every, spot_size, top, area_share, harm_share, merge, method, risk_weight, bandwidth, kernel,
-           half_life, exclusions, streets, street_name, visits, visit_minutes, out, archive_path, **kw):
+           half_life, exclusions, streets, street_name, recording_points, keep_recording_points, marking, visits,
+           visit_minutes, out, archive_path, **kw):
     """Make the harm-spot list of one week (or month) for every district.
 
     Spots are cells of --spot-size metres ranked by a score that combines recent harm (a
@@ -116,11 +123,13 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
 
     \b
     OUT/<period>/ gets, for the period:
-      harmspots_<kind>_<period>.csv            the list (opens safely in Excel)
-      harmspots_<kind>_<period>.geojson/.gpkg  spot polygons for GIS and geofences
-      harmspots_<kind>_<period>.kml            for handheld and in-car devices
-      harmspots_<kind>_<period>.tif            harm surface, risk terrain and score
-      harmspots_<kind>_<period>_briefing.html  one printable page per district
+      harmspots_<kind>_<period>.csv            the list, header on row 1 (+ .csvt, .prj for GIS)
+      harmspots_<kind>_<period>.provenance.json  what the list was made from
+      harmspots_<kind>_<period>.xlsx           Excel workbook: all spots, a sheet per district, About
+      harmspots_<kind>_<period>.geojson/.gpkg  spot polygons for GIS (GeoPackage 1.2, styled)
+      harmspots_<kind>_<period>.kml/.gpx       pins and squares for phones and GPS devices
+      harmspots_<kind>_<period>_surfaces.tif   harm surface, risk terrain and score (COG + .qml)
+      harmspots_<kind>_<period>_briefing.pdf   the printed briefing (and .html, the same content)
     and OUT/archive.sqlite keeps every period's list, so the next one shows movement and
     weeks on the list. Re-running a period replaces it. Exit status: 0 when written, 2
     when an input or setting cannot be used.
@@ -140,6 +149,8 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
     from .publish import cached_terrain, fit_terrain, model_key, publish, refit_date
     from .ranking import DEFAULT_HALF_LIFE_DAYS, DEFAULT_RISK_WEIGHT, ScoreSettings
     from .terrain import RiskTerrain
+    from .provenance import list_inputs
+    from .recording_points import RecordingPoints
     from .weekly import ListSettings, PatrolDose, build_list, source_entries
     from .weights import HarmWeights
 
@@ -191,9 +202,13 @@ def weekly(incidents, area, area_field, area_select, area_tolerance, week, month
     previous = archive.previous(period, areas.names)
     settings = ListSettings(spot_size=spot_size, scoring=scoring, rule=rule, patrol=dose,
                             area_tolerance_m=area_tolerance)
+    points = None if keep_recording_points else \
+        (RecordingPoints.from_csv(recording_points) if recording_points else RecordingPoints.default())
+    extra.update(list_inputs(hw, exclusions=exclusions, streets=streets, recording_points=recording_points,
+                             week_start=week_start, area_tolerance_m=area_tolerance))
     lst = build_list(inc, areas, period, terrain=terrain, settings=settings, exclusions=zones, streets=street_frame,
-                     street_name=street_name, previous=previous, inputs=extra)
-    paths = publish(lst, out_dir, archive=archive, districts=areas.frame)
+                     street_name=street_name, previous=previous, inputs=extra, recording_points=points)
+    paths = publish(lst, out_dir, archive=archive, districts=areas.frame, marking=marking)
     click.echo(f"\nHarm spots for the {period.label}: {len(lst.spots)} spot(s) in {len(areas.names)} district(s)"
                + ("" if previous is not None else f" (no archived list for the previous {period.kind}: "
                   "every spot counts as new)"))

@@ -333,7 +333,7 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], *, cell_size:
                      _layer_table(items, areas, union), len(x), int(in_mask.sum()), area_m2)
 
 
-def write_outputs(result: RtmResult, out_dir) -> dict[str, Path]:
+def write_outputs(result: RtmResult, out_dir, *, provenance: dict | None = None) -> dict[str, Path]:
     """Write the factor table, the risk terrain raster and the HTML report.
 
     Parameters
@@ -341,6 +341,10 @@ def write_outputs(result: RtmResult, out_dir) -> dict[str, Path]:
     result : RtmResult
     out_dir : str or Path
         Created when missing; files of an earlier run are overwritten.
+    provenance : dict, optional
+        What the run was made from (:func:`rtm.provenance.model_provenance`): written into
+        ``terrain.json`` (key ``provenance``), the report (a last section), the GeoTIFF's
+        metadata and the sidecar ``risk_terrain.provenance.json``.
 
     Returns
     -------
@@ -362,10 +366,24 @@ def write_outputs(result: RtmResult, out_dir) -> dict[str, Path]:
     from .model_report import render_report
     from .terrain import RiskTerrain
 
+    import json
+
+    from .exports import provenance_sidecar, raster_qml
+
     out = output_folder(out_dir)
     paths = {k: out / v for k, v in OUTPUT_FILES.items()}
     result.factors.to_csv(paths["factors"], index=False)
-    write_geotiff(paths["raster"], result.grid, result.rrs_grid)
+    if provenance is not None:
+        result.inputs["provenance"] = provenance
     paths["report"].write_text(render_report(result), encoding="utf-8")
     RiskTerrain.from_result(result, **result.inputs.get("fitted", {})).write(out)
+    write_geotiff(paths["raster"], result.grid, result.rrs_grid, provenance=provenance)
+    paths["style"] = out / "risk_terrain.qml"
+    paths["style"].write_text(raster_qml(result.rrs_grid, label="RRS"), encoding="utf-8")
+    if provenance is not None:
+        meta = json.loads(paths["terrain"].read_text(encoding="utf-8"))
+        meta["provenance"] = json.loads(provenance_sidecar(provenance))
+        paths["terrain"].write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
+        paths["provenance"] = out / "risk_terrain.provenance.json"
+        paths["provenance"].write_bytes(provenance_sidecar(provenance))
     return paths

@@ -20,7 +20,11 @@ from . import coords
 from .areas import Areas
 from .errors import InputError
 from .grid import Grid
+from .gridref import grid_references
 from .periods import Period
+from .recording_points import RecordingPoints
+from .spot_labels import (drop_recording_points, left_out_note, location_labels, map_places, places_by_spot,
+                          streets_inside)
 from .ranking import CellScores, ScoreSettings, SpotRule, cell_scores, select_spots
 from .terrain import RiskTerrain, TerrainOnGrid, factor_phrase
 
@@ -28,8 +32,8 @@ DEFAULT_SPOT_SIZE = 150.0  # metres, the harm-spot size of the Essex Grip trials
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 #: Columns of the list, in order (the exports and the app rely on them).
-LIST_COLUMNS = ["rank", "spot_id", "district", "cells", "easting", "northing", "lat", "lon", "location",
-                "harm_recent", "harm_year", "counts_by_type", "rrs", "factors_present", "score", "score_harm",
+LIST_COLUMNS = ["rank", "spot_id", "district", "cells", "easting", "northing", "lat", "lon", "grid_ref",
+                "location", "streets", "harm_recent", "harm_year", "counts_by_type", "rrs", "factors_present", "score", "score_harm",
                 "score_risk", "explanation", "conjunctive", "movement", "previous_rank", "weeks_on_list",
                 "peak_times", "patrol_visits_per_day", "patrol_minutes"]
 
@@ -109,6 +113,10 @@ class HarmSpotList:
     provenance : dict
     notes : list of str
         What a reader should know (e.g. how stale the data is).
+    places : pandas.DataFrame or None
+        Street context for maps: the distinct location points of the last year's
+        incidents (``x``, ``y``, ``place`` without "On or near", ``n`` incidents); None
+        when the data has no location text.
     """
 
     period: Period
@@ -119,6 +127,7 @@ class HarmSpotList:
     terrain: TerrainOnGrid | None
     provenance: dict
     notes: list = field(default_factory=list)
+    places: pd.DataFrame | None = None
 
     def surfaces(self) -> dict[str, np.ndarray]:
         """Grids for a GeoTIFF: harm surface, risk terrain (when used) and score; NaN outside."""
@@ -236,6 +245,7 @@ def _spot_facts(hist: pd.DataFrame, spot: np.ndarray, recent: np.ndarray, n_spot
                              for i in range(n_spots)]
 
     out["location"] = [""] * n_spots
+    out["streets"] = [""] * n_spots
     if "location" in rows:
         text = rows["location"].astype("string").str.strip()
         ok = (text.notna() & (text.str.len() > 0)).to_numpy()
@@ -246,6 +256,7 @@ def _spot_facts(hist: pd.DataFrame, spot: np.ndarray, recent: np.ndarray, n_spot
                       .drop_duplicates("spot"))
             for i, t in zip(counts["spot"], counts["text"]):
                 out["location"][i] = t
+            out["streets"] = places_by_spot(sp[ok], text[ok].to_numpy(object), n_spots)
 
     days = np.zeros((n_spots, 7), np.int64)
     hours = np.zeros((n_spots, 24), np.int64)
@@ -294,7 +305,8 @@ def _explanation(score: float, harm: float, risk: float, parts: dict, have_terra
 def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain | None = None,
                settings: ListSettings = ListSettings(), exclusions=None, streets=None,
                street_name: str = "name", previous: pd.DataFrame | None = None,
-               inputs: dict | None = None) -> HarmSpotList:
+               inputs: dict | None = None, recording_points: RecordingPoints | None | str = "default",
+               ) -> HarmSpotList:
     """Make the harm-spot list of every district for one period.
 
     Parameters
@@ -313,8 +325,8 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     exclusions : GeoDataFrame, optional
         Polygons (custody suites, prisons, ...) whose cells are never listed.
     streets : GeoDataFrame, optional
-        Named streets: a spot's location is then the nearest street's name instead of the
-        most common police.uk location text.
+        Named street lines: a spot without location text of its own is labelled by the
+        nearest street, and the streets crossing a spot are added to its ``streets``.
     street_name : str
         The streets' name column.
     previous : DataFrame, optional
@@ -322,6 +334,11 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
         ``cell_labels``, space-separated), e.g. from :meth:`rtm.archive.Archive.previous`.
     inputs : dict, optional
         Extra provenance (e.g. file fingerprints of layers).
+    recording_points : RecordingPoints, "default" or None
+        police.uk places where crimes are recorded rather than committed (police stations,
+        ...; :mod:`rtm.recording_points`): their incidents are left out of the harm and
+        their cells never listed; the notes and provenance say which. ``"default"`` is the
+        project's table; None keeps them.
 
     Returns
     -------
@@ -345,13 +362,16 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     grid = Grid.from_areas(areas, settings.spot_size, edge_m=settings.edge_m)
     on_grid = terrain.on_grid(grid) if terrain is not None else None
     hist = _history(frame, period)
+    if isinstance(recording_points, str):
+        recording_points = RecordingPoints.default()
+    hist, left_out = drop_recording_points(hist, grid, recording_points)
     x, y = hist["x"].to_numpy(float), hist["y"].to_numpy(float)
     w = hist["weight"].to_numpy(float)
     scores = cell_scores(grid, x, y, w, hist, period.start, terrain=on_grid, settings=settings.scoring)
     r_from, r_to = period.window("recent")
     recent = (hist["date_start"] >= r_from).to_numpy()
     last_harm = grid.counts(x[recent], y[recent], w[recent])
-    excluded = exclusion_cells(grid, exclusions)
+    excluded = exclusion_cells(grid, exclusions) | left_out.cells
     chosen = select_spots(grid, scores, settings.rule, excluded=excluded, last_harm=last_harm)
 
     # incidents of the last year by listed spot
@@ -393,7 +413,7 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
         rows.append({
             "rank": int(s.rank), "spot_id": spot_id, "district": names[s.district], "cells": len(cells),
             "easting": round(centre.x, 1), "northing": round(centre.y, 1),
-            "location": facts["location"][i], "harm_recent": facts["harm_recent"][i],
+            "location": facts["location"][i], "streets": facts["streets"][i], "harm_recent": facts["harm_recent"][i],
             "harm_year": facts["harm_year"][i], "counts_by_type": facts["counts_by_type"][i],
             "rrs": float(np.nanmean(on_grid.rrs.flat[cells])) if on_grid is not None else np.nan,
             "factors_present": "; ".join(present) if on_grid is not None else "no risk terrain model",
@@ -407,10 +427,14 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     if rows:
         lon, lat = coords.project(spots["easting"].to_numpy(), spots["northing"].to_numpy(), grid.crs, coords.WGS84)
         spots["lat"], spots["lon"] = np.round(lat, 6), np.round(lon, 6)
+        e, n = spots["easting"].to_numpy(), spots["northing"].to_numpy()
+        spots["grid_ref"] = grid_references(e, n, grid.crs)
+        spots["location"], _ = location_labels(list(spots["location"]), e, n, spots["lat"].to_numpy(),
+                                               spots["lon"].to_numpy(), grid.crs, hist, streets, street_name)
         if streets is not None:
-            spots["location"] = _nearest_street(spots, streets, street_name)
-        else:
-            spots["location"] = _fill_locations(spots, hist)
+            spots["streets"] = [", ".join(p for p in (a, b) if p) for a, b in
+                                zip(streets_inside(spots.geometry.values, streets, street_name, grid.crs),
+                                    spots["streets"])]
         spots = spots.join(_movement(spots, cell_map, previous))
         visits = np.zeros(len(spots), int)
         for _, idx in spots.groupby("district").groups.items():
@@ -423,45 +447,19 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     spots["previous_rank"] = spots["previous_rank"].astype("float64")
     spots["conjunctive"] = spots["conjunctive"].astype(bool)
     notes = _notes(incidents, period, scores, grid)
-    lst = HarmSpotList(period, spots.reset_index(drop=True), cell_map, grid, scores, on_grid, {}, notes)
+    note = left_out_note(left_out, recording_points.source) if recording_points is not None else None
+    if note:
+        notes.append(note)
+    lst = HarmSpotList(period, spots.reset_index(drop=True), cell_map, grid, scores, on_grid, {}, notes,
+                       map_places(hist))
     lst.provenance = provenance(lst, incidents, areas, terrain, settings, inputs or {})
+    lst.provenance["recording_points"] = (
+        {**recording_points.provenance(), "incidents_left_out": left_out.incidents,
+         "by_place": left_out.by_place, "cells_left_out": left_out.labels}
+        if recording_points is not None else "kept: no place was left out")
+    lst.provenance["previous_list"] = previous_fingerprint(previous, period)
+    lst.provenance["notes"] = list(notes)
     return lst
-
-
-def _fill_locations(spots: gpd.GeoDataFrame, hist: pd.DataFrame, reach_m: float = 500.0) -> list[str]:
-    """Spots without location text of their own (no incident in the cells last year) take
-    the text of the nearest incident within ``reach_m`` that has one, as ``near ...``."""
-    out = list(spots["location"])
-    blank = [i for i, t in enumerate(out) if not t]
-    if not blank or "location" not in hist:
-        return out
-    text = hist["location"].astype("string").str.strip()
-    ok = (text.notna() & (text.str.len() > 0)).to_numpy()
-    if not ok.any():
-        return out
-    from scipy.spatial import cKDTree
-
-    tree = cKDTree(np.column_stack([hist["x"].to_numpy(float)[ok], hist["y"].to_numpy(float)[ok]]))
-    dist, idx = tree.query(np.column_stack([spots["easting"].to_numpy()[blank], spots["northing"].to_numpy()[blank]]))
-    names = text[ok].to_numpy()
-    for i, d, j in zip(blank, dist, idx):
-        if d <= reach_m:
-            out[i] = f"near: {names[j]}"
-    return out
-
-
-def _nearest_street(spots: gpd.GeoDataFrame, streets, name_col: str) -> list[str]:
-    if name_col not in streets.columns:
-        raise InputError("--streets", f"the street layer has no '{name_col}' column "
-                         f"(columns: {', '.join(map(str, streets.columns))})", "name the column with --street-name")
-    st = streets if streets.crs is None or streets.crs.equals(spots.crs) else streets.to_crs(spots.crs)
-    st = st[st[name_col].notna() & (st[name_col].astype(str).str.strip() != "")]
-    if not len(st):
-        return list(spots["location"])
-    tree = shapely.STRtree(st.geometry.values)
-    centres = shapely.points(spots["easting"].to_numpy(), spots["northing"].to_numpy())
-    idx = tree.nearest(centres)
-    return [f"near {st[name_col].iloc[j]}" for j in idx]
 
 
 def _notes(incidents, period: Period, scores: CellScores, grid: Grid) -> list[str]:
@@ -479,6 +477,19 @@ def _notes(incidents, period: Period, scores: CellScores, grid: Grid) -> list[st
     if empty:
         notes.append(f"No harm was recorded in the last year in: {', '.join(empty)}; they have no spots.")
     return notes
+
+
+def previous_fingerprint(previous: pd.DataFrame | None, period: Period) -> dict | str:
+    """Which archived list movement was measured against: its period, spot count and an id
+    (sha256, 16 hex digits, of its districts, ranks, spot ids and cells)."""
+    if previous is None:
+        return "none: no archived list of the previous period, every spot is new"
+    import hashlib
+
+    cols = [c for c in ("district", "rank", "spot_id", "cell_labels") if c in previous]
+    rows = previous[cols].astype(str).sort_values(cols).to_csv(index=False)
+    return {"period": period.previous().label, "spots": int(len(previous)),
+            "id": hashlib.sha256(rows.encode("utf-8")).hexdigest()[:16]}
 
 
 def source_entries(sources) -> list[dict]:
