@@ -67,10 +67,10 @@ def csvt_bytes() -> bytes:
 
 
 def prj_bytes() -> bytes:
-    """The ``.prj`` sidecar: WGS84 longitude/latitude, as ESRI WKT (what GDAL and QGIS read)."""
+    """The ``.prj`` sidecar: WGS84 longitude/latitude, as WKT with its EPSG code (what GDAL and QGIS read)."""
     from pyproj import CRS
 
-    return CRS.from_epsg(4326).to_wkt("WKT1_ESRI").encode("ascii")
+    return CRS.from_epsg(4326).to_wkt("WKT1_GDAL").encode("ascii")
 
 
 def read_csv_bytes(data: bytes, *, restore_text: bool = True) -> pd.DataFrame:
