@@ -12,7 +12,7 @@ table analysts can edit, like the harm weights (``rtm/data/recording_points.csv`
 ``recording_point``
     ``true`` to leave such points out of patrol lists, ``false`` to keep them (a row kept
     for the record of a decision, e.g. hospitals).
-``reason``
+``reason`` (optional)
     Why, in words a reader of the list's notes understands.
 """
 
@@ -91,6 +91,8 @@ class RecordingPoints:
             table = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputError(where, f"the recording-points file is not a readable UTF-8 CSV ({exc})", fix) from None
+        if "reason" not in table.columns:
+            table["reason"] = ""
         missing = [c for c in COLUMNS if c not in table.columns]
         if missing:
             raise InputError(where, f"column {missing[0]} is missing", fix, field=missing[0])

@@ -65,9 +65,7 @@ def nearest_street(x: np.ndarray, y: np.ndarray, streets: gpd.GeoDataFrame, name
     InputError
         The streets layer has no ``name_col`` column.
     """
-    if name_col not in streets.columns:
-        raise InputError("streets", f"the street layer has no '{name_col}' column "
-                         f"(columns: {', '.join(map(str, streets.columns))})", "name the street-name column")
+    check_streets(streets, name_col)
     st = streets if streets.crs is None or streets.crs.equals(crs) else streets.to_crs(crs)
     st = st[st[name_col].notna() & (st[name_col].astype(str).str.strip() != "")]
     if not len(st) or not len(x):
@@ -77,8 +75,16 @@ def nearest_street(x: np.ndarray, y: np.ndarray, streets: gpd.GeoDataFrame, name
     return [str(names[j]) for j in idx]
 
 
+def check_streets(streets, name_col: str) -> None:
+    """Raise InputError when the streets layer has no ``name_col`` column."""
+    if name_col not in streets.columns:
+        raise InputError("streets", f"the street layer has no '{name_col}' column "
+                         f"(columns: {', '.join(map(str, streets.columns))})", "name the street-name column")
+
+
 def streets_inside(polygons, streets: gpd.GeoDataFrame, name_col: str, crs, limit: int = MAX_PLACES) -> list[str]:
     """Names of the street lines crossing each spot polygon, longest stretch first."""
+    check_streets(streets, name_col)
     st = streets if streets.crs is None or streets.crs.equals(crs) else streets.to_crs(crs)
     st = st[st[name_col].notna() & (st[name_col].astype(str).str.strip() != "")]
     out = []

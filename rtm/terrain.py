@@ -164,7 +164,7 @@ class RiskTerrain:
         write_geotiff(paths["rrs"], self.grid, self.rrs)
         bands = dict(zip(self.factors["variable"], self.presence)) if len(self.factors) else \
             {"no_factor_selected": np.zeros(self.grid.shape, np.uint8)}
-        write_cog(paths["factors"], self.grid, bands, dtype="uint8")
+        write_cog(paths["factors"], self.grid, bands, dtype="uint8", mask_outside=False)
         meta = {"factors": self.factors.to_dict(orient="list"), "fitted": self.fitted}
         paths["meta"].write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
         return paths

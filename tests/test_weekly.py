@@ -227,7 +227,7 @@ def test_cli_weekly_monthly_sample_then_next_month_shows_movement(tmp_path):
     assert "Southend-on-Sea: 20 spots" in r1.output and "every spot counts as new" in r1.output
     r2 = runner.invoke(main, args + ["--month", "2019-02"])
     assert r2.exit_code == 0, r2.output
-    table, _ = read_csv_bytes((tmp_path / "out/2019-02/harmspots_month_2019-02.csv").read_bytes())
+    table = read_csv_bytes((tmp_path / "out/2019-02/harmspots_month_2019-02.csv").read_bytes())
     assert len(table) == 20 and (table["movement"] != "new").sum() >= 10
     r3 = runner.invoke(main, args + ["--week", "2019-01-07"])
     assert r3.exit_code == 2 and "month only" in r3.output and "--month" in r3.output
@@ -260,7 +260,9 @@ def test_a_street_layer_labels_spots_by_the_nearest_street(southend):
                   shapely.LineString([(top.easting + 5000, top.northing), (top.easting + 5100, top.northing)])],
         crs=base.crs)
     lst = build_list(inc, areas, p, settings=SOUTHEND, streets=streets).spots
-    assert lst["location"].iloc[0] == "near Pier Hill"
+    # the data's own text stays the label; the street crossing the spot is listed first in it
+    assert lst["location"].iloc[0] == top.location
+    assert lst["streets"].iloc[0].startswith("Pier Hill, ") and "Far Road" not in lst["streets"].iloc[0]
     with pytest.raises(InputError, match="no 'street' column"):
         build_list(inc, areas, p, settings=SOUTHEND, streets=streets, street_name="street")
 
