@@ -323,3 +323,39 @@ def test_a_list_in_memory_gives_the_same_movement_as_the_archive(chicago, chicag
     in_memory = build_list(inc, areas, p1.next(), terrain=chicago_terrain, previous=first.as_previous()).spots
     pd.testing.assert_frame_equal(from_archive.drop(columns="geometry"), in_memory.drop(columns="geometry"))
     assert (in_memory["movement"] != "new").any()
+
+
+def test_cli_weekly_provenance_recording_points_and_marking(tmp_path):
+    import json
+
+    import pypdf
+
+    zones = gpd.GeoDataFrame({"name": ["custody"]}, geometry=[shapely.box(583000, 185000, 583300, 185300)],
+                             crs="EPSG:27700")
+    zones.to_file(tmp_path / "zones.geojson")
+    runner = CliRunner()
+    args = ["weekly", "--incidents", str(ROOT / "sample_geo/southend/crime"),
+            "--area", str(ROOT / "sample_geo/southend/southend_lsoa2011.geojson"), "--area-field", "LSOA11NM",
+            "--area-tolerance", "150", "--exclusions", str(tmp_path / "zones.geojson"),
+            "--marking", "OFFICIAL-SENSITIVE"]
+    r = runner.invoke(main, args + ["--month", "2019-01", "--out", str(tmp_path / "a")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, args + ["--month", "2019-02", "--out", str(tmp_path / "a")])
+    assert r.exit_code == 0, r.output
+    folder = tmp_path / "a/2019-02"
+    prov = json.loads((folder / "harmspots_month_2019-02.provenance.json").read_text(encoding="utf-8"))
+    inputs = prov["inputs"]
+    assert inputs["exclusions"]["file"] == "zones.geojson" and len(inputs["exclusions"]["sha256"]) == 64
+    assert inputs["weights"]["values"]["Robbery"] == 365 and len(inputs["weights"]["sha256_of_values"]) == 64
+    assert inputs["options"] == {"unknown": "reject", "default_weight": None, "week_start": "monday",
+                                 "area_tolerance_m": 150.0}
+    assert prov["previous_list"]["period"] == "month January 2019" and prov["previous_list"]["spots"] == 20
+    assert prov["recording_points"]["incidents_left_out"] > 0 and prov["recording_points"]["cells_left_out"]
+    pages = [p.extract_text() for p in pypdf.PdfReader(folder / "harmspots_month_2019-02_briefing.pdf").pages]
+    assert all("OFFICIAL-SENSITIVE" in t for t in pages) and len(pages) <= 5
+    table = pd.read_csv(folder / "harmspots_month_2019-02.csv")
+    assert not table["location"].str.contains("Police Station").any()
+    r = runner.invoke(main, args + ["--month", "2019-01", "--out", str(tmp_path / "b"), "--keep-recording-points"])
+    assert r.exit_code == 0, r.output
+    kept = pd.read_csv(tmp_path / "b/2019-01/harmspots_month_2019-01.csv")
+    assert kept["location"].str.contains("Police Station").any()
