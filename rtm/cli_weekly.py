@@ -78,8 +78,8 @@ def _read_layer(path, what: str, crs):
               help="Instead of --top: spots covering this percentage of each district's area.")
 @click.option("--harm-share", type=click.FloatRange(0, 100, min_open=True), metavar="PERCENT",
               help="Instead of --top: spots holding this percentage of each district's harm in the last period.")
-@click.option("--merge", type=click.IntRange(min=1), default=1, show_default=True, metavar="CELLS",
-              help="Merge adjacent listed cells into spots of up to this many cells.")
+@click.option("--merge", type=click.IntRange(min=1), default=5, show_default=True, metavar="CELLS",
+              help="Merge adjacent listed cells into spots of up to this many cells (1: one cell a spot).")
 @click.option("--method", type=click.Choice(["combined", "harm", "risk", "conjunctive"]), default="combined",
               show_default=True, help="Ranking: the combined score, recent harm or risk alone, or the "
               "conjunctive view (cells both high-risk and high-harm).")

@@ -29,6 +29,12 @@ from .ranking import CellScores, ScoreSettings, SpotRule, cell_scores, select_sp
 from .terrain import RiskTerrain, TerrainOnGrid, factor_phrase
 
 DEFAULT_SPOT_SIZE = 150.0  # metres, the harm-spot size of the Essex Grip trials
+#: Adjacent listed cells merged into one spot at most, by default. One large site (an
+#: airport, a retail park) lights up its cell and, through the harm kernel, the cells round
+#: it: on the Essex February 2019 list 5 of Uttlesford's 20 spots were Stansted airport's
+#: cell and its 4 neighbours, 4 of them with no crime of their own. A cell and its 4
+#: neighbours (0.11 km2 at 150 m) are still one place for a 15-minute foot patrol.
+DEFAULT_MERGE_CELLS = 5
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 #: Columns of the list, in order (the exports and the app rely on them).
@@ -74,6 +80,8 @@ class ListSettings:
         Cell size of the harm-spot grid in metres (default 150).
     scoring : ScoreSettings
     rule : SpotRule
+        Default: the top 20 spots a district, adjacent listed cells merged into spots of
+        up to :data:`DEFAULT_MERGE_CELLS` cells.
     patrol : PatrolDose
     area_tolerance_m : float
         The loading tolerance (``--area-tolerance``): the spot grid's study area is widened
@@ -82,7 +90,7 @@ class ListSettings:
 
     spot_size: float = DEFAULT_SPOT_SIZE
     scoring: ScoreSettings = field(default_factory=ScoreSettings)
-    rule: SpotRule = field(default_factory=SpotRule)
+    rule: SpotRule = field(default_factory=lambda: SpotRule(max_cells=DEFAULT_MERGE_CELLS))
     patrol: PatrolDose = field(default_factory=PatrolDose)
     area_tolerance_m: float = 0.0
 
@@ -399,17 +407,18 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
                                              cx.flat[cells] + cs / 2, cy.flat[cells] + cs / 2))
         polys.append(poly)
         centre = poly.centroid if len(cells) == 1 or poly.contains(poly.centroid) else poly.representative_point()
-        score = float(scores.score.flat[cells].mean())
-        harm_part = float(scores.harm_part.flat[cells].mean())
-        risk_part = float(scores.risk_part.flat[cells].mean())
+        # a merged spot scores as its lead cell, the one that ranked it (cells[0])
+        score = float(scores.score.flat[cells[0]])
+        harm_part = float(scores.harm_part.flat[cells[0]])
+        risk_part = float(scores.risk_part.flat[cells[0]])
         parts = {}
         present = []
         if on_grid is not None:
-            fp = scores.factor_parts.reshape(len(phrases), -1)[:, cells].mean(axis=1) if phrases else []
+            fp = scores.factor_parts.reshape(len(phrases), -1)[:, cells[0]] if phrases else []
             for k, name in enumerate(factor_names):
                 parts[name] = parts.get(name, 0.0) + float(fp[k])
             present = [phrases[k] for k in range(len(phrases))
-                       if on_grid.present[k].flat[cells].any() and on_grid.factors["coefficient"].iloc[k] > 0]
+                       if on_grid.present[k].flat[cells[0]] and on_grid.factors["coefficient"].iloc[k] > 0]
         rows.append({
             "rank": int(s.rank), "spot_id": spot_id, "district": names[s.district], "cells": len(cells),
             "easting": round(centre.x, 1), "northing": round(centre.y, 1),
@@ -545,7 +554,8 @@ def provenance(lst: HarmSpotList, incidents, areas: Areas, terrain: RiskTerrain 
             "harm_year": f"harm in the {p.window_text('year')} before the period",
             "counts_by_type": f"incidents by offence type in the {p.window_text('year')} before the period",
             "rrs": "relative risk score of the risk terrain model (1 = the lowest cell)",
-            "score": "harm-spot score: times the average cell of the study area (see explanation)",
+            "score": "harm-spot score: times the average cell of the study area (see explanation); a spot of "
+                     "several merged cells scores as its best cell, which ranked it",
             "movement": f"against the previous {p.kind}'s list: new, up, down or same",
             "weeks_on_list": f"{p.kind}s in a row on the list, this one included",
             "patrol_visits_per_day": "suggested 15-minute visits a day, scaled by score",

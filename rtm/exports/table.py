@@ -249,7 +249,8 @@ def patrol_text(row) -> str:
     visits, minutes = row.get("patrol_visits_per_day"), row.get("patrol_minutes")
     if visits is None and minutes is None:
         return "-"
-    return f"{fmt(visits, '.0f')} visits a day, {fmt(minutes, '.0f')} min each"
+    n = fmt(visits, ".0f")
+    return f"{n} visit{'' if n == '1' else 's'} a day, {fmt(minutes, '.0f')} min each"
 
 
 def movement_text(row, kind: str = "week") -> str:
