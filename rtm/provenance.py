@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
+
+import pandas as pd
 
 
 def file_entry(path) -> dict:
@@ -83,10 +86,6 @@ def model_provenance(result, incidents, weights, settings: dict) -> dict:
         ``data_window``, ``parameters`` (the model's and ``settings``), ``weights``,
         ``model`` (family, cells), ``crs`` and ``software``.
     """
-    from dataclasses import asdict
-
-    from .weekly import software_version, source_entries
-
     frame = incidents.frame
     start, end = frame["date_start"].min(), frame["date_end"].max()
     window = (f"incidents recorded from {start:%Y-%m-%d} to {end:%Y-%m-%d}" if start == start and end == end
@@ -106,3 +105,90 @@ def model_provenance(result, incidents, weights, settings: dict) -> dict:
         "crs": result.grid.crs.to_string(),
         "software": software_version(),
     }
+
+
+def software_version() -> str:
+    """``rtm-harmspots <version>`` of the installed package."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"rtm-harmspots {version('rtm-harmspots')}"
+    except PackageNotFoundError:
+        return "rtm-harmspots (not installed)"
+
+
+def previous_fingerprint(previous: pd.DataFrame | None, period) -> dict | str:
+    """Which archived list movement was measured against: its period, spot count and an id
+    (sha256, 16 hex digits, of its districts, ranks, spot ids and cells)."""
+    if previous is None:
+        return "none: no archived list of the previous period, every spot is new"
+    cols = [c for c in ("district", "rank", "spot_id", "cell_labels") if c in previous]
+    rows = previous[cols].astype(str).sort_values(cols).to_csv(index=False)
+    return {"period": period.previous().label, "spots": int(len(previous)),
+            "id": hashlib.sha256(rows.encode("utf-8")).hexdigest()[:16]}
+
+
+def source_entries(sources) -> list[dict]:
+    """Provenance of input files from a LoadReport's ``sources``: ``file`` (the name without
+    its folder: the sha256 identifies it, so the same inputs give the same provenance from
+    any folder), ``rows`` and ``sha256``."""
+    return [{"file": str(s.get("name", "")).replace("\\", "/").rsplit("/", 1)[-1], "rows": s.get("rows"),
+             "sha256": s.get("sha256")} for s in sources]
+
+
+def list_provenance(lst, incidents, areas, terrain, settings, extra: dict) -> dict:
+    """What a list (:class:`rtm.weekly.HarmSpotList`) was made from, for every export:
+    period, data window, parameters (``settings``: :class:`rtm.weekly.ListSettings`), input
+    fingerprints (``extra``: e.g. :func:`list_inputs`) and software version. Never a
+    creation time, so the same inputs give byte-identical exports."""
+    from .terrain import factor_phrase
+
+    p = lst.period
+    y_from, y_to = p.window("year")
+    r_from, _ = p.window("recent")
+    used = incidents.frame
+    used = used[(used["date_start"] >= y_from) & (used["date_end"] <= y_to)]
+    sources = source_entries(incidents.report.sources)
+    area_sources = source_entries(areas.report.sources)
+    scoring = settings.scoring
+    out = {
+        "product": "Harm spots",
+        "period": p.label,
+        "period_kind": p.kind,
+        "period_start": f"{p.start:%Y-%m-%d}",
+        "period_end": f"{p.end:%Y-%m-%d}",
+        "data_window": f"incidents recorded from {y_from:%Y-%m-%d} to before {y_to:%Y-%m-%d} "
+                       f"({len(used):,} incidents, harm {used['weight'].sum():,.1f})",
+        "districts": list(areas.names),
+        "parameters": {
+            "spot_size_m": settings.spot_size,
+            "method": scoring.method,
+            "risk_weight": scoring.weight if terrain is not None else 0.0,
+            "bandwidth_m": lst.scores.bandwidth_m,
+            "kernel": scoring.kernel,
+            "half_life_days": scoring.half_life_days,
+            "spots": settings.rule.describe(),
+            "patrol": asdict(settings.patrol),
+            "area_tolerance_m": settings.area_tolerance_m,
+        },
+        "risk_terrain": ({k: (str(v) if not isinstance(v, (int, float)) else v) for k, v in terrain.fitted.items()}
+                         | {"factors": [factor_phrase(r) for _, r in terrain.factors.iterrows()]})
+        if terrain is not None else "none: ranked by recent harm alone",
+        "inputs": {"incidents": sources, "areas": area_sources, **extra},
+        "weights": incidents.report.weights_scheme,
+        "crs": lst.grid.crs.to_string(),
+        "software": software_version(),
+        "columns": {
+            "harm_recent": f"harm (CCHI days, or the weights used) in the {p.window_text('recent')} before the period",
+            "harm_year": f"harm in the {p.window_text('year')} before the period",
+            "counts_by_type": f"incidents by offence type in the {p.window_text('year')} before the period",
+            "rrs": "relative risk score of the risk terrain model (1 = the lowest cell)",
+            "score": "harm-spot score: times the average cell of the study area (see explanation); a spot of "
+                     "several merged cells scores as its best cell, which ranked it",
+            "movement": f"against the previous {p.kind}'s list: new, up, down or same",
+            "weeks_on_list": f"{p.kind}s in a row on the list, this one included",
+            "patrol_visits_per_day": "suggested 15-minute visits a day, scaled by score",
+        },
+        "recent_window_start": f"{r_from:%Y-%m-%d}",
+    }
+    return out

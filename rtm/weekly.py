@@ -23,6 +23,7 @@ from .grid import Grid
 from .gridref import grid_references
 from .periods import Period
 from .recording_points import RecordingPoints
+from .provenance import list_provenance, previous_fingerprint, software_version, source_entries  # noqa: F401
 from .spot_labels import (drop_recording_points, left_out_note, location_labels, map_places, places_by_spot,
                           streets_inside)
 from .ranking import CellScores, ScoreSettings, SpotRule, cell_scores, select_spots
@@ -152,15 +153,6 @@ class HarmSpotList:
         return pd.DataFrame({"district": s["district"], "rank": s["rank"], "weeks_on_list": s["weeks_on_list"],
                              "spot_id": s["spot_id"],
                              "cell_labels": [" ".join(self.spot_cells[i]) for i in s["spot_id"]]})
-
-
-def software_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"rtm-harmspots {version('rtm-harmspots')}"
-    except PackageNotFoundError:
-        return "rtm-harmspots (not installed)"
 
 
 # -- checks --------------------------------------------------------------------------------
@@ -461,7 +453,7 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
         notes.append(note)
     lst = HarmSpotList(period, spots.reset_index(drop=True), cell_map, grid, scores, on_grid, {}, notes,
                        map_places(hist))
-    lst.provenance = provenance(lst, incidents, areas, terrain, settings, inputs or {})
+    lst.provenance = list_provenance(lst, incidents, areas, terrain, settings, inputs or {})
     lst.provenance["recording_points"] = (
         {**recording_points.provenance(), "incidents_left_out": left_out.incidents,
          "by_place": left_out.by_place, "cells_left_out": left_out.labels}
@@ -486,80 +478,3 @@ def _notes(incidents, period: Period, scores: CellScores, grid: Grid) -> list[st
     if empty:
         notes.append(f"No harm was recorded in the last year in: {', '.join(empty)}; they have no spots.")
     return notes
-
-
-def previous_fingerprint(previous: pd.DataFrame | None, period: Period) -> dict | str:
-    """Which archived list movement was measured against: its period, spot count and an id
-    (sha256, 16 hex digits, of its districts, ranks, spot ids and cells)."""
-    if previous is None:
-        return "none: no archived list of the previous period, every spot is new"
-    import hashlib
-
-    cols = [c for c in ("district", "rank", "spot_id", "cell_labels") if c in previous]
-    rows = previous[cols].astype(str).sort_values(cols).to_csv(index=False)
-    return {"period": period.previous().label, "spots": int(len(previous)),
-            "id": hashlib.sha256(rows.encode("utf-8")).hexdigest()[:16]}
-
-
-def source_entries(sources) -> list[dict]:
-    """Provenance of input files from a LoadReport's ``sources``: ``file`` (the name without
-    its folder: the sha256 identifies it, so the same inputs give the same provenance from
-    any folder), ``rows`` and ``sha256``."""
-    return [{"file": str(s.get("name", "")).replace("\\", "/").rsplit("/", 1)[-1], "rows": s.get("rows"),
-             "sha256": s.get("sha256")} for s in sources]
-
-
-def provenance(lst: HarmSpotList, incidents, areas: Areas, terrain: RiskTerrain | None,
-               settings: ListSettings, extra: dict) -> dict:
-    """What a list was made from, for every export: period, data window, parameters, input
-    fingerprints and software version. Never a creation time, so the same inputs give
-    byte-identical exports."""
-    p = lst.period
-    y_from, y_to = p.window("year")
-    r_from, _ = p.window("recent")
-    used = incidents.frame
-    used = used[(used["date_start"] >= y_from) & (used["date_end"] <= y_to)]
-    sources = source_entries(incidents.report.sources)
-    area_sources = source_entries(areas.report.sources)
-    scoring = settings.scoring
-    out = {
-        "product": "Harm spots",
-        "period": p.label,
-        "period_kind": p.kind,
-        "period_start": f"{p.start:%Y-%m-%d}",
-        "period_end": f"{p.end:%Y-%m-%d}",
-        "data_window": f"incidents recorded from {y_from:%Y-%m-%d} to before {y_to:%Y-%m-%d} "
-                       f"({len(used):,} incidents, harm {used['weight'].sum():,.1f})",
-        "districts": list(areas.names),
-        "parameters": {
-            "spot_size_m": settings.spot_size,
-            "method": scoring.method,
-            "risk_weight": scoring.weight if terrain is not None else 0.0,
-            "bandwidth_m": lst.scores.bandwidth_m,
-            "kernel": scoring.kernel,
-            "half_life_days": scoring.half_life_days,
-            "spots": settings.rule.describe(),
-            "patrol": asdict(settings.patrol),
-            "area_tolerance_m": settings.area_tolerance_m,
-        },
-        "risk_terrain": ({k: (str(v) if not isinstance(v, (int, float)) else v) for k, v in terrain.fitted.items()}
-                         | {"factors": [factor_phrase(r) for _, r in terrain.factors.iterrows()]})
-        if terrain is not None else "none: ranked by recent harm alone",
-        "inputs": {"incidents": sources, "areas": area_sources, **extra},
-        "weights": incidents.report.weights_scheme,
-        "crs": lst.grid.crs.to_string(),
-        "software": software_version(),
-        "columns": {
-            "harm_recent": f"harm (CCHI days, or the weights used) in the {p.window_text('recent')} before the period",
-            "harm_year": f"harm in the {p.window_text('year')} before the period",
-            "counts_by_type": f"incidents by offence type in the {p.window_text('year')} before the period",
-            "rrs": "relative risk score of the risk terrain model (1 = the lowest cell)",
-            "score": "harm-spot score: times the average cell of the study area (see explanation); a spot of "
-                     "several merged cells scores as its best cell, which ranked it",
-            "movement": f"against the previous {p.kind}'s list: new, up, down or same",
-            "weeks_on_list": f"{p.kind}s in a row on the list, this one included",
-            "patrol_visits_per_day": "suggested 15-minute visits a day, scaled by score",
-        },
-        "recent_window_start": f"{r_from:%Y-%m-%d}",
-    }
-    return out

@@ -249,7 +249,7 @@ def test_cli_weekly_fits_then_reuses_the_terrain(tmp_path):
     assert len(list((tmp_path / "models").iterdir())) == 1
 
 
-def test_a_street_layer_labels_spots_by_the_nearest_street(southend):
+def test_a_street_layer_lists_the_streets_a_spot_covers(southend):
     inc, areas = southend
     p = month_period("2019-01")
     base = build_list(inc, areas, p, settings=SOUTHEND).spots

@@ -291,8 +291,10 @@ def district_map(spots, outline=None, places=None, *, width_mm: float = 270.0, h
         axes[0].text(ext[0], ext[3], chr(ord("A") + k), color="#0050c8", fontsize=7, fontweight="bold",
                      ha="right", va="bottom", parse_math=False, zorder=8)
         ranks = ", ".join(str(int(r)) for r in sub["rank"])
-        title = f"Close-up {chr(ord('A') + k)}: spots {ranks}"
-        axes[k + 1].set_title(title if len(title) < 60 else title[:57] + "...", fontsize=7)
+        title = f"Close-up {chr(ord('A') + k)}: spot{'s' if len(sub) > 1 else ''} {ranks}"
+        if len(title) > 34:  # the panel is about 60 mm wide
+            title = f"Close-up {chr(ord('A') + k)}: {len(sub)} spots, best #{int(sub['rank'].min())}"
+        axes[k + 1].set_title(title, fontsize=7)
         titles.append(title)
         boxes.append(_draw_panel(axes[k + 1], renderer, sub, outline, ext, places, streets_on=True, fontsize=7.5))
         _scale_bar(axes[k + 1], ext)
