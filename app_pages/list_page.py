@@ -22,12 +22,12 @@ def _exports(_lst, _areas, ds_id: str, period_key: str, model_key: str, district
     prov = dict(_lst.provenance)
     if district:
         prov["districts_in_file"] = [district]
-    places = getattr(_lst, "places", None)
+    pdf, page = exports.briefing_files(spots, prov, districts=_areas.frame, places=getattr(_lst, "places", None))
     return {
         "xlsx": exports.xlsx_bytes(spots, prov),
         "csv": exports.csv_bytes(spots, prov),
-        "briefing_pdf": exports.briefing_pdf(spots, prov, districts=_areas.frame, places=places),
-        "briefing": exports.briefing_html(spots, prov, districts=_areas.frame, places=places),
+        "briefing_pdf": pdf,
+        "briefing": page,
         "gpx": exports.gpx_bytes(spots, prov),
         "kml": exports.kml_bytes(spots, prov),
         "geojson": exports.geojson_bytes(spots, prov),

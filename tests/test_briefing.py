@@ -75,8 +75,7 @@ def test_map_labels_every_spot_without_overlap():
         place=[f"Street {k}" for k in range(20)], n=5)
     fig = district_map(spots, _outlines().geometry.iloc[1], places)
     assert fig.png.startswith(b"\x89PNG")
-    overview = fig.label_boxes[0]
-    assert len(overview) == 20  # every rank labelled on the overview
+    assert fig.unlabelled == 0 and len(fig.label_boxes[0]) >= 20  # every rank labelled on the overview
     for panel in fig.label_boxes:
         for i, a in enumerate(panel):
             for b in panel[i + 1:]:

@@ -305,6 +305,7 @@ def test_geopackage_version_types_style_provenance(spots, prov, tmp_path):
         assert a.equals(b)
     style = pyogrio.read_dataframe(path, layer="layer_styles")
     assert style["f_table_name"].tolist() == ["harm_spots"] and "<renderer-v2" in style["styleQML"].iloc[0]
+    assert style["f_geometry_column"].tolist() == [info["geometry_name"]]  # what QGIS matches the style on
     ET.fromstring(style["styleQML"].iloc[0].split("\n", 1)[1])  # well-formed XML
     table = pyogrio.read_dataframe(path, layer="provenance")
     assert dict(zip(table["key"], table["value"]))["period"] == prov["period"]

@@ -26,7 +26,7 @@ from .text import excel_safe, excel_unsafe, provenance_json, provenance_sidecar
 
 DEFAULT_MARKING = _briefing.DEFAULT_MARKING
 
-__all__ = ["COLUMNS", "DEFAULT_MARKING", "ExportTable", "briefing_html", "briefing_pdf", "csv_bytes", "excel_safe",
+__all__ = ["COLUMNS", "DEFAULT_MARKING", "ExportTable", "briefing_files", "briefing_html", "briefing_pdf", "csv_bytes", "excel_safe",
            "excel_unsafe", "geojson_bytes", "geopackage_bytes", "geotiff_bytes", "gpx_bytes", "kml_bytes", "prepare",
            "provenance_json", "provenance_sidecar", "read_csv_bytes", "spot_name", "write_cog", "write_exports",
            "xlsx_bytes"]
@@ -92,6 +92,15 @@ def briefing_pdf(spots, provenance: dict, districts=None, *, places=None, markin
     from .pdf import briefing_pdf as write
 
     return write(_content(spots, provenance, districts, places, marking, generated, title))
+
+
+def briefing_files(spots, provenance: dict, districts=None, *, places=None, marking: str = DEFAULT_MARKING,
+                   generated: str | None = None, title: str = "Harm spots briefing") -> tuple[bytes, bytes]:
+    """The briefing as ``(pdf, html)`` bytes, the maps drawn once for both."""
+    from .pdf import briefing_pdf as write
+
+    content = _content(spots, provenance, districts, places, marking, generated, title)
+    return write(content), _briefing.briefing_html(content)
 
 
 def write_exports(spots, provenance: dict, out_dir, *, stem: str, grid=None, surfaces: dict | None = None,

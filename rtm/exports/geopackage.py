@@ -45,7 +45,7 @@ def geopackage_bytes(table: ExportTable) -> bytes:
         metadata["DESCRIPTION"] = description
     qml = spots_qml()
     styles = pd.DataFrame({"f_table_catalog": [""], "f_table_schema": [""], "f_table_name": [LAYER],
-                           "f_geometry_column": ["geometry"], "styleName": ["harm spots"], "styleQML": [qml],
+                           "f_geometry_column": ["geom"], "styleName": ["harm spots"], "styleQML": [qml],
                            "styleSLD": [""], "useAsDefault": [True], "description": ["red squares, rank labels"],
                            "owner": [""], "ui": [""], "update_time": [pd.Timestamp("2000-01-01")]})
     with tempfile.TemporaryDirectory(prefix="rtm-gpkg-") as tmp:

@@ -34,11 +34,14 @@ class MapFigure:
         (rank labels and street names).
     panels : list of str
         Panel titles.
+    unlabelled : int
+        Spots whose rank found no free place on the overview (0 in every case tested).
     """
 
     png: bytes
     label_boxes: list = field(default_factory=list)
     panels: list = field(default_factory=list)
+    unlabelled: int = 0
 
 
 def _overlaps(box, boxes, gap: float = 1.0) -> bool:
@@ -129,10 +132,9 @@ def _draw_panel(ax, renderer, spots, outline, extent, places, *, streets_on: boo
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
     ax.apply_aspect()
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for side in ax.spines.values():
-        side.set_color("#888888")
+    ax.axis("off")  # no ticks to lay out (the costly part of drawing an axes); a plain frame instead
+    ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, edgecolor="#888888", linewidth=0.8,
+                           zorder=9))
     if outline is not None and not outline.is_empty:
         for line in getattr(outline.boundary, "geoms", [outline.boundary]):
             xy = np.asarray(line.coords)
@@ -273,7 +275,6 @@ def district_map(spots, outline=None, places=None, *, width_mm: float = 270.0, h
         ox0, oy0, ox1, oy1 = spots.total_bounds
     else:
         ox0, oy0, ox1, oy1 = 0.0, 0.0, 1000.0, 1000.0
-    over = _square(ox0, oy0, ox1, oy1, MIN_CLOSEUP_M, 0.03 * max(ox1 - ox0, oy1 - oy0, 1.0))
     boxes, titles = [], ["District: every spot"]
     axes[0].set_title("District: every spot", fontsize=7)
     closeups = []
@@ -282,14 +283,26 @@ def district_map(spots, outline=None, places=None, *, width_mm: float = 270.0, h
         sub = spots[sel]
         b = sub.total_bounds
         closeups.append((sub, _square(*b, MIN_CLOSEUP_M, 200.0)))
-    fig.canvas.draw()
+    for _, (ex0, ey0, ex1, ey1) in closeups:  # the overview shows every close-up's box whole
+        ox0, oy0, ox1, oy1 = min(ox0, ex0), min(oy0, ey0), max(ox1, ex1), max(oy1, ey1)
+    over = _square(ox0, oy0, ox1, oy1, MIN_CLOSEUP_M, 0.03 * max(ox1 - ox0, oy1 - oy0, 1.0))
     boxes.append(_draw_panel(axes[0], renderer, spots, outline, over, places, streets_on=False, fontsize=6.5))
+    unlabelled = len(spots) - len(boxes[0])
     _scale_bar(axes[0], over)
     for k, (sub, ext) in enumerate(closeups):
         axes[0].add_patch(Rectangle((ext[0], ext[1]), ext[2] - ext[0], ext[3] - ext[1], fill=False,
                                     edgecolor="#0050c8", linewidth=0.9, zorder=8))
-        axes[0].text(ext[0], ext[3], chr(ord("A") + k), color="#0050c8", fontsize=7, fontweight="bold",
-                     ha="right", va="bottom", parse_math=False, zorder=8)
+        letter = chr(ord("A") + k)
+        w, h = _text_size(axes[0], renderer, letter, 7, True)
+        corner = axes[0].transData.transform((ext[0], ext[3]))
+        win = axes[0].get_window_extent(renderer)
+        box = place_labels(np.array([[corner[0] - w / 2, corner[1] + h / 2]]), np.array([[w, h]]),
+                           (win.x0, win.y0, win.x1, win.y1), boxes[0], rings=4)[0]
+        if box is not None:  # the letter goes where no rank label is; boxes[0] keeps the overview's labels
+            x, y = axes[0].transData.inverted().transform(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
+            axes[0].text(x, y, letter, color="#0050c8", fontsize=7, fontweight="bold", ha="center", va="center",
+                         parse_math=False, zorder=8)
+            boxes[0].append(box)
         ranks = ", ".join(str(int(r)) for r in sub["rank"])
         title = f"Close-up {chr(ord('A') + k)}: spot{'s' if len(sub) > 1 else ''} {ranks}"
         if len(title) > 34:  # the panel is about 60 mm wide
@@ -300,4 +313,4 @@ def district_map(spots, outline=None, places=None, *, width_mm: float = 270.0, h
         _scale_bar(axes[k + 1], ext)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-    return MapFigure(buf.getvalue(), boxes, titles)
+    return MapFigure(buf.getvalue(), boxes, titles, unlabelled)
