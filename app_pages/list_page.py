@@ -22,7 +22,8 @@ def _exports(_lst, _areas, ds_id: str, period_key: str, model_key: str, district
     prov = dict(_lst.provenance)
     if district:
         prov["districts_in_file"] = [district]
-    pdf, page = exports.briefing_files(spots, prov, districts=_areas.frame, places=getattr(_lst, "places", None))
+    pdf, page = exports.briefing_files(spots, prov, districts=_areas.frame, places=getattr(_lst, "places", None),
+                                       streets=getattr(_lst, "street_lines", None))
     return {
         "xlsx": exports.xlsx_bytes(spots, prov),
         "csv": exports.csv_bytes(spots, prov),

@@ -189,6 +189,7 @@ def publish(lst, out_dir, *, archive: Archive | None, districts=None, marking: s
     try:
         paths = write_exports(lst.spots, lst.provenance, tmp, stem=stem_of(lst.period), grid=lst.grid,
                               surfaces=lst.surfaces(), districts=districts, places=getattr(lst, "places", None),
+                              streets=getattr(lst, "street_lines", None),
                               marking=marking or DEFAULT_MARKING)
         if archive is not None:
             archive.store(lst)

@@ -126,6 +126,9 @@ class HarmSpotList:
         Street context for maps: the distinct location points of the last year's
         incidents (``x``, ``y``, ``place`` without "On or near", ``n`` incidents); None
         when the data has no location text.
+    street_lines : geopandas.GeoDataFrame or None
+        The streets layer given (``name`` and line geometry, in the working CRS), drawn
+        on the briefing maps; None without one.
     """
 
     period: Period
@@ -137,6 +140,7 @@ class HarmSpotList:
     provenance: dict
     notes: list = field(default_factory=list)
     places: pd.DataFrame | None = None
+    street_lines: gpd.GeoDataFrame | None = None
 
     def surfaces(self) -> dict[str, np.ndarray]:
         """Grids for a GeoTIFF: harm surface, risk terrain (when used) and score; NaN outside."""
@@ -451,8 +455,12 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     note = left_out_note(left_out, recording_points.source) if recording_points is not None else None
     if note:
         notes.append(note)
+    lines = None
+    if streets is not None:
+        lines = streets[[street_name, streets.geometry.name]].rename(columns={street_name: "name"})
+        lines = lines.to_crs(grid.crs) if lines.crs is not None and not lines.crs.equals(grid.crs) else lines
     lst = HarmSpotList(period, spots.reset_index(drop=True), cell_map, grid, scores, on_grid, {}, notes,
-                       map_places(hist))
+                       map_places(hist), lines)
     lst.provenance = list_provenance(lst, incidents, areas, terrain, settings, inputs or {})
     lst.provenance["recording_points"] = (
         {**recording_points.provenance(), "incidents_left_out": left_out.incidents,

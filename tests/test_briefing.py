@@ -167,3 +167,17 @@ def test_small_lists(n):
     data = briefing_pdf(make_list(max(n, 1)).iloc[:n], PROV, _outlines().iloc[[1]], generated="2026-12-01")
     text = "\n".join(_pdf_pages(data))
     assert ("No harm spots this period." in text) == (n == 0)
+
+
+def test_a_streets_layer_is_drawn_and_named_on_the_close_ups():
+    spots = make_list(3, spread=1)
+    streets = gpd.GeoDataFrame({"name": ["Queensway", "Far Lane"]},
+                               geometry=[shapely.LineString([(587900, 186420), (588900, 186420)]),
+                                         shapely.LineString([(600000, 200000), (600500, 200000)])], crs=BNG)
+    with_lines = district_map(spots, None, None, streets=streets)
+    without = district_map(spots, None, None)
+    assert len(with_lines.label_boxes[1]) == len(without.label_boxes[1]) + 1  # "Queensway" named, not Far Lane
+    for panel in with_lines.label_boxes:
+        for i, a in enumerate(panel):
+            for b in panel[i + 1:]:
+                assert not _overlap(a, b)

@@ -75,9 +75,9 @@ def gpx_bytes(spots, provenance: dict) -> bytes:
     return write(prepare(spots, provenance))
 
 
-def _content(spots, provenance, districts, places, marking, generated, title):
+def _content(spots, provenance, districts, places, marking, generated, title, streets=None):
     return _briefing.briefing_content(prepare(spots, provenance), districts, places, marking=marking,
-                                      generated=generated, title=title)
+                                      generated=generated, title=title, streets=streets)
 
 
 def briefing_html(spots, provenance: dict, districts=None, *, places=None, marking: str = DEFAULT_MARKING,
@@ -94,18 +94,20 @@ def briefing_pdf(spots, provenance: dict, districts=None, *, places=None, markin
     return write(_content(spots, provenance, districts, places, marking, generated, title))
 
 
-def briefing_files(spots, provenance: dict, districts=None, *, places=None, marking: str = DEFAULT_MARKING,
-                   generated: str | None = None, title: str = "Harm spots briefing") -> tuple[bytes, bytes]:
-    """The briefing as ``(pdf, html)`` bytes, the maps drawn once for both."""
+def briefing_files(spots, provenance: dict, districts=None, *, places=None, streets=None,
+                   marking: str = DEFAULT_MARKING, generated: str | None = None,
+                   title: str = "Harm spots briefing") -> tuple[bytes, bytes]:
+    """The briefing as ``(pdf, html)`` bytes, the maps drawn once for both (``streets``:
+    named street lines drawn on the maps, e.g. ``HarmSpotList.street_lines``)."""
     from .pdf import briefing_pdf as write
 
-    content = _content(spots, provenance, districts, places, marking, generated, title)
+    content = _content(spots, provenance, districts, places, marking, generated, title, streets)
     return write(content), _briefing.briefing_html(content)
 
 
 def write_exports(spots, provenance: dict, out_dir, *, stem: str, grid=None, surfaces: dict | None = None,
-                  districts=None, places=None, marking: str = DEFAULT_MARKING, generated: str | None = None,
-                  title: str = "Harm spots briefing") -> dict[str, Path]:
+                  districts=None, places=None, streets=None, marking: str = DEFAULT_MARKING,
+                  generated: str | None = None, title: str = "Harm spots briefing") -> dict[str, Path]:
     """Write every export of a weekly list into ``out_dir``.
 
     Parameters
@@ -122,6 +124,8 @@ def write_exports(spots, provenance: dict, out_dir, *, stem: str, grid=None, sur
         Outlines for the briefing maps (``name`` column).
     places : DataFrame, optional
         Street context for the briefing maps (``HarmSpotList.places``).
+    streets : GeoDataFrame, optional
+        Named street lines drawn on the briefing maps (``HarmSpotList.street_lines``).
     marking : str
         Protective marking of the briefing (default ``OFFICIAL``).
     generated : str, optional
@@ -147,7 +151,8 @@ def write_exports(spots, provenance: dict, out_dir, *, stem: str, grid=None, sur
     out.mkdir(parents=True, exist_ok=True)
     table = prepare(spots, provenance)
     notes = provenance.get("notes") if isinstance(provenance.get("notes"), list) else None
-    content = _briefing.briefing_content(table, districts, places, marking=marking, generated=generated, title=title)
+    content = _briefing.briefing_content(table, districts, places, marking=marking, generated=generated, title=title,
+                                         streets=streets)
     made = {
         "csv": (f"{stem}.csv", lambda: csv_file.csv_bytes(table)),
         "csvt": (f"{stem}.csvt", csvt_bytes),

@@ -114,7 +114,7 @@ def _district_names(table: ExportTable, districts) -> list[str]:
 
 def briefing_content(table: ExportTable, districts=None, places=None, *, marking: str = DEFAULT_MARKING,
                      generated: str | None = None, title: str = "Harm spots briefing",
-                     maps: bool = True) -> Briefing:
+                     maps: bool = True, streets=None) -> Briefing:
     """Everything the briefing says, with the maps drawn.
 
     Parameters
@@ -130,7 +130,9 @@ def briefing_content(table: ExportTable, districts=None, places=None, *, marking
         The date printed as "generated" (default today, UTC).
     title : str
     maps : bool
-        Draw the maps (about 0.5-1 s a district).
+        Draw the maps (about 0.2-0.5 s a district).
+    streets : geopandas.GeoDataFrame, optional
+        Named street lines (``name``) drawn on the maps.
 
     Returns
     -------
@@ -139,6 +141,8 @@ def briefing_content(table: ExportTable, districts=None, places=None, *, marking
     prov = table.provenance
     gen = generated or f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d}"
     gdf = table.geodataframe()
+    if streets is not None and gdf.crs is not None and streets.crs is not None and not streets.crs.equals(gdf.crs):
+        streets = streets.to_crs(gdf.crs)
     if districts is not None and gdf.crs is not None and districts.crs is not None and districts.crs != gdf.crs:
         districts = districts.to_crs(gdf.crs)
     outlines = {str(n): g for n, g in zip(districts["name"], districts.geometry.values)} if districts is not None else {}
@@ -146,7 +150,7 @@ def briefing_content(table: ExportTable, districts=None, places=None, *, marking
     for name in _district_names(table, districts):
         mine = gdf[gdf["district"] == name].sort_values("rank", kind="stable")
         rows = table.frame.loc[mine.index].to_dict("records")
-        figure = district_map(mine, outlines.get(name), places) if maps and len(mine) else None
+        figure = district_map(mine, outlines.get(name), places, streets=streets) if maps and len(mine) else None
         parts.append(DistrictPart(name, district_label(name), [_spot_lines(r, prov) for r in rows], figure))
         summary.append((district_label(name), str(len(rows)), _best(rows[0]) if rows else "no harm spots this period"))
     notes = [str(n) for n in prov.get("notes", [])] if isinstance(prov.get("notes"), list) else []

@@ -122,7 +122,31 @@ def _text_size(ax, renderer, text: str, fontsize: float, bold: bool) -> tuple[fl
     return bb.width + 4, bb.height + 2
 
 
-def _draw_panel(ax, renderer, spots, outline, extent, places, *, streets_on: bool, fontsize: float) -> list:
+def _street_lines(ax, streets, extent) -> list:
+    """Street lines inside ``extent`` drawn in grey; returns (name, label point) of each
+    named street, longest stretch first, for labelling."""
+    import shapely
+
+    if streets is None or not len(streets):
+        return []
+    frame = shapely.box(*extent)
+    hits = streets[streets.geometry.intersects(frame)]
+    named = {}
+    for name, geom in zip(hits["name"], hits.geometry.values):
+        part = shapely.intersection(geom, frame)
+        for line in getattr(part, "geoms", [part]):
+            if line.is_empty or line.geom_type != "LineString":
+                continue
+            xy = np.asarray(line.coords)
+            ax.plot(xy[:, 0], xy[:, 1], color="#b0b0b0", linewidth=0.9, zorder=1, solid_capstyle="round")
+            text = str(name).strip() if name is not None else ""
+            if text and line.length > named.get(text, (0, None))[0]:
+                named[text] = (line.length, line.interpolate(0.5, normalized=True))
+    return [(n, p) for n, (_, p) in sorted(named.items(), key=lambda kv: -kv[1][0])]
+
+
+def _draw_panel(ax, renderer, spots, outline, extent, places, *, streets_on: bool, fontsize: float,
+                streets=None) -> list:
     """One panel: outline, map points, spots, rank labels (all placed), street names (where free)."""
     from matplotlib import patheffects
     from matplotlib.patches import Rectangle
@@ -139,6 +163,7 @@ def _draw_panel(ax, renderer, spots, outline, extent, places, *, streets_on: boo
         for line in getattr(outline.boundary, "geoms", [outline.boundary]):
             xy = np.asarray(line.coords)
             ax.plot(xy[:, 0], xy[:, 1], color="#555555", linewidth=0.8)
+    named_streets = _street_lines(ax, streets, extent)
     if places is not None and len(places):
         inside = (places["x"] >= x0) & (places["x"] <= x1) & (places["y"] >= y0) & (places["y"] <= y1)
         p = places[inside]
@@ -184,22 +209,28 @@ def _draw_panel(ax, renderer, spots, outline, extent, places, *, streets_on: boo
                 path_effects=halo, parse_math=False, zorder=6,
                 bbox=dict(boxstyle="square,pad=0.1", facecolor="#ffffff", edgecolor="#a00000", linewidth=0.5))
         drawn.append(box)
-    if streets_on and places is not None and len(places):
+    candidates = [(name, pt.x, pt.y) for name, pt in named_streets]
+    if places is not None and len(places):
         inside = (places["x"] > x0) & (places["x"] < x1) & (places["y"] > y0) & (places["y"] < y1)
-        p = places[inside].sort_values("n", ascending=False)
-        p = p.drop_duplicates("place").head(40)
+        p = places[inside].sort_values("n", ascending=False).drop_duplicates("place").head(40)
+        candidates += list(zip(p["place"], p["x"], p["y"]))
+    if streets_on and candidates:
         taken = list(drawn) + spot_boxes
-        shown = 0
-        for row in p.itertuples():
+        shown, seen = 0, set()
+        for place, x, y in candidates:
+            place = str(place)
+            if place in seen:
+                continue
+            seen.add(place)
             if shown >= 10:
                 break
-            w, h = _text_size(ax, renderer, row.place, fontsize * 0.75, False)
-            px, py = trans.transform((row.x, row.y))
+            w, h = _text_size(ax, renderer, place, fontsize * 0.75, False)
+            px, py = trans.transform((x, y))
             box = place_labels(np.array([[px, py + h / 2 + 2]]), np.array([[w, h]]), bounds, taken, rings=2)[0]
             if box is None:
                 continue
             dx, dy = inv.transform(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
-            ax.text(dx, dy, row.place, fontsize=fontsize * 0.75, color="#333333", ha="center", va="center",
+            ax.text(dx, dy, place, fontsize=fontsize * 0.75, color="#333333", ha="center", va="center",
                     style="italic", parse_math=False, zorder=5,
                     path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
             taken.append(box)
@@ -225,8 +256,8 @@ def _square(x0, y0, x1, y1, minimum: float, pad: float) -> tuple:
     return (cx - half, cy - half, cx + half, cy + half)
 
 
-def district_map(spots, outline=None, places=None, *, width_mm: float = 270.0, height_mm: float = 84.0,
-                 dpi: int = 150) -> MapFigure:
+def district_map(spots, outline=None, places=None, *, streets=None, width_mm: float = 270.0,
+                 height_mm: float = 84.0, dpi: int = 150) -> MapFigure:
     """The map of one district's spots for the briefing.
 
     Parameters
@@ -238,6 +269,8 @@ def district_map(spots, outline=None, places=None, *, width_mm: float = 270.0, h
     places : pandas.DataFrame, optional
         Street context: ``x``, ``y``, ``place`` (e.g. "High Street") and ``n`` (incidents),
         e.g. the police.uk map points of the last year.
+    streets : geopandas.GeoDataFrame, optional
+        Named street lines (``name``), drawn in grey and named in the close-ups.
     width_mm, height_mm, dpi
 
     Returns
@@ -309,7 +342,8 @@ def district_map(spots, outline=None, places=None, *, width_mm: float = 270.0, h
             title = f"Close-up {chr(ord('A') + k)}: {len(sub)} spots, best #{int(sub['rank'].min())}"
         axes[k + 1].set_title(title, fontsize=7)
         titles.append(title)
-        boxes.append(_draw_panel(axes[k + 1], renderer, sub, outline, ext, places, streets_on=True, fontsize=7.5))
+        boxes.append(_draw_panel(axes[k + 1], renderer, sub, outline, ext, places, streets_on=True, fontsize=7.5,
+                                 streets=streets))
         _scale_bar(axes[k + 1], ext)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
