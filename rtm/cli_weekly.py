@@ -14,6 +14,9 @@ from .errors import InputError
 
 def _shares(top, area_share, harm_share, merge):
     from .ranking import SpotRule
+    from .weekly import DEFAULT_MERGE_CELLS
+
+    merge = DEFAULT_MERGE_CELLS if merge is None else merge
 
     given = sum(v is not None for v in (area_share, harm_share))
     if given > 1:
@@ -78,8 +81,8 @@ def _read_layer(path, what: str, crs):
               help="Instead of --top: spots covering this percentage of each district's area.")
 @click.option("--harm-share", type=click.FloatRange(0, 100, min_open=True), metavar="PERCENT",
               help="Instead of --top: spots holding this percentage of each district's harm in the last period.")
-@click.option("--merge", type=click.IntRange(min=1), default=5, show_default=True, metavar="CELLS",
-              help="Merge adjacent listed cells into spots of up to this many cells (1: one cell a spot).")
+@click.option("--merge", type=click.IntRange(min=1), metavar="CELLS",
+              help="Merge adjacent listed cells into spots of up to this many cells (default 5; 1: one cell a spot).")
 @click.option("--method", type=click.Choice(["combined", "harm", "risk", "conjunctive"]), default="combined",
               show_default=True, help="Ranking: the combined score, recent harm or risk alone, or the "
               "conjunctive view (cells both high-risk and high-harm).")

@@ -363,12 +363,11 @@ def write_outputs(result: RtmResult, out_dir, *, provenance: dict | None = None)
     variable is present) and ``terrain.json`` (the factor table and what the model was
     fitted on, from ``result.inputs["fitted"]``) let ``rtm weekly --model`` reuse the model.
     """
-    from .model_report import render_report
-    from .terrain import RiskTerrain
-
     import json
 
     from .exports import provenance_sidecar, raster_qml
+    from .model_report import render_report
+    from .terrain import RiskTerrain
 
     out = output_folder(out_dir)
     paths = {k: out / v for k, v in OUTPUT_FILES.items()}
