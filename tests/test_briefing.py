@@ -181,3 +181,13 @@ def test_a_streets_layer_is_drawn_and_named_on_the_close_ups():
         for i, a in enumerate(panel):
             for b in panel[i + 1:]:
                 assert not _overlap(a, b)
+
+
+def test_pdf_prints_awkward_text_as_text():
+    spots = make_list(3)
+    spots.loc[0, "location"] = "<b>bold</b> & \x01 bell \u202e 東京 ✓"
+    spots.loc[1, "streets"] = "Long Road, " * 60
+    data = briefing_pdf(spots, {**PROV, "note": "<script>\x00"}, _outlines(), marking="OFFICIAL <&>",
+                        generated="2026-12-01")
+    text = "\n".join(_pdf_pages(data))
+    assert "<b>bold</b> &" in text and "OFFICIAL <&>" in text and "<script>" in text

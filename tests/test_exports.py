@@ -227,8 +227,8 @@ def test_csv_empty_list(empty, prov, tmp_path):
 def test_xlsx_sheets_header_formats_and_no_formulas(prov):
     import openpyxl
 
-    frame = make_spots(['=HYPERLINK("http://evil.example","x")', "+1", "On or near Marine Parade"])
-    data = xlsx_bytes(frame, {**prov, "notes": ["3 cells were left out"]})
+    frame = make_spots(['=HYPERLINK("http://evil.example","x")', "+1", "bell \x07 in text"])
+    data = xlsx_bytes(frame, {**prov, "notes": ["3 cells were left out"], "odd": "nul \x00"})
     wb = openpyxl.load_workbook(io.BytesIO(data))
     assert wb.sheetnames == ["Harm spots", "Castle Point", "Southend-on-Sea", "About"]
     ws = wb["Harm spots"]
@@ -249,6 +249,7 @@ def test_xlsx_sheets_header_formats_and_no_formulas(prov):
     about = {r[0].value: r[1].value for r in wb["About"].iter_rows() if r[0].value}
     assert about["period"] == prov["period"] and about["Note"] == "3 cells were left out"
     assert wb["Southend-on-Sea"].max_row == 3
+    assert wb["Castle Point"]["G2"].value == "bell \ufffd in text"
 
 
 # -- GeoJSON ------------------------------------------------------------------------------
@@ -386,6 +387,8 @@ def test_gpx_waypoints_and_routes(spots, prov, tmp_path):
     assert (gpx.waypoints[0].latitude, gpx.waypoints[0].longitude) == (51.5404, 0.7118)
     assert "TQ 8815 8607" in gpx.waypoints[0].description
     assert len(gpx.routes) == 3 and len(gpx.routes[0].points) == 5  # a closed square
+    odd = gpxpy.parse(gpx_bytes(make_spots(["<b> & \x01", "b", "c"]), prov).decode("utf-8"))
+    assert odd.waypoints[0].name == "Southend-on-Sea #1 <b> & \ufffd"
     path = tmp_path / "spots.gpx"
     path.write_bytes(data)
     wpts = pyogrio.read_dataframe(path, layer="waypoints")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kml import xml_text
 from .table import ExportTable, key_facts, spot_name
 
 
@@ -28,17 +29,17 @@ def gpx_bytes(table: ExportTable) -> bytes:
 
     prov = table.provenance
     gpx = gpxpy.gpx.GPX()
-    gpx.name = " ".join(str(prov.get(k, "")) for k in ("product", "period")).strip() or "Harm spots"
+    gpx.name = xml_text(" ".join(str(prov.get(k, "")) for k in ("product", "period")).strip() or "Harm spots")
     gpx.description = "Harm spots: one waypoint per spot centre and a route round each spot."
-    gpx.creator = str(prov.get("software", "rtm-harmspots"))
+    gpx.creator = xml_text(prov.get("software", "rtm-harmspots"))
     wgs = table.geodataframe(4326)
     for i, row in enumerate(table.frame.to_dict("records")):
-        name = spot_name(row)
-        desc = "; ".join(f"{k}: {v}" for k, v in key_facts(row, prov) if k in
-                         ("Grid reference", "Streets", "Crimes", "Patrol dose", "Peak times", "Why"))
+        name = xml_text(spot_name(row))
+        desc = xml_text("; ".join(f"{k}: {v}" for k, v in key_facts(row, prov) if k in
+                         ("Grid reference", "Streets", "Crimes", "Patrol dose", "Peak times", "Why")))
         gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(latitude=round(float(row["lat"]), 7),
                                                    longitude=round(float(row["lon"]), 7), name=name,
-                                                   description=desc, type=str(row["district"])))
+                                                   description=desc, type=xml_text(row["district"])))
         geom = wgs.geometry.iloc[i] if len(wgs) else None
         if geom is None or geom.is_empty:
             continue

@@ -38,7 +38,12 @@ def sheet_name(name: str, used: set[str]) -> str:
 
 
 def _set(cell, value) -> None:
-    """Write a value; text always as text (never a formula)."""
+    """Write a value; text always as text (never a formula), characters a worksheet cannot
+    hold (control characters) as U+FFFD."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
