@@ -480,9 +480,8 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
     from .provenance import model_provenance
 
     settings = {"area": Path(area).name, "area_field": area_field, "area_select": list(area_select),
-                "area_tolerance_m": area_tolerance, "attractor_buffer_m": buffer_m, "seed": seed,
-                "factors": list(layers), "layers": layers}
-    paths = write_outputs(result, out, provenance=model_provenance(result, inc, hw, settings))
+                "area_tolerance_m": area_tolerance, "attractor_buffer_m": buffer_m, "seed": seed}
+    paths = write_outputs(result, out, provenance=model_provenance(result, inc, hw, layers=layers, settings=settings))
     click.echo("\nWrote:")
     for p in paths.values():
         click.echo(f"  {p}")

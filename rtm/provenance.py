@@ -65,7 +65,7 @@ def list_inputs(weights, *, exclusions=None, streets=None, recording_points=None
                         "week_start": week_start, "area_tolerance_m": area_tolerance_m}}
 
 
-def model_provenance(result, incidents, weights, settings: dict) -> dict:
+def model_provenance(result, incidents, weights, *, layers=None, settings: dict | None = None) -> dict:
     """Provenance of an ``rtm model`` run: what :func:`rtm.pipeline.write_outputs` puts into
     ``terrain.json``, the report and ``risk_terrain.provenance.json``.
 
@@ -75,7 +75,9 @@ def model_provenance(result, incidents, weights, settings: dict) -> dict:
     incidents : Incidents
         As loaded (its report gives the files, rows and sha256).
     weights : HarmWeights
-    settings : dict
+    layers : dict of str to Layer, optional
+        The attractor layers (their files, rows and sha256 are recorded).
+    settings : dict, optional
         Every setting of the run the result does not hold (e.g. area tolerance, buffer,
         seed, the area file and field), as the user gave them.
 
@@ -90,15 +92,15 @@ def model_provenance(result, incidents, weights, settings: dict) -> dict:
     start, end = frame["date_start"].min(), frame["date_end"].max()
     window = (f"incidents recorded from {start:%Y-%m-%d} to {end:%Y-%m-%d}" if start == start and end == end
               else "the incidents have no dates")
-    layers = {str(k): source_entries(getattr(getattr(v, "report", None), "sources", []) or [])
-              for k, v in (settings.pop("layers", {}) or {}).items()}
+    layer_files = {str(k): source_entries(getattr(getattr(v, "report", None), "sources", []) or [])
+                   for k, v in (layers or {}).items()}
     return {
         "product": "Risk terrain model",
         "inputs": {"incidents": source_entries(incidents.report.sources),
                    "areas": source_entries(result.areas.report.sources) if getattr(result.areas, "report", None)
-                   else [], "layers": layers},
+                   else [], "layers": layer_files},
         "data_window": f"{window} ({len(frame):,} incidents loaded, {result.n_incidents_modelled:,} in the grid)",
-        "parameters": {**{k: v for k, v in asdict(result.parameters).items()}, **settings},
+        "parameters": {**asdict(result.parameters), **(settings or {})},
         "weights": weights_entry(weights),
         "model": {"family": result.model.family_, "cells": int(result.grid.mask.sum()),
                   "factors_selected": int(len(result.factors))},
