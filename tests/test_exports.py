@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import csv
-import datetime
 import io
 import json
 import math
@@ -28,6 +26,7 @@ from rtm.exports import (briefing_html, csv_bytes, excel_safe, excel_unsafe, geo
 from rtm.exports.table import NAMES
 from rtm.exports.text import prov_value
 from rtm.grid import Grid
+from tiff_tags import MINISBLACK, photometric
 
 KML = "{http://www.opengis.net/kml/2.2}"
 BNG = "EPSG:27700"
@@ -404,18 +403,21 @@ def make_grid():
                 np.where(mask, 0, -1).astype("int32"), ("Southend-on-Sea",))
 
 
-def test_geotiff_is_a_cog_with_named_bands(prov):
+def test_geotiff_is_a_cog_with_named_bands(prov, tmp_path):
     grid = make_grid()
     harm = np.arange(20, dtype=float).reshape(4, 5)
     risk = np.full((4, 5), 1.5)
     risk[1, 1] = np.nan
     data = geotiff_bytes(grid, {"harm_surface": harm, "risk_terrain": risk, "score": harm / 19}, prov)
+    path = tmp_path / "s.tif"
+    path.write_bytes(data)
+    assert photometric(path) == MINISBLACK  # three bands, but not an RGB picture
     with rasterio.MemoryFile(data) as mem, mem.open() as src:
         assert src.count == 3 and src.dtypes == ("float32",) * 3
         assert src.descriptions == ("harm_surface", "risk_terrain", "score")
         assert src.crs.to_epsg() == 27700 and src.transform == grid.transform
         assert math.isnan(src.nodata) and src.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
-        assert src.colorinterp[0].name == "gray" and "rgb" not in str(src.photometric).lower()
+        assert src.colorinterp[0].name == "gray"
         assert json.loads(src.tags()["PROVENANCE"]) == json.loads(json.dumps(prov))
         band = src.read(1)
         assert math.isnan(band[0, 0])  # outside the area
@@ -430,11 +432,16 @@ def test_cog_has_tiles_and_overviews_when_large(tmp_path):
                 np.zeros((n, n), np.int32), ("a",))
     bands = {"pubs_proximity_200": np.random.default_rng(0).random((n, n)) > 0.5,
              "bars": np.zeros((n, n)), "shops": np.ones((n, n))}
-    path = write_cog(tmp_path / "f.tif", grid, bands, dtype="uint8")
+    path = write_cog(tmp_path / "f.tif", grid, bands, dtype="uint8")  # 3 byte bands: what GDAL takes for RGB
+    assert photometric(path) == MINISBLACK
     with rasterio.open(path) as src:
         assert src.descriptions == tuple(bands) and src.nodata == 255
-        assert src.block_shapes[0] == (256, 256) and src.overviews(1)
-        assert src.colorinterp[0].name == "gray" and src.photometric is None or src.photometric.name != "RGB"
+        assert src.block_shapes[0] == (256, 256) and src.overviews(1) and src.overviews(3)
+        assert src.colorinterp[0].name == "gray"
+        np.testing.assert_array_equal(src.read(1), bands["pubs_proximity_200"])
+    floats = write_cog(tmp_path / "g.tif", grid, {"a": np.ones((n, n)), "b": np.zeros((n, n))})
+    with rasterio.open(floats) as src:
+        assert src.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG" and src.overviews(1)
 
 
 def test_geotiff_rejects_wrong_shape(prov):

@@ -60,7 +60,8 @@ def write_cog(path, grid, bands: dict, *, provenance: dict | None = None, dtype:
     Notes
     -----
     Written as a tiled GTiff in memory, then copied by GDAL's COG driver (which builds the
-    overviews). Memory: about twice the bands' bytes.
+    overviews); uint8 bands by the GTiff driver with the same layout. Memory: about twice
+    the bands' bytes.
     """
     import rasterio
     import rasterio.shutil
@@ -102,12 +103,40 @@ def write_cog(path, grid, bands: dict, *, provenance: dict | None = None, dtype:
                 dst.write(array, i)
                 dst.set_band_description(i, name)
                 dst.update_tags(i, name=name)
-        with mem.open() as src:
-            rasterio.shutil.copy(src, path, driver="COG", COMPRESS="DEFLATE",
-                                 PREDICTOR="YES", BLOCKSIZE=256,
-                                 RESAMPLING=(resampling or ("AVERAGE" if dtype == "float32" else "NEAREST")).upper(),
-                                 OVERVIEWS="AUTO")
+            resampling = (resampling or ("average" if dtype == "float32" else "nearest")).lower()
+            if dtype == "uint8":
+                _overviews(dst, resampling)
+        if dtype == "float32":
+            with mem.open() as src:
+                rasterio.shutil.copy(src, path, driver="COG", COMPRESS="DEFLATE", PREDICTOR="YES", BLOCKSIZE=256,
+                                     RESAMPLING=resampling.upper(), OVERVIEWS="AUTO")
+        else:
+            _byte_cog(mem, path)
     return path
+
+
+def _overviews(dst, resampling: str) -> None:
+    """Overviews halving the raster until it is about one 256-pixel tile."""
+    from rasterio.enums import Resampling
+
+    factors, size = [], max(dst.width, dst.height)
+    while size / (2 ** (len(factors) + 1)) >= 128:
+        factors.append(2 ** (len(factors) + 1))
+    if factors:
+        dst.build_overviews(factors, Resampling[resampling])
+
+
+def _byte_cog(mem, path: Path) -> None:
+    """A uint8 raster in the COG layout (256-pixel tiles, overviews stored first) by the
+    GTiff driver, which takes ``PHOTOMETRIC=MINISBLACK``: GDAL's COG driver (3.10) tags
+    any 3- or 4-band Byte raster as RGB(A) imagery, which QGIS then shows as a colour
+    composite (all black for 0/1 bands)."""
+    import rasterio.shutil
+
+    with mem.open() as src:
+        rasterio.shutil.copy(src, path, driver="GTiff", TILED="YES", BLOCKXSIZE=256, BLOCKYSIZE=256,
+                             COMPRESS="DEFLATE", PREDICTOR=2, INTERLEAVE="BAND", PHOTOMETRIC="MINISBLACK",
+                             COPY_SRC_OVERVIEWS="YES")
 
 
 def geotiff_bytes(grid, layers: dict, provenance: dict) -> bytes:
