@@ -402,6 +402,8 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
       report.html       the model report (self-contained, printable)
       risk_factors.tif  where each selected variable is present, and terrain.json: with
       terrain.json      risk_terrain.tif they let 'rtm weekly --model DIR' reuse the model
+      risk_terrain.qml  its QGIS style; risk_terrain.provenance.json: inputs (sha256),
+                        data window, settings, software (also in terrain.json and the report)
 
     Exit status: 0 when the files are written, 2 when an input or setting cannot be used.
     docs/rtm.md explains the method.
