@@ -22,12 +22,18 @@ def _exports(_lst, _areas, ds_id: str, period_key: str, model_key: str, district
     prov = dict(_lst.provenance)
     if district:
         prov["districts_in_file"] = [district]
+    pdf, page = exports.briefing_files(spots, prov, districts=_areas.frame, places=getattr(_lst, "places", None),
+                                       streets=getattr(_lst, "street_lines", None))
     return {
+        "xlsx": exports.xlsx_bytes(spots, prov),
         "csv": exports.csv_bytes(spots, prov),
+        "briefing_pdf": pdf,
+        "briefing": page,
+        "gpx": exports.gpx_bytes(spots, prov),
+        "kml": exports.kml_bytes(spots, prov),
         "geojson": exports.geojson_bytes(spots, prov),
         "gpkg": exports.geopackage_bytes(spots, prov),
-        "kml": exports.kml_bytes(spots, prov),
-        "briefing": exports.briefing_html(spots, prov, districts=_areas.frame),
+        "provenance": exports.provenance_sidecar(prov),
     }
 
 
@@ -66,16 +72,21 @@ except Exception as exc:  # noqa: BLE001
     common.show_error(exc, "making the export files")
     st.stop()
 stem = stem_of(view.period) + (f"_{common.safe_name(view.district)}" if view.district else "")
-cols = st.columns(5)
 buttons = [
-    ("CSV (Excel)", files["csv"], f"{stem}.csv", "text/csv"),
-    ("GeoJSON", files["geojson"], f"{stem}.geojson", "application/geo+json"),
-    ("GeoPackage", files["gpkg"], f"{stem}.gpkg", "application/geopackage+sqlite3"),
-    ("KML", files["kml"], f"{stem}.kml", "application/vnd.google-earth.kml+xml"),
+    ("Briefing (PDF)", files["briefing_pdf"], f"{stem}_briefing.pdf", "application/pdf"),
+    ("Excel workbook", files["xlsx"], f"{stem}.xlsx",
+     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ("CSV", files["csv"], f"{stem}.csv", "text/csv"),
     ("Briefing (HTML)", files["briefing"], f"{stem}_briefing.html", "text/html"),
+    ("GPX (GPS devices)", files["gpx"], f"{stem}.gpx", "application/gpx+xml"),
+    ("KML (pins and squares)", files["kml"], f"{stem}.kml", "application/vnd.google-earth.kml+xml"),
+    ("GeoPackage (QGIS)", files["gpkg"], f"{stem}.gpkg", "application/geopackage+sqlite3"),
+    ("GeoJSON", files["geojson"], f"{stem}.geojson", "application/geo+json"),
+    ("Provenance (JSON)", files["provenance"], f"{stem}.provenance.json", "application/json"),
 ]
-for col, (label, data, name, mime) in zip(cols, buttons):
-    col.download_button(label, data, file_name=name, mime=mime, use_container_width=True, key=f"dl_{name}")
+for start in range(0, len(buttons), 5):
+    for col, (label, data, name, mime) in zip(st.columns(5), buttons[start:start + 5]):
+        col.download_button(label, data, file_name=name, mime=mime, use_container_width=True, key=f"dl_{name}")
 
 st.subheader("Publish")
 st.caption("Publishing writes this period's list and every export into the lists folder and adds it to the "
@@ -84,7 +95,7 @@ st.caption("Publishing writes this period's list and every export into the lists
 if st.button("Publish this list", key="publish"):
     try:
         with st.spinner("Publishing..."):
-            run = common.publish_list(view, common.lists_dir())
+            run = common.publish_list(view)
     except Exception as exc:  # noqa: BLE001 - shown without a traceback
         common.show_error(exc, "publishing the list")
         st.stop()

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from . import coords
+from .exports.table import spot_name
 from .webmap import OfflineMap, add_legend, offline_map
 
 WGS84 = "EPSG:4326"
@@ -93,9 +94,9 @@ def spot_popup_html(row: Mapping) -> str:
         ("Patrol", f"{_e(_num(row.get('patrol_visits_per_day'), '.0f'))} visit(s) a day of "
                    f"{_e(_num(row.get('patrol_minutes'), '.0f'))} min"),
     ]
-    location = _e(row.get("location"))
-    head = (f"<b>#{_e(_num(row.get('rank'), '.0f'))} {_e(row.get('district'))}</b>"
-            + (f" &middot; {location}" if location else "")
+    ref = str(row.get("grid_ref") or "")
+    head = (f"<b>{_e(spot_name(row))}</b>"
+            + (f"<br>{_e(ref)}" if ref else "")
             + f"<br><small>{_e(row.get('spot_id'))}</small>")
     body = "".join(f"<tr><th style='text-align:left;vertical-align:top;padding-right:6px'>{k}</th>"
                    f"<td>{v}</td></tr>" for k, v in lines)
@@ -103,10 +104,8 @@ def spot_popup_html(row: Mapping) -> str:
 
 
 def spot_tooltip_text(row: Mapping) -> str:
-    """Short hover text of a spot, HTML-escaped: ``#1 District - location (score 3.2)``."""
-    loc = str(row.get("location") or "")
-    return _e(f"#{_num(row.get('rank'), '.0f')} {row.get('district')}" + (f" - {loc}" if loc else "")
-              + f" (score {_num(row.get('score'), '.2f')})")
+    """Short hover text of a spot, HTML-escaped: ``Southend-on-Sea #1 On or near High Street (score 3.20)``."""
+    return _e(f"{spot_name(row)} (score {_num(row.get('score'), '.2f')})")
 
 
 # -- geometry helpers ----------------------------------------------------------------------

@@ -158,6 +158,15 @@ def _summary(r) -> str:
     return "".join(_p(t) for t in text)
 
 
+def _provenance(prov: dict) -> str:
+    """Every provenance entry (inputs with sha256, data window, settings, software), escaped."""
+    from .exports.text import prov_lines
+
+    rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in prov_lines(prov))
+    return _p("What this model was made from, to trace and reproduce it (also in terrain.json and "
+              "risk_terrain.provenance.json).") + f"<table><tbody>{rows}</tbody></table>"
+
+
 def _inputs(r) -> str:
     g, inp = r.grid, r.inputs
     pairs = [("Incidents", inp.get("incidents", "")),
@@ -313,6 +322,8 @@ def render_report(result, title: str | None = None) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     builders = (_summary, _inputs, _parameters, _selection, _best_model, _rrs, _classes, _nni, _map)
     body = "\n".join(_section(name, build(result)) for name, build in zip(SECTIONS, builders))
+    if result.inputs.get("provenance"):
+        body += "\n" + _section("Provenance", _provenance(result.inputs["provenance"]))
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>\n"

@@ -282,7 +282,7 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], settings: Rtm
                      _layer_table(items, areas, union), len(x), int(in_mask.sum()), area_m2, data_from, data_to)
 
 
-def write_outputs(result: RtmResult, out_dir) -> dict[str, Path]:
+def write_outputs(result: RtmResult, out_dir, *, provenance: dict | None = None) -> dict[str, Path]:
     """Write the factor table, the risk terrain raster and the HTML report.
 
     Parameters
@@ -290,6 +290,10 @@ def write_outputs(result: RtmResult, out_dir) -> dict[str, Path]:
     result : RtmResult
     out_dir : str or Path
         Created when missing; files of an earlier run are overwritten.
+    provenance : dict, optional
+        What the run was made from (:func:`rtm.provenance.model_provenance`): written into
+        ``terrain.json`` (key ``provenance``), the report (a last section), the GeoTIFF's
+        metadata and the sidecar ``risk_terrain.provenance.json``.
 
     Returns
     -------
@@ -308,13 +312,26 @@ def write_outputs(result: RtmResult, out_dir) -> dict[str, Path]:
     variable is present) and ``terrain.json`` (the factor table and what the model was
     fitted on, from ``result.inputs["fitted"]``) let ``rtm weekly --model`` reuse the model.
     """
+    import json
+
+    from .exports import provenance_sidecar, raster_qml
     from .model_report import render_report
     from .terrain import RiskTerrain
 
     out = output_folder(out_dir)
     paths = {k: out / v for k, v in OUTPUT_FILES.items()}
     result.factors.to_csv(paths["factors"], index=False)
-    write_geotiff(paths["raster"], result.grid, result.rrs_grid)
+    if provenance is not None:
+        result.inputs["provenance"] = provenance
     paths["report"].write_text(render_report(result), encoding="utf-8")
     RiskTerrain.from_result(result, **result.inputs.get("fitted", {})).write(out)
+    write_geotiff(paths["raster"], result.grid, result.rrs_grid, provenance=provenance)
+    paths["style"] = out / "risk_terrain.qml"
+    paths["style"].write_text(raster_qml(result.rrs_grid, label="RRS"), encoding="utf-8")
+    if provenance is not None:
+        meta = json.loads(paths["terrain"].read_text(encoding="utf-8"))
+        meta["provenance"] = json.loads(provenance_sidecar(provenance))
+        paths["terrain"].write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
+        paths["provenance"] = out / "risk_terrain.provenance.json"
+        paths["provenance"].write_bytes(provenance_sidecar(provenance))
     return paths

@@ -18,26 +18,29 @@ def stem_of(period: Period) -> str:
     return f"harmspots_{period.kind}_{period.key}"
 
 
-def publish(lst, out_dir, *, archive: Archive | None, districts=None) -> dict[str, Path]:
+def publish(lst, out_dir, *, archive: Archive | None, districts=None, marking: str | None = None) -> dict[str, Path]:
     """Write every export of ``lst`` into ``out_dir/<period key>/`` and store it in the archive.
 
     All or nothing: the exports are written to a temporary folder first; the archive is
     updated in one transaction; only then does the folder replace the period's old one.
     A failure at any step leaves the previous exports and the archive as they were.
+    ``marking`` is the briefing's protective marking (default ``OFFICIAL``).
 
     Returns
     -------
     dict of str to Path
         The files written (see :func:`rtm.exports.write_exports`).
     """
-    from .exports import write_exports
+    from .exports import DEFAULT_MARKING, write_exports
 
     out = output_folder(out_dir)
     final = out / lst.period.key
     tmp = Path(tempfile.mkdtemp(prefix=f".{lst.period.key}-", dir=out))
     try:
         paths = write_exports(lst.spots, lst.provenance, tmp, stem=stem_of(lst.period), grid=lst.grid,
-                              surfaces=lst.surfaces(), districts=districts)
+                              surfaces=lst.surfaces(), districts=districts, places=getattr(lst, "places", None),
+                              streets=getattr(lst, "street_lines", None),
+                              marking=marking or DEFAULT_MARKING)
         if archive is not None:
             archive.store(lst)
         if final.exists():

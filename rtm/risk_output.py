@@ -67,23 +67,19 @@ def rrs_raster(grid: Grid, rrs_masked) -> np.ndarray:
     return out
 
 
-def write_geotiff(path, grid: Grid, array) -> Path:
-    """Write a single-band float32 GeoTIFF on the grid (NaN as nodata, deflate-compressed).
+def write_geotiff(path, grid: Grid, array, *, name: str = "relative_risk_score",
+                  provenance: dict | None = None) -> Path:
+    """Write a single-band float32 Cloud-Optimised GeoTIFF on the grid (band description
+    ``name``, NaN nodata; see :func:`rtm.exports.geotiff.write_cog`).
 
     Returns
     -------
     Path
         The file written.
     """
-    import rasterio
-    from rasterio.crs import CRS
+    from .exports.geotiff import write_cog
 
     array = np.asarray(array, dtype=np.float32)
     if array.shape != grid.shape:
         raise ValueError(f"array has shape {array.shape} but the grid is {grid.shape}")
-    crs = CRS.from_wkt(grid.crs.to_wkt()) if hasattr(grid.crs, "to_wkt") else CRS.from_user_input(grid.crs)
-    path = Path(path)
-    with rasterio.open(path, "w", driver="GTiff", height=grid.nrows, width=grid.ncols, count=1, dtype="float32",
-                       crs=crs, transform=grid.transform, nodata=np.nan, compress="deflate") as dst:
-        dst.write(array, 1)
-    return path
+    return write_cog(path, grid, {name: array}, provenance=provenance)

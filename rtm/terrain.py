@@ -180,22 +180,16 @@ class RiskTerrain:
     def write(self, out_dir) -> dict[str, Path]:
         """Write ``risk_terrain.tif`` (RRS), ``risk_factors.tif`` (one uint8 band per
         selected variable, named) and ``terrain.json`` (factor table and description)."""
-        import rasterio
-
+        from .exports.geotiff import write_cog
         from .risk_output import write_geotiff
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {k: out / v for k, v in FILES.items()}
         write_geotiff(paths["rrs"], self.grid, self.rrs)
-        k = max(len(self.factors), 1)
-        bands = self.presence if len(self.factors) else np.zeros((1,) + self.grid.shape, np.uint8)
-        with rasterio.open(paths["factors"], "w", driver="GTiff", height=self.grid.nrows, width=self.grid.ncols,
-                           count=k, dtype="uint8", crs=self.grid.crs.to_wkt(), transform=self.grid.transform,
-                           compress="deflate") as dst:
-            dst.write(bands)
-            for i, name in enumerate(self.factors["variable"], start=1):
-                dst.set_band_description(i, name)
+        bands = dict(zip(self.factors["variable"], self.presence)) if len(self.factors) else \
+            {"no_factor_selected": np.zeros(self.grid.shape, np.uint8)}
+        write_cog(paths["factors"], self.grid, bands, dtype="uint8", mask_outside=False)
         meta = {"factors": self.factors.to_dict(orient="list"), "fitted": self.fitted,
                 "data_from": None if self.data_from is None else self.data_from.isoformat(),
                 "data_to": None if self.data_to is None else self.data_to.isoformat()}

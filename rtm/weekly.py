@@ -20,16 +20,27 @@ from . import coords
 from .areas import Areas
 from .errors import InputError, setting_error
 from .grid import Grid
+from .gridref import grid_references
 from .periods import Period, history
+from .recording_points import RecordingPoints
+from .provenance import list_provenance, previous_fingerprint, software_version, source_entries  # noqa: F401
+from .spot_labels import (drop_recording_points, left_out_note, location_labels, map_places, places_by_spot,
+                          streets_inside)
 from .ranking import CellScores, ScoreSettings, SpotRule, cell_scores, select_spots
 from .terrain import RiskTerrain, TerrainOnGrid, factor_phrase
 
 DEFAULT_SPOT_SIZE = 150.0  # metres, the harm-spot size of the Essex Grip trials
+#: Adjacent listed cells merged into one spot at most, by default. One large site (an
+#: airport, a retail park) lights up its cell and, through the harm kernel, the cells round
+#: it: on the Essex February 2019 list 5 of Uttlesford's 20 spots were Stansted airport's
+#: cell and its 4 neighbours, 4 of them with no crime of their own. A cell and its 4
+#: neighbours (0.11 km2 at 150 m) are still one place for a 15-minute foot patrol.
+DEFAULT_MERGE_CELLS = 5
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 #: Columns of the list, in order (the exports and the app rely on them).
-LIST_COLUMNS = ["rank", "spot_id", "district", "cells", "easting", "northing", "lat", "lon", "location",
-                "harm_recent", "harm_year", "counts_by_type", "rrs", "factors_present", "score", "score_harm",
+LIST_COLUMNS = ["rank", "spot_id", "district", "cells", "easting", "northing", "lat", "lon", "grid_ref",
+                "location", "streets", "harm_recent", "harm_year", "counts_by_type", "rrs", "factors_present", "score", "score_harm",
                 "score_risk", "explanation", "conjunctive", "movement", "previous_rank", "weeks_on_list",
                 "peak_times", "patrol_visits_per_day", "patrol_minutes"]
 
@@ -72,6 +83,8 @@ class ListSettings:
         Cell size of the harm-spot grid in metres (default 150).
     scoring : ScoreSettings
     rule : SpotRule
+        Default: the top 20 spots a district, adjacent listed cells merged into spots of
+        up to :data:`DEFAULT_MERGE_CELLS` cells.
     patrol : PatrolDose
     area_tolerance_m : float
         The loading tolerance (``--area-tolerance``): the spot grid's study area is widened
@@ -80,7 +93,7 @@ class ListSettings:
 
     spot_size: float = DEFAULT_SPOT_SIZE
     scoring: ScoreSettings = field(default_factory=ScoreSettings)
-    rule: SpotRule = field(default_factory=SpotRule)
+    rule: SpotRule = field(default_factory=lambda: SpotRule(max_cells=DEFAULT_MERGE_CELLS))
     patrol: PatrolDose = field(default_factory=PatrolDose)
     area_tolerance_m: float = 0.0
 
@@ -111,6 +124,13 @@ class HarmSpotList:
     provenance : dict
     notes : list of str
         What a reader should know (e.g. how stale the data is).
+    places : pandas.DataFrame or None
+        Street context for maps: the distinct location points of the last year's
+        incidents (``x``, ``y``, ``place`` without "On or near", ``n`` incidents); None
+        when the data has no location text.
+    street_lines : geopandas.GeoDataFrame or None
+        The streets layer given (``name`` and line geometry, in the working CRS), drawn
+        on the briefing maps; None without one.
     """
 
     period: Period
@@ -121,6 +141,8 @@ class HarmSpotList:
     terrain: TerrainOnGrid | None
     provenance: dict
     notes: list = field(default_factory=list)
+    places: pd.DataFrame | None = None
+    street_lines: gpd.GeoDataFrame | None = None
 
     def surfaces(self) -> dict[str, np.ndarray]:
         """Grids for a GeoTIFF: harm surface, risk terrain (when used) and score; NaN outside."""
@@ -137,15 +159,6 @@ class HarmSpotList:
         return pd.DataFrame({"district": s["district"], "rank": s["rank"], "weeks_on_list": s["weeks_on_list"],
                              "spot_id": s["spot_id"],
                              "cell_labels": [" ".join(self.spot_cells[i]) for i in s["spot_id"]]})
-
-
-def software_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"rtm-harmspots {version('rtm-harmspots')}"
-    except PackageNotFoundError:
-        return "rtm-harmspots (not installed)"
 
 
 # -- checks --------------------------------------------------------------------------------
@@ -226,6 +239,7 @@ def _spot_facts(hist: pd.DataFrame, spot: np.ndarray, recent: np.ndarray, n_spot
                              for i in range(n_spots)]
 
     out["location"] = [""] * n_spots
+    out["streets"] = [""] * n_spots
     if "location" in rows:
         text = rows["location"].astype("string").str.strip()
         ok = (text.notna() & (text.str.len() > 0)).to_numpy()
@@ -236,6 +250,7 @@ def _spot_facts(hist: pd.DataFrame, spot: np.ndarray, recent: np.ndarray, n_spot
                       .drop_duplicates("spot"))
             for i, t in zip(counts["spot"], counts["text"]):
                 out["location"][i] = t
+            out["streets"] = places_by_spot(sp[ok], text[ok].to_numpy(object), n_spots)
 
     days = np.zeros((n_spots, 7), np.int64)
     hours = np.zeros((n_spots, 24), np.int64)
@@ -284,7 +299,8 @@ def _explanation(score: float, harm: float, risk: float, parts: dict, have_terra
 def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain | None = None,
                settings: ListSettings = ListSettings(), exclusions=None, streets=None,
                street_name: str = "name", previous: pd.DataFrame | None = None,
-               inputs: dict | None = None) -> HarmSpotList:
+               inputs: dict | None = None, recording_points: RecordingPoints | None | str = "default",
+               ) -> HarmSpotList:
     """Make the harm-spot list of every district for one period.
 
     Parameters
@@ -303,8 +319,8 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     exclusions : GeoDataFrame, optional
         Polygons (custody suites, prisons, ...) whose cells are never listed.
     streets : GeoDataFrame, optional
-        Named streets: a spot's location is then the nearest street's name instead of the
-        most common police.uk location text.
+        Named street lines: a spot without location text of its own is labelled by the
+        nearest street, and the streets crossing a spot are added to its ``streets``.
     street_name : str
         The streets' name column.
     previous : DataFrame, optional
@@ -312,6 +328,11 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
         ``cell_labels``, space-separated), e.g. from :meth:`rtm.archive.Archive.previous`.
     inputs : dict, optional
         Extra provenance (e.g. file fingerprints of layers).
+    recording_points : RecordingPoints, "default" or None
+        police.uk places where crimes are recorded rather than committed (police stations,
+        ...; :mod:`rtm.recording_points`): their incidents are left out of the harm and
+        their cells never listed; the notes and provenance say which. ``"default"`` is the
+        project's table; None keeps them.
 
     Returns
     -------
@@ -335,13 +356,16 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     grid = Grid.from_areas(areas, settings.spot_size, edge_m=settings.edge_m)
     on_grid = terrain.on_grid(grid) if terrain is not None else None
     hist = history(frame, period)
+    if isinstance(recording_points, str):
+        recording_points = RecordingPoints.default()
+    hist, left_out = drop_recording_points(hist, grid, recording_points)
     x, y = hist["x"].to_numpy(float), hist["y"].to_numpy(float)
     w = hist["weight"].to_numpy(float)
     scores = cell_scores(grid, x, y, w, hist, period.start, terrain=on_grid, settings=settings.scoring)
     r_from, r_to = period.window("recent")
     recent = (hist["date_start"] >= r_from).to_numpy()
     last_harm = grid.counts(x[recent], y[recent], w[recent])
-    excluded = exclusion_cells(grid, exclusions)
+    excluded = exclusion_cells(grid, exclusions) | left_out.cells
     chosen = select_spots(grid, scores, settings.rule, excluded=excluded, last_harm=last_harm)
 
     # incidents of the last year by listed spot
@@ -369,21 +393,22 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
                                              cx.flat[cells] + cs / 2, cy.flat[cells] + cs / 2))
         polys.append(poly)
         centre = poly.centroid if len(cells) == 1 or poly.contains(poly.centroid) else poly.representative_point()
-        score = float(scores.score.flat[cells].mean())
-        harm_part = float(scores.harm_part.flat[cells].mean())
-        risk_part = float(scores.risk_part.flat[cells].mean())
+        # a merged spot scores as its lead cell, the one that ranked it (cells[0])
+        score = float(scores.score.flat[cells[0]])
+        harm_part = float(scores.harm_part.flat[cells[0]])
+        risk_part = float(scores.risk_part.flat[cells[0]])
         parts = {}
         present = []
         if on_grid is not None:
-            fp = scores.factor_parts.reshape(len(phrases), -1)[:, cells].mean(axis=1) if phrases else []
+            fp = scores.factor_parts.reshape(len(phrases), -1)[:, cells[0]] if phrases else []
             for k, name in enumerate(factor_names):
                 parts[name] = parts.get(name, 0.0) + float(fp[k])
             present = [phrases[k] for k in range(len(phrases))
-                       if on_grid.present[k].flat[cells].any() and on_grid.factors["coefficient"].iloc[k] > 0]
+                       if on_grid.present[k].flat[cells[0]] and on_grid.factors["coefficient"].iloc[k] > 0]
         rows.append({
             "rank": int(s.rank), "spot_id": spot_id, "district": names[s.district], "cells": len(cells),
             "easting": round(centre.x, 1), "northing": round(centre.y, 1),
-            "location": facts["location"][i], "harm_recent": facts["harm_recent"][i],
+            "location": facts["location"][i], "streets": facts["streets"][i], "harm_recent": facts["harm_recent"][i],
             "harm_year": facts["harm_year"][i], "counts_by_type": facts["counts_by_type"][i],
             "rrs": float(np.nanmean(on_grid.rrs.flat[cells])) if on_grid is not None else np.nan,
             "factors_present": "; ".join(present) if on_grid is not None else "no risk terrain model",
@@ -397,10 +422,14 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     if rows:
         lon, lat = coords.project(spots["easting"].to_numpy(), spots["northing"].to_numpy(), grid.crs, coords.WGS84)
         spots["lat"], spots["lon"] = np.round(lat, 6), np.round(lon, 6)
+        e, n = spots["easting"].to_numpy(), spots["northing"].to_numpy()
+        spots["grid_ref"] = grid_references(e, n, grid.crs)
+        spots["location"], _ = location_labels(list(spots["location"]), e, n, spots["lat"].to_numpy(),
+                                               spots["lon"].to_numpy(), grid.crs, hist, streets, street_name)
         if streets is not None:
-            spots["location"] = _nearest_street(spots, streets, street_name)
-        else:
-            spots["location"] = _fill_locations(spots, hist)
+            spots["streets"] = [", ".join(p for p in (a, b) if p) for a, b in
+                                zip(streets_inside(spots.geometry.values, streets, street_name, grid.crs),
+                                    spots["streets"])]
         spots = spots.join(_movement(spots, cell_map, previous))
         visits = np.zeros(len(spots), int)
         for _, idx in spots.groupby("district").groups.items():
@@ -413,45 +442,23 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     spots["previous_rank"] = spots["previous_rank"].astype("float64")
     spots["conjunctive"] = spots["conjunctive"].astype(bool)
     notes = _notes(incidents, period, scores, grid)
-    lst = HarmSpotList(period, spots.reset_index(drop=True), cell_map, grid, scores, on_grid, {}, notes)
-    lst.provenance = provenance(lst, incidents, areas, terrain, settings, inputs or {})
+    note = left_out_note(left_out, recording_points.source) if recording_points is not None else None
+    if note:
+        notes.append(note)
+    lines = None
+    if streets is not None:
+        lines = streets[[street_name, streets.geometry.name]].rename(columns={street_name: "name"})
+        lines = lines.to_crs(grid.crs) if lines.crs is not None and not lines.crs.equals(grid.crs) else lines
+    lst = HarmSpotList(period, spots.reset_index(drop=True), cell_map, grid, scores, on_grid, {}, notes,
+                       map_places(hist), lines)
+    lst.provenance = list_provenance(lst, incidents, areas, terrain, settings, inputs or {})
+    lst.provenance["recording_points"] = (
+        {**recording_points.provenance(), "incidents_left_out": left_out.incidents,
+         "by_place": left_out.by_place, "cells_left_out": left_out.labels}
+        if recording_points is not None else "kept: no place was left out")
+    lst.provenance["previous_list"] = previous_fingerprint(previous, period)
+    lst.provenance["notes"] = list(notes)
     return lst
-
-
-def _fill_locations(spots: gpd.GeoDataFrame, hist: pd.DataFrame, reach_m: float = 500.0) -> list[str]:
-    """Spots without location text of their own (no incident in the cells last year) take
-    the text of the nearest incident within ``reach_m`` that has one, as ``near ...``."""
-    out = list(spots["location"])
-    blank = [i for i, t in enumerate(out) if not t]
-    if not blank or "location" not in hist:
-        return out
-    text = hist["location"].astype("string").str.strip()
-    ok = (text.notna() & (text.str.len() > 0)).to_numpy()
-    if not ok.any():
-        return out
-    from scipy.spatial import cKDTree
-
-    tree = cKDTree(np.column_stack([hist["x"].to_numpy(float)[ok], hist["y"].to_numpy(float)[ok]]))
-    dist, idx = tree.query(np.column_stack([spots["easting"].to_numpy()[blank], spots["northing"].to_numpy()[blank]]))
-    names = text[ok].to_numpy()
-    for i, d, j in zip(blank, dist, idx):
-        if d <= reach_m:
-            out[i] = f"near: {names[j]}"
-    return out
-
-
-def _nearest_street(spots: gpd.GeoDataFrame, streets, name_col: str) -> list[str]:
-    if name_col not in streets.columns:
-        raise setting_error("street_name", f"the street layer has no '{name_col}' column "
-                            f"(columns: {', '.join(map(str, streets.columns))})", "name the streets' name column")
-    st = streets if streets.crs is None or streets.crs.equals(spots.crs) else streets.to_crs(spots.crs)
-    st = st[st[name_col].notna() & (st[name_col].astype(str).str.strip() != "")]
-    if not len(st):
-        return list(spots["location"])
-    tree = shapely.STRtree(st.geometry.values)
-    centres = shapely.points(spots["easting"].to_numpy(), spots["northing"].to_numpy())
-    idx = tree.nearest(centres)
-    return [f"near {st[name_col].iloc[j]}" for j in idx]
 
 
 def _notes(incidents, period: Period, scores: CellScores, grid: Grid) -> list[str]:
@@ -469,68 +476,3 @@ def _notes(incidents, period: Period, scores: CellScores, grid: Grid) -> list[st
     if empty:
         notes.append(f"No harm was recorded in the last year in: {', '.join(empty)}; they have no spots.")
     return notes
-
-
-def source_entries(sources) -> list[dict]:
-    """Provenance of input files from a LoadReport's ``sources``: ``file`` (the name without
-    its folder: the sha256 identifies it, so the same inputs give the same provenance from
-    any folder), ``rows`` and ``sha256``."""
-    return [{"file": str(s.get("name", "")).replace("\\", "/").rsplit("/", 1)[-1], "rows": s.get("rows"),
-             "sha256": s.get("sha256")} for s in sources]
-
-
-def provenance(lst: HarmSpotList, incidents, areas: Areas, terrain: RiskTerrain | None,
-               settings: ListSettings, extra: dict) -> dict:
-    """What a list was made from, for every export: period, data window, parameters, input
-    fingerprints and software version. Never a creation time, so the same inputs give
-    byte-identical exports."""
-    p = lst.period
-    y_from, y_to = p.window("year")
-    r_from, _ = p.window("recent")
-    used = incidents.frame
-    used = used[(used["date_start"] >= y_from) & (used["date_end"] <= y_to)]
-    sources = source_entries(incidents.report.sources)
-    area_sources = source_entries(areas.report.sources)
-    scoring = settings.scoring
-    out = {
-        "product": "Harm spots",
-        "period": p.label,
-        "period_kind": p.kind,
-        "period_start": f"{p.start:%Y-%m-%d}",
-        "period_end": f"{p.end:%Y-%m-%d}",
-        "data_window": f"incidents recorded from {y_from:%Y-%m-%d} to before {y_to:%Y-%m-%d} "
-                       f"({len(used):,} incidents, harm {used['weight'].sum():,.1f})",
-        "districts": list(areas.names),
-        "parameters": {
-            "spot_size_m": settings.spot_size,
-            "method": scoring.method,
-            "risk_weight": scoring.weight if terrain is not None else 0.0,
-            "bandwidth_m": lst.scores.bandwidth_m,
-            "kernel": scoring.kernel,
-            "half_life_days": scoring.half_life_days,
-            "spots": settings.rule.describe(),
-            "patrol": asdict(settings.patrol),
-            "area_tolerance_m": settings.area_tolerance_m,
-        },
-        "risk_terrain": ({k: (str(v) if not isinstance(v, (int, float)) else v) for k, v in terrain.fitted.items()}
-                         | {"data_from": None if terrain.data_from is None else terrain.data_from.isoformat(),
-                            "data_to": None if terrain.data_to is None else terrain.data_to.isoformat(),
-                            "factors": [factor_phrase(r) for _, r in terrain.factors.iterrows()]})
-        if terrain is not None else "none: ranked by recent harm alone",
-        "inputs": {"incidents": sources, "areas": area_sources, **extra},
-        "weights": incidents.report.weights_scheme,
-        "crs": lst.grid.crs.to_string(),
-        "software": software_version(),
-        "columns": {
-            "harm_recent": f"harm (CCHI days, or the weights used) in the {p.window_text('recent')} before the period",
-            "harm_year": f"harm in the {p.window_text('year')} before the period",
-            "counts_by_type": f"incidents by offence type in the {p.window_text('year')} before the period",
-            "rrs": "relative risk score of the risk terrain model (1 = the lowest cell)",
-            "score": "harm-spot score: times the average cell of the study area (see explanation)",
-            "movement": f"against the previous {p.kind}'s list: new, up, down or same",
-            "weeks_on_list": f"{p.kind}s in a row on the list, this one included",
-            "patrol_visits_per_day": "suggested 15-minute visits a day, scaled by score",
-        },
-        "recent_window_start": f"{r_from:%Y-%m-%d}",
-    }
-    return out

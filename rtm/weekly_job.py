@@ -155,7 +155,8 @@ class WeeklyRun:
 
 def publish_period(incidents, areas, period: Period, *, terrain_from=None, settings: ListSettings = ListSettings(),
                    out_dir, archive: Archive | None = None, exclusions=None, streets=None, street_name: str = "name",
-                   inputs: dict | None = None, layers: dict | None = None) -> WeeklyRun:
+                   inputs: dict | None = None, layers: dict | None = None, recording_points="default",
+                   marking: str = "OFFICIAL") -> WeeklyRun:
     """Make and publish ``period``'s list from loaded data.
 
     Parameters
@@ -170,8 +171,10 @@ def publish_period(incidents, areas, period: Period, *, terrain_from=None, setti
         The lists folder: the period's files go in ``out_dir/<period>/``.
     archive : Archive, optional
         Default ``out_dir/archive.sqlite``; movement and weeks on the list come from it.
-    exclusions, streets, street_name, inputs
+    exclusions, streets, street_name, inputs, recording_points
         As :func:`rtm.weekly.build_list`.
+    marking : str
+        The protective marking of the briefing.
     layers : dict, optional
         The terrain's layers, named with their files in provenance.
 
@@ -198,8 +201,9 @@ def publish_period(incidents, areas, period: Period, *, terrain_from=None, setti
         extra["layers"] = {n: source_entries(layer.report.sources) for n, layer in layers.items()}
     previous = archive.previous(period, areas.names)
     lst = build_list(incidents, areas, period, terrain=terrain, settings=settings, exclusions=exclusions,
-                     streets=streets, street_name=street_name, previous=previous, inputs=extra)
-    paths = publish(lst, out_dir, archive=archive, districts=areas.frame)
+                     streets=streets, street_name=street_name, previous=previous, inputs=extra,
+                     recording_points=recording_points)
+    paths = publish(lst, out_dir, archive=archive, districts=areas.frame, marking=marking)
     return WeeklyRun(lst, paths, previous, terrain, how, key, fit_to, incidents, areas, dict(layers or {}))
 
 
@@ -242,6 +246,13 @@ class WeeklyJob:
         Polygons never to list; named street lines to label spots by.
     street_name : str
         The streets' name column.
+    recording_points : str or None
+        A CSV of places where crimes are recorded rather than committed (None: the project's
+        table, :mod:`rtm.recording_points`); ``keep_recording_points`` keeps them listed.
+    marking : str
+        The protective marking on every page of the briefing.
+    week_start : str
+        The first day of the week (for provenance; the period says the rest).
     """
 
     study: StudyInputs
@@ -252,6 +263,26 @@ class WeeklyJob:
     exclusions: str | None = None
     streets: str | None = None
     street_name: str = "name"
+    recording_points: str | None = None
+    keep_recording_points: bool = False
+    marking: str = "OFFICIAL"
+    week_start: str = "monday"
+
+    def recording_point_table(self):
+        """The :class:`~rtm.recording_points.RecordingPoints` left out of lists, or None."""
+        from .recording_points import RecordingPoints
+
+        if self.keep_recording_points:
+            return None
+        return RecordingPoints.from_csv(self.recording_points) if self.recording_points else RecordingPoints.default()
+
+    def provenance_inputs(self) -> dict:
+        """The run's extra provenance (:func:`rtm.provenance.list_inputs`)."""
+        from .provenance import list_inputs
+
+        return list_inputs(self.study.weights, exclusions=self.exclusions, streets=self.streets,
+                           recording_points=self.recording_points, week_start=self.week_start,
+                           area_tolerance_m=self.study.area_tolerance_m)
 
 
 def run_weekly(job: WeeklyJob, period, progress: Progress | None = None) -> WeeklyRun:
@@ -274,7 +305,8 @@ def run_weekly(job: WeeklyJob, period, progress: Progress | None = None) -> Week
     archive = Archive(job.archive or Path(job.out_dir) / "archive.sqlite")
     return publish_period(inc, areas, period, terrain_from=source, settings=job.settings, out_dir=job.out_dir,
                           archive=archive, exclusions=zones, streets=streets, street_name=job.street_name,
-                          layers=layers)
+                          layers=layers, inputs=job.provenance_inputs(), recording_points=job.recording_point_table(),
+                          marking=job.marking)
 
 
 __all__ = ["StudyInputs", "TerrainPlan", "WeeklyJob", "WeeklyRun", "load_study", "publish_period",

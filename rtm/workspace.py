@@ -20,7 +20,7 @@ import pandas as pd
 from .errors import InputError
 from .periods import Period, month_period, week_period
 from .ranking import SpotRule
-from .weekly import ListSettings
+from .weekly import DEFAULT_MERGE_CELLS, ListSettings
 from .weekly_job import StudyInputs, TerrainPlan, WeeklyJob
 
 CONFIG = "workspace.toml"
@@ -35,7 +35,7 @@ KEYS = {
                   "columns"},
     "areas": {"file", "field", "tolerance_m", "select"},
     "lists": {"period", "week_start", "spots", "area_share", "spot_size_m", "merge", "exclusions", "streets",
-              "street_name", "folder"},
+              "street_name", "folder", "recording_points", "keep_recording_points"},
     "model": {"factors", "catalogue", "layers", "cell_size_m", "block_length_m", "bands", "increment",
               "refit_every", "operationalisations"},
     "basemap": {"tiles", "attribution"},
@@ -253,7 +253,7 @@ def load_workspace(folder) -> Workspace:
     share = lists.get("area_share", (int, float), None, check=lambda v: 0 < v <= 100,
                       hint="give a percentage of each district's area, e.g. 2.6")
     spots = lists.get("spots", int, None if share else 20, check=lambda v: v >= 1, hint="e.g. spots = 20")
-    merge = lists.get("merge", int, 1, check=lambda v: v >= 1, hint="e.g. merge = 1")
+    merge = lists.get("merge", int, DEFAULT_MERGE_CELLS, check=lambda v: v >= 1, hint="e.g. merge = 5")
     spot_size = float(lists.get("spot_size_m", (int, float), 150.0, check=lambda v: 10 <= v <= 5000,
                                 hint="give metres, e.g. 150"))
     rule = SpotRule(top_n=spots, area_share=None if share is None else share / 100, max_cells=merge)
@@ -263,7 +263,10 @@ def load_workspace(folder) -> Workspace:
     terrain = _terrain_plan(t["model"], path, folder)
     job = WeeklyJob(study=study, out_dir=lists_dir, terrain=terrain, settings=settings,
                     archive=str(folder / "archive.sqlite"), exclusions=lists.path_of("exclusions", folder),
-                    streets=lists.path_of("streets", folder), street_name=lists.get("street_name", str, "name"))
+                    streets=lists.path_of("streets", folder), street_name=lists.get("street_name", str, "name"),
+                    recording_points=lists.path_of("recording_points", folder),
+                    keep_recording_points=lists.get("keep_recording_points", bool, False), marking=marking,
+                    week_start=week_start)
     base = t["basemap"]
     tiles, attribution = base.get("tiles", str), base.get("attribution", str)
     if tiles and not attribution:
@@ -381,10 +384,14 @@ period = "{period}"
 spots = 20
 # the square patrolled, in metres
 spot_size_m = 150
-# adjacent listed cells merged into spots of up to this many cells
-merge = 1
+# adjacent listed cells merged into spots of up to this many cells (one place, e.g. an airport, one spot)
+merge = 5
 # polygons never listed (custody suites, hospitals, ...)
 # exclusions = "exclusions.geojson"
+# places where crimes are recorded, not committed ("On or near Police Station", ...) are left out;
+# another table (copy rtm/data/recording_points.csv), or keep them
+# recording_points = "recording_points.csv"
+# keep_recording_points = false
 # named street lines to label spots by, and their name column
 # streets = "streets.gpkg"
 # street_name = "name"

@@ -134,19 +134,20 @@ def test_weekly_list_page_table_filter_and_downloads(app, downloads):
     assert len(table) == len(lst.spots)
     assert list(table["rank"]) == list(lst.spots["rank"])
     labels = [b.label for b in app.get("download_button")]
-    assert labels == ["CSV (Excel)", "GeoJSON", "GeoPackage", "KML", "Briefing (HTML)"]
+    assert labels == ["Briefing (PDF)", "Excel workbook", "CSV", "Briefing (HTML)", "GPX (GPS devices)",
+                      "KML (pins and squares)", "GeoPackage (QGIS)", "GeoJSON", "Provenance (JSON)"]
 
     app.selectbox(key="district_chicago").set_value("14").run()
     table = app.dataframe[0].value
     assert len(table) > 0 and set(table["district"]) == {"14"}
     # the bytes the CSV button carries: the district's rows, as exports.csv_bytes makes them
-    button = next(b for b in app.get("download_button") if b.label == "CSV (Excel)")
+    button = next(b for b in app.get("download_button") if b.label == "CSV")
     carried = downloads[button.proto.url]
     assert carried == csv_bytes(lst.spots[lst.spots["district"] == "14"],
                                 {**lst.provenance, "districts_in_file": ["14"]})
-    data, prov = read_csv_bytes(carried)
+    data = read_csv_bytes(carried)
     assert list(data["spot_id"]) == list(table["spot_id"])
-    assert prov["period"] == view.period.label
+    assert set(data["period"]) == {view.period.label}
 
 
 def test_model_page_shows_factors_classes_and_runs(app):

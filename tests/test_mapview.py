@@ -161,3 +161,14 @@ def test_spots_in_filters_by_district():
     assert list(spots_in(s, ["A"])["district"]) == ["A"]
     assert len(spots_in(s, None)) == 2 and len(spots_in(s, [])) == 2
     json.dumps(spots_geojson(spots_in(s, ["B<b>"])))  # serialisable
+
+
+def test_popup_and_tooltip_name_the_spot_like_the_devices_do():
+    from rtm.mapview import spot_tooltip_text
+
+    row = {"district": "Southend-on-Sea", "rank": 1, "location": "On or near High Street", "grid_ref": "TQ 8787 8633",
+           "score": 3.2, "spot_id": "150m-E587850-N186300"}
+    assert "<b>Southend-on-Sea #1 On or near High Street</b><br>TQ 8787 8633" in spot_popup_html(row)
+    assert spot_tooltip_text(row) == "Southend-on-Sea #1 On or near High Street (score 3.20)"
+    chicago = {**row, "district": "1", "rank": 6, "location": "41.88209, -87.62703", "grid_ref": ""}
+    assert spot_tooltip_text(chicago).startswith("District 1 #6 41.88209, -87.62703")

@@ -84,6 +84,6 @@ def test_content_of_the_sections(page, result):
 
 def test_write_outputs_creates_the_folder(result, tmp_path):
     paths = write_outputs(result, tmp_path / "a" / "b")
-    assert sorted(p.name for p in paths.values()) == ["report.html", "risk_factors.tif", "risk_terrain.tif",
-                                                     "rtm_factors.csv", "terrain.json"]
+    assert sorted(p.name for p in paths.values()) == ["report.html", "risk_factors.tif", "risk_terrain.qml",
+                                                     "risk_terrain.tif", "rtm_factors.csv", "terrain.json"]
     assert all(p.exists() for p in paths.values())

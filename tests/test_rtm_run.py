@@ -138,3 +138,33 @@ def test_catalogue_alone_means_every_entry_with_a_default_file():
     plan = plan_factors(str(ROOT / "layers"))
     assert sorted(f.name for f in plan) == ["abandoned_buildings", "abandoned_cars", "liquor_retail",
                                           "sanitation_complaints", "street_lights_out"]
+
+
+def test_model_outputs_carry_provenance_and_render_in_gis(chicago_run):
+    import json
+
+    _, out = chicago_run
+    side = json.loads((out / "risk_terrain.provenance.json").read_text(encoding="utf-8"))
+    assert side["product"] == "Risk terrain model" and side["software"].startswith("rtm-harmspots")
+    inc = side["inputs"]["incidents"][0]
+    assert inc["file"] == "burglaries_2017.geojson" and inc["rows"] == 958 and len(inc["sha256"]) == 64
+    assert set(side["inputs"]["layers"]) == set(FACTORS.split(","))
+    assert side["parameters"]["cell_size_m"] == 100 and side["parameters"]["seed"] == 0
+    assert side["weights"]["scheme"] == "count" and "data_window" in side
+    assert json.loads((out / "terrain.json").read_text())["provenance"] == side
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "Provenance" in report and inc["sha256"] in report
+    from tiff_tags import MINISBLACK, photometric
+
+    for name in ("risk_terrain.tif", "risk_factors.tif"):
+        assert photometric(out / name) == MINISBLACK
+        with rasterio.open(out / name) as src:
+            assert all(src.descriptions) and src.nodata is not None
+            assert src.block_shapes[0] == (256, 256) and src.colorinterp[0].name == "gray"
+    with rasterio.open(out / "risk_terrain.tif") as src:
+        assert src.descriptions == ("relative_risk_score",)
+        assert json.loads(src.tags()["PROVENANCE"])["product"] == "Risk terrain model"
+    with rasterio.open(out / "risk_factors.tif") as src:
+        table = pd.read_csv(out / "rtm_factors.csv")
+        assert list(src.descriptions) == list(table.loc[table["type"] == "rate", "variable"])
+    assert "<rasterrenderer" in (out / "risk_terrain.qml").read_text()

@@ -64,7 +64,7 @@ def test_monthly_list_rows_hold_what_supervisors_need(southend):
     # the centre is in the cell, in BNG and in WGS84 (Southend is at about 51.54 N, 0.71 E)
     assert s.geometry.contains(gpd.GeoSeries(gpd.points_from_xy(s["easting"], s["northing"]), crs=s.crs)).all()
     assert s["lat"].between(51.5, 51.6).all() and s["lon"].between(0.6, 0.85).all()
-    assert (s.geometry.area == 150.0 ** 2).all()
+    assert (s.geometry.area == s["cells"] * 150.0 ** 2).all() and s["cells"].between(1, 5).all()  # merged: <= 5
     assert s["location"].str.startswith("On or near").all()
     assert (s["harm_year"] >= s["harm_recent"]).all() and (s["harm_year"] > 0).all()
     assert (s["peak_times"] == "not available (monthly data)").all()
@@ -229,7 +229,7 @@ def test_cli_weekly_monthly_sample_then_next_month_shows_movement(tmp_path):
     assert "Southend-on-Sea: 20 spots" in r1.output and "every spot counts as new" in r1.output
     r2 = runner.invoke(main, args + ["--month", "2019-02"])
     assert r2.exit_code == 0, r2.output
-    table, _ = read_csv_bytes((tmp_path / "out/2019-02/harmspots_month_2019-02.csv").read_bytes())
+    table = read_csv_bytes((tmp_path / "out/2019-02/harmspots_month_2019-02.csv").read_bytes())
     assert len(table) == 20 and (table["movement"] != "new").sum() >= 10
     r3 = runner.invoke(main, args + ["--week", "2019-01-07"])
     assert r3.exit_code == 2 and "month only" in r3.output and "--month" in r3.output
@@ -251,7 +251,7 @@ def test_cli_weekly_fits_then_reuses_the_terrain(tmp_path):
     assert len(list((tmp_path / "models").iterdir())) == 1
 
 
-def test_a_street_layer_labels_spots_by_the_nearest_street(southend):
+def test_a_street_layer_lists_the_streets_a_spot_covers(southend):
     inc, areas = southend
     p = month_period("2019-01")
     base = build_list(inc, areas, p, settings=SOUTHEND).spots
@@ -262,7 +262,9 @@ def test_a_street_layer_labels_spots_by_the_nearest_street(southend):
                   shapely.LineString([(top.easting + 5000, top.northing), (top.easting + 5100, top.northing)])],
         crs=base.crs)
     lst = build_list(inc, areas, p, settings=SOUTHEND, streets=streets).spots
-    assert lst["location"].iloc[0] == "near Pier Hill"
+    # the data's own text stays the label; the street crossing the spot is listed first in it
+    assert lst["location"].iloc[0] == top.location
+    assert lst["streets"].iloc[0].startswith("Pier Hill, ") and "Far Road" not in lst["streets"].iloc[0]
     with pytest.raises(InputError, match="no 'street' column"):
         build_list(inc, areas, p, settings=SOUTHEND, streets=streets, street_name="street")
 
@@ -323,3 +325,39 @@ def test_a_list_in_memory_gives_the_same_movement_as_the_archive(chicago, chicag
     in_memory = build_list(inc, areas, p1.next(), terrain=chicago_terrain, previous=first.as_previous()).spots
     pd.testing.assert_frame_equal(from_archive.drop(columns="geometry"), in_memory.drop(columns="geometry"))
     assert (in_memory["movement"] != "new").any()
+
+
+def test_cli_weekly_provenance_recording_points_and_marking(tmp_path):
+    import json
+
+    import pypdf
+
+    zones = gpd.GeoDataFrame({"name": ["custody"]}, geometry=[shapely.box(583000, 185000, 583300, 185300)],
+                             crs="EPSG:27700")
+    zones.to_file(tmp_path / "zones.geojson")
+    runner = CliRunner()
+    args = ["weekly", "--incidents", str(ROOT / "sample_geo/southend/crime"),
+            "--area", str(ROOT / "sample_geo/southend/southend_lsoa2011.geojson"), "--area-field", "LSOA11NM",
+            "--area-tolerance", "150", "--exclusions", str(tmp_path / "zones.geojson"),
+            "--marking", "OFFICIAL-SENSITIVE"]
+    r = runner.invoke(main, args + ["--month", "2019-01", "--out", str(tmp_path / "a")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, args + ["--month", "2019-02", "--out", str(tmp_path / "a")])
+    assert r.exit_code == 0, r.output
+    folder = tmp_path / "a/2019-02"
+    prov = json.loads((folder / "harmspots_month_2019-02.provenance.json").read_text(encoding="utf-8"))
+    inputs = prov["inputs"]
+    assert inputs["exclusions"]["file"] == "zones.geojson" and len(inputs["exclusions"]["sha256"]) == 64
+    assert inputs["weights"]["values"]["Robbery"] == 365 and len(inputs["weights"]["sha256_of_values"]) == 64
+    assert inputs["options"] == {"unknown": "reject", "default_weight": None, "week_start": "monday",
+                                 "area_tolerance_m": 150.0}
+    assert prov["previous_list"]["period"] == "month January 2019" and prov["previous_list"]["spots"] == 20
+    assert prov["recording_points"]["incidents_left_out"] > 0 and prov["recording_points"]["cells_left_out"]
+    pages = [p.extract_text() for p in pypdf.PdfReader(folder / "harmspots_month_2019-02_briefing.pdf").pages]
+    assert all("OFFICIAL-SENSITIVE" in t for t in pages) and len(pages) <= 5
+    table = pd.read_csv(folder / "harmspots_month_2019-02.csv")
+    assert not table["location"].str.contains("Police Station").any()
+    r = runner.invoke(main, args + ["--month", "2019-01", "--out", str(tmp_path / "b"), "--keep-recording-points"])
+    assert r.exit_code == 0, r.output
+    kept = pd.read_csv(tmp_path / "b/2019-01/harmspots_month_2019-01.csv")
+    assert kept["location"].str.contains("Police Station").any()

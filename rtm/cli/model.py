@@ -51,6 +51,8 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
       report.html       the model report (self-contained, printable)
       risk_factors.tif  where each selected variable is present, and terrain.json: with
       terrain.json      risk_terrain.tif they let 'rtm weekly --model DIR' reuse the model
+      risk_terrain.qml  its QGIS style; risk_terrain.provenance.json: inputs (sha256),
+                        data window, settings, software (also in terrain.json and the report)
 
     Exit status: 0 when the files are written, 2 when an input or setting cannot be used.
     docs/rtm.md explains the method.
@@ -119,7 +121,11 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
     top = result.classes.iloc[0]
     click.echo(f"Highest risk class (RRS >= {top.rrs_from:.2f}): {100 * top.share_of_area:.1f}% of the area, "
                f"{100 * top.share_of_incidents:.1f}% of the incidents")
-    paths = write_outputs(result, out)
+    from ..provenance import model_provenance
+
+    given = {"area": Path(area).name, "area_field": area_field, "area_select": list(area_select),
+             "area_tolerance_m": area_tolerance, "attractor_buffer_m": buffer_m, "seed": seed}
+    paths = write_outputs(result, out, provenance=model_provenance(result, inc, hw, layers=layers, settings=given))
     click.echo("\nWrote:")
     for p in paths.values():
         click.echo(f"  {p}")

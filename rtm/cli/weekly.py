@@ -13,7 +13,9 @@ from .options import (BANDWIDTH, Progress, area_options, count_line, factor_opti
 def _spot_rule(top, area_share, harm_share, merge):
     """The :class:`~rtm.ranking.SpotRule` of --top, --area-share, --harm-share and --merge."""
     from ..ranking import SpotRule
+    from ..weekly import DEFAULT_MERGE_CELLS
 
+    merge = DEFAULT_MERGE_CELLS if merge is None else merge
     if area_share is not None and harm_share is not None:
         raise option_error("--area-share / --harm-share", "--area-share and --harm-share cannot both be given",
                            "choose one")
@@ -55,8 +57,8 @@ def _spot_rule(top, area_share, harm_share, merge):
               help="Instead of --top: spots covering this percentage of each district's area.")
 @click.option("--harm-share", type=click.FloatRange(0, 100, min_open=True), metavar="PERCENT",
               help="Instead of --top: spots holding this percentage of each district's harm in the last period.")
-@click.option("--merge", type=click.IntRange(min=1), default=1, show_default=True, metavar="CELLS",
-              help="Merge adjacent listed cells into spots of up to this many cells.")
+@click.option("--merge", type=click.IntRange(min=1), metavar="CELLS",
+              help="Merge adjacent listed cells into spots of up to this many cells (default 5; 1: one cell a spot).")
 @click.option("--method", type=click.Choice(["combined", "harm", "risk", "conjunctive"]), default="combined",
               show_default=True, help="Ranking: the combined score, recent harm or risk alone, or the "
               "conjunctive view (cells both high-risk and high-harm).")
@@ -71,6 +73,12 @@ def _spot_rule(top, area_share, harm_share, merge):
 @click.option("--exclusions", type=click.Path(), help="Polygons never to list (custody suites, prisons, ...).")
 @click.option("--streets", type=click.Path(), help="Named street lines: label spots by the nearest street.")
 @click.option("--street-name", default="name", show_default=True, help="The streets' name column.")
+@click.option("--recording-points", "recording_points", type=click.Path(dir_okay=False),
+              help="CSV of police.uk places where crimes are recorded, not committed (police stations, ...), "
+              "left out of the list; default: the project's table (copy rtm/data/recording_points.csv to edit).")
+@click.option("--keep-recording-points", is_flag=True, help="Keep recording points in the list.")
+@click.option("--marking", default="OFFICIAL", show_default=True,
+              help="Protective marking printed on every page of the briefing.")
 @click.option("--visits", default="1-4", show_default=True, metavar="MIN-MAX",
               help="Suggested patrol visits a day, from the lowest to the highest listed score.")
 @click.option("--visit-minutes", type=click.IntRange(min=1), default=15, show_default=True)
@@ -83,7 +91,8 @@ def _spot_rule(top, area_share, harm_share, merge):
 def weekly(workspace, incidents, area, area_field, area_select, area_tolerance, week, month, week_start, weights, unknown,
            default_weight, catalogue, factors, layer_items, treatments, model_dir, cell_size, block_length, bands,
            refit_every, spot_size, top, area_share, harm_share, merge, method, risk_weight, bandwidth, kernel,
-           half_life, exclusions, streets, street_name, visits, visit_minutes, out, archive_path, **kw):
+           half_life, exclusions, streets, street_name, recording_points, keep_recording_points, marking, visits,
+           visit_minutes, out, archive_path, **kw):
     """Make the harm-spot list of one week (or month) for every district.
 
     Spots are cells of --spot-size metres ranked by a score that combines recent harm (a
@@ -93,11 +102,13 @@ def weekly(workspace, incidents, area, area_field, area_select, area_tolerance, 
 
     \b
     OUT/<period>/ gets, for the period:
-      harmspots_<kind>_<period>.csv            the list (opens safely in Excel)
-      harmspots_<kind>_<period>.geojson/.gpkg  spot polygons for GIS and geofences
-      harmspots_<kind>_<period>.kml            for handheld and in-car devices
-      harmspots_<kind>_<period>.tif            harm surface, risk terrain and score
-      harmspots_<kind>_<period>_briefing.html  one printable page per district
+      harmspots_<kind>_<period>.csv            the list, header on row 1 (+ .csvt, .prj for GIS)
+      harmspots_<kind>_<period>.provenance.json  what the list was made from
+      harmspots_<kind>_<period>.xlsx           Excel workbook: all spots, a sheet per district, About
+      harmspots_<kind>_<period>.geojson/.gpkg  spot polygons for GIS (GeoPackage 1.2, styled)
+      harmspots_<kind>_<period>.kml/.gpx       pins and squares for phones and GPS devices
+      harmspots_<kind>_<period>_surfaces.tif   harm surface, risk terrain and score (COG + .qml)
+      harmspots_<kind>_<period>_briefing.pdf   the printed briefing (and .html, the same content)
     and OUT/archive.sqlite keeps every period's list, so the next one shows movement and
     weeks on the list. Re-running a period replaces it.
 
@@ -158,7 +169,9 @@ def weekly(workspace, incidents, area, area_field, area_select, area_tolerance, 
                             model_dir, refit_every),
         settings=ListSettings(spot_size=spot_size, scoring=scoring, rule=rule, patrol=dose,
                               area_tolerance_m=area_tolerance),
-        archive=archive_path, exclusions=exclusions, streets=streets, street_name=street_name)
+        archive=archive_path, exclusions=exclusions, streets=streets, street_name=street_name,
+        recording_points=recording_points, keep_recording_points=keep_recording_points, marking=marking,
+        week_start=week_start)
     run = run_weekly(job, period, progress=Progress("reading"))
     _say_what_was_done(run, hw.scheme, model_dir)
 
