@@ -1,66 +1,378 @@
 #!/usr/bin/env python3
 """Set up and run the project with one command each (Python 3.11+ and pip are enough).
 
-    python3 run.py app     create .venv, install, start the app on the bundled sample
-    python3 run.py test    create .venv, install with test tools, run the whole test suite
+    python3 run.py app [--no-browser]   install into .venv, start the app, open the browser
+    python3 run.py test                 install into .venv (with test tools), run the tests
+    python3 run.py install              install into .venv only
+    python3 run.py bundle DIR           write an offline bundle (needs PyPI) into DIR
+    python3 run.py lock                 update requirements.lock and environment.yml (needs PyPI)
 
-The virtual environment is reused; it is reinstalled only when pyproject.toml changes.
+`app`, `test` and `install` take `--from DIR` to install from an offline bundle with
+`pip --no-index` (no network). Other options go to `streamlit run` or to `pytest`.
+
+Installs take the exact versions and hashes in requirements.lock. The virtual environment is
+reused; it is reinstalled only when requirements.lock or pyproject.toml changes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import platform
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
+import time
+import tomllib
+import urllib.request
 import venv
+import webbrowser
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
+LOCK = ROOT / "requirements.lock"
+UV = "uv==0.13.9"  # the resolver behind `run.py lock` (pinned: the lock's format stays the same)
+PIP = ["-m", "pip", "--disable-pip-version-check"]
+SKIP_IN_SOURCE = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", "runs", "build", "dist"}
 
 
-def ensure_env() -> None:
-    """Create .venv and install the project (with test tools) unless already current."""
+class Steps:
+    """Prints one line per step with the seconds since the command started."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    def __call__(self, text: str) -> None:
+        print(f"[{time.monotonic() - self.start:6.1f} s] {text}", flush=True)
+
+
+class SetupError(Exception):
+    """A set-up step failed; the message says what happened and what to do."""
+
+
+def _project_version() -> str:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def _isolated_pip_env() -> dict[str, str]:
+    """The environment for a pip that must see the bundle only: no pip settings from
+    configuration files or ``PIP_*`` variables (extra indexes, find-links, constraints)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    return env
+
+
+def _run(cmd: list[str], what: str, **kwargs) -> None:
+    code = subprocess.call(cmd, **kwargs)
+    if code != 0:
+        raise SetupError(f"{what} failed (exit {code}); the messages above say why.")
+
+
+# ---------------------------------------------------------------- installing
+
+def env_stamp() -> str:
+    """What the installed environment must match: the lock file and the project's metadata."""
+    digest = hashlib.sha256(LOCK.read_bytes())
+    digest.update((ROOT / "pyproject.toml").read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_env(steps: Steps, bundle: Path | None = None) -> None:
+    """Create .venv and install the locked dependencies and the project, unless already current.
+
+    Two pip calls, because pip's hash checking cannot cover an editable project (a folder has
+    no single file to hash): first every pinned dependency with ``--require-hashes`` from
+    ``requirements.lock`` (setuptools, the build backend, included), then the project with
+    ``--no-deps --no-build-isolation --no-index``, which downloads nothing. With ``bundle``
+    the first call is ``--no-index --find-links BUNDLE/wheels`` with pip's own settings
+    ignored, so nothing is fetched from anywhere else.
+    """
     stamp = VENV / ".rtm-installed"
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    want = env_stamp()
     if stamp.exists() and stamp.read_text() == want and PY.exists():
+        steps("The environment in .venv is up to date.")
         return
+    if bundle is not None:
+        check_bundle(bundle)
     if not PY.exists():
-        print("Creating the virtual environment in .venv ...", flush=True)
+        steps("Creating the virtual environment in .venv ...")
         venv.EnvBuilder(with_pip=True).create(VENV)
-    print("Installing the project and its dependencies (first run takes a few minutes) ...", flush=True)
-    subprocess.run([str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", f"{ROOT}[test]"],
-                   check=True)
+    source = f"the offline bundle {bundle}" if bundle else "PyPI"
+    steps(f"Installing the pinned dependencies of requirements.lock from {source} "
+          "(a few minutes the first time; pip's progress follows) ...")
+    cmd = [str(PY), *PIP, "install", "--require-hashes", "-r", str(LOCK)]
+    if bundle is not None:
+        cmd += ["--no-index", "--find-links", str(bundle / "wheels")]
+    _run(cmd, "Installing the dependencies", env=_isolated_pip_env() if bundle else None)
+    steps("Installing the project itself (editable, nothing downloaded) ...")
+    _run([str(PY), *PIP, "install", "-q", "--no-deps", "--no-build-isolation", "--no-index", "-e", str(ROOT)],
+         "Installing the project", env=_isolated_pip_env())
     stamp.write_text(want)
 
 
-def compile_app() -> None:
-    """Write the bytecode of the app's own modules (a few hundredths of a second when current).
+def compile_app(root: Path = ROOT, python: Path | str = PY) -> None:
+    """Write the bytecode of the app's own modules under ``root`` (a few hundredths of a second when current).
 
     pip compiles the installed packages, but not an editable project, and Python skips writing
     bytecode where PYTHONDONTWRITEBYTECODE is set (many container images): the app's modules
     would then be compiled again at every start (about 0.1 s)."""
-    subprocess.run([str(PY), "-m", "compileall", "-q", str(ROOT / "rtm"), str(ROOT / "app_pages")],
-                   cwd=ROOT, check=False, stdout=subprocess.DEVNULL)
+    subprocess.run([str(python), "-m", "compileall", "-q", str(root / "rtm"), str(root / "app_pages")],
+                   cwd=root, check=False, stdout=subprocess.DEVNULL)
+
+
+# ---------------------------------------------------------------- the app
+
+def has_display() -> bool:
+    """Whether a browser window can be shown: not under CI, and on Linux only with X or Wayland."""
+    if os.environ.get("CI"):
+        return False
+    if sys.platform.startswith(("win", "darwin")):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _wait_ready(url: str, server: subprocess.Popen, timeout: float = 120.0) -> bool:
+    health = url.rstrip("/") + "/_stcore/health"
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and server.poll() is None:
+        try:
+            with urllib.request.urlopen(health, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def start_app(steps: Steps, options: list[str], open_browser: bool) -> int:
+    """Run ``streamlit run streamlit_app.py``, echo its output, and once the server answers
+    print the address (and open it in the browser when asked and there is a display)."""
+    steps("Starting the app (this window keeps it running; Ctrl+C stops it) ...")
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    server = subprocess.Popen([str(PY), "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), *options],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, bufsize=1)
+
+    def announce(url: str) -> None:
+        if not _wait_ready(url, server):
+            return
+        steps(f"The app is ready: open {url} in a browser. Ctrl+C here stops it.")
+        if open_browser and has_display():
+            webbrowser.open(url)
+
+    announced = False
+    try:
+        for line in server.stdout:
+            print(line, end="", flush=True)
+            found = re.search(r"URL:\s*(https?://\S+)", line)
+            if found and not announced:
+                threading.Thread(target=announce, args=(found.group(1),), daemon=True).start()
+                announced = True
+        return server.wait()
+    except KeyboardInterrupt:
+        server.wait(timeout=30)
+        print("The app has stopped.", flush=True)
+        return 0
+
+
+# ---------------------------------------------------------------- the offline bundle
+
+def _source_files() -> list[Path]:
+    """The project's files: those git tracks, or (outside a git checkout) every file but caches."""
+    try:
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+        files = [ROOT / name for name in out.decode().split("\0") if name]
+        return [f for f in files if f.is_file()]
+    except (OSError, subprocess.CalledProcessError):
+        return [p for p in sorted(ROOT.rglob("*")) if p.is_file()
+                and not SKIP_IN_SOURCE.intersection(p.relative_to(ROOT).parts)
+                and not p.name.endswith((".pyc", ".egg-info"))]
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    sums = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != "SHA256SUMS":
+            sums[path.relative_to(folder).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return sums
+
+
+def check_bundle(bundle: Path) -> None:
+    """Check an offline bundle before installing from it: its checksum list, its lock file
+    against this checkout's, and the Python version and platform it was made for."""
+    listing = bundle / "SHA256SUMS"
+    if not listing.is_file():
+        raise SetupError(f"{bundle} is not an offline bundle: it has no SHA256SUMS. "
+                         "Make one with 'python3 run.py bundle DIR' where PyPI is reachable.")
+    wanted = {}
+    for line in listing.read_text().splitlines():
+        digest, _, name = line.partition("  ")
+        wanted[name] = digest
+    actual = _checksums(bundle)
+    bad = sorted(n for n, d in wanted.items() if actual.get(n) != d)
+    if bad:
+        raise SetupError(f"{len(bad)} file(s) of the bundle {bundle} are missing or damaged "
+                         f"(first: {bad[0]}); copy the whole bundle folder again.")
+    if (bundle / "requirements.lock").read_bytes() != LOCK.read_bytes():
+        raise SetupError(f"The bundle {bundle} was made from a different requirements.lock than this "
+                         "checkout's; make a new bundle from this version of the project.")
+    made_for = (bundle / "TARGET").read_text().strip()
+    if made_for != _target():
+        raise SetupError(f"The bundle {bundle} was made for {made_for}, this machine is {_target()}; "
+                         "make the bundle on a machine with the same Python version and system.")
+
+
+def _target() -> str:
+    return f"Python {sys.version_info.major}.{sys.version_info.minor} on {sys.platform} {platform.machine().lower()}"
+
+
+def make_bundle(steps: Steps, out: Path) -> None:
+    """Write into ``out``: wheels of every locked dependency for this Python and system, the
+    project's source as a zip, the lock file, TARGET, README.txt and SHA256SUMS."""
+    if out.exists() and any(out.iterdir()):
+        raise SetupError(f"{out} is not empty; give a new or empty folder for the bundle.")
+    out.mkdir(parents=True, exist_ok=True)
+    steps(f"Downloading the wheels of requirements.lock for {_target()} into {out / 'wheels'} "
+          "(pip's cache is used; pip's progress follows) ...")
+    _run([sys.executable, *PIP, "download", "--require-hashes", "--only-binary", ":all:",
+          "-r", str(LOCK), "-d", str(out / "wheels")], "Downloading the wheels")
+    name = f"rtm-harmspots-{_project_version()}"
+    steps(f"Writing the project's source to {name}.zip ...")
+    with zipfile.ZipFile(out / f"{name}.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in _source_files():
+            archive.write(path, f"{name}/{path.relative_to(ROOT).as_posix()}")
+    shutil.copy2(LOCK, out / "requirements.lock")
+    (out / "TARGET").write_text(_target() + "\n")
+    (out / "README.txt").write_text(BUNDLE_README.format(name=name, target=_target(),
+                                                         made=time.strftime("%Y-%m-%d %H:%M %Z")))
+    steps("Writing the checksum list SHA256SUMS ...")
+    (out / "SHA256SUMS").write_text("".join(f"{d}  {n}\n" for n, d in _checksums(out).items()))
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e6
+    steps(f"The bundle is ready: {out} ({size:.0f} MB). Copy the whole folder; its README.txt says what next.")
+
+
+BUNDLE_README = """Offline bundle of {name}, made {made} for {target}.
+
+wheels/             every dependency pinned in requirements.lock, for that Python and system
+{name}.zip  the project (app, library, catalogue, sample data, tests)
+requirements.lock   the pinned versions and their hashes
+SHA256SUMS          checksums of every file here (checked before installing)
+
+On the machine without internet (same Python version and system as above):
+
+    unzip {name}.zip        (or extract it with the file manager)
+    cd {name}
+    python3 run.py app --from ..    (or: python3 run.py test --from ..)
+
+Give --from the path of this folder. Nothing is downloaded: pip runs with --no-index.
+"""
+
+
+# ---------------------------------------------------------------- the lock file
+
+def update_lock(steps: Steps) -> None:
+    """Resolve pyproject.toml (with the test extra and the build backend) for every platform
+    and Python 3.11+ into requirements.lock with hashes, and copy the pins to environment.yml."""
+    ensure_env(steps)
+    steps(f"Installing {UV} into .venv to resolve the versions ...")
+    _run([str(PY), *PIP, "install", "-q", UV], "Installing uv")
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy2(ROOT / "pyproject.toml", tmp)
+        build = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+        Path(tmp, "build-backend.in").write_text("\n".join(build) + "\n")
+        steps("Resolving the newest versions allowed by pyproject.toml ...")
+        _run([str(PY), "-m", "uv", "pip", "compile", "--quiet", "pyproject.toml", "build-backend.in", "--extra", "test",
+              "--universal", "--python-version", "3.11", "--generate-hashes", "--upgrade",
+              "--custom-compile-command", "python3 run.py lock", "-o", str(LOCK)], "Resolving", cwd=tmp)
+    pin_environment_yml(ROOT / "environment.yml", locked_versions(LOCK.read_text()))
+    steps("requirements.lock and environment.yml are updated; run 'python3 run.py test' to check them.")
+
+
+def locked_versions(lock_text: str, python: str = "3.11") -> dict[str, str]:
+    """``{name: version}`` of the lock's pins that apply to ``python`` (markers on the Python
+    version are read; platform markers are ignored)."""
+    versions = {}
+    for m in re.finditer(r"^([A-Za-z0-9_.-]+)==(\S+)(?: ; (.*?))?(?: \\)?$", lock_text, re.M):
+        marker = m.group(3) or ""
+        applies = True
+        for op, ver in re.findall(r"python_full_version ([<>=!]=?) '([\d.]+)'", marker):
+            have, other = tuple(map(int, python.split("."))), tuple(map(int, ver.split(".")))[:2]
+            applies &= {"<": have < other, "<=": have <= other, ">": have > other,
+                        ">=": have >= other, "==": have == other, "!=": have != other}[op]
+        if applies:
+            versions[m.group(1).lower().replace("_", "-")] = m.group(2)
+    return versions
+
+
+def pin_environment_yml(path: Path, versions: dict[str, str]) -> None:
+    """Rewrite each ``  - name...`` dependency of environment.yml as ``name==version`` from the lock."""
+    def pin(m: re.Match) -> str:
+        name = m.group(1).lower().replace("_", "-")
+        return f"  - {m.group(1)}=={versions[name]}" if name in versions else m.group(0)
+    path.write_text(re.sub(r"^  - ([A-Za-z0-9_.-]+)(?:[<>=!~].*)?$", pin, path.read_text(), flags=re.M))
+
+
+# ---------------------------------------------------------------- the command line
+
+def _take_option(args: list[str], name: str, has_value: bool) -> tuple[list[str], str | bool | None]:
+    """Remove ``name`` (and its value) from ``args``; return the rest and the value found."""
+    rest, value, i = [], None, 0
+    while i < len(args):
+        arg = args[i]
+        if arg == name:
+            if not has_value:
+                value = True
+            elif i + 1 < len(args):
+                value, i = args[i + 1], i + 1
+            else:
+                raise SetupError(f"{name} needs a value (the bundle folder).")
+        elif has_value and arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+        i += 1
+    return rest, value
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("app", "test"):
+    commands = ("app", "test", "install", "bundle", "lock")
+    if not argv or argv[0] not in commands:
         print(__doc__)
         return 2
+    command, args = argv[0], argv[1:]
+    steps = Steps()
     try:
-        ensure_env()
-    except subprocess.CalledProcessError as exc:
-        print(f"Installation failed (exit {exc.returncode}); see the pip output above.", file=sys.stderr)
+        if command == "bundle":
+            if len(args) != 1:
+                raise SetupError("Give the folder to write the bundle into: python3 run.py bundle DIR")
+            make_bundle(steps, Path(args[0]).resolve())
+            return 0
+        if command == "lock":
+            update_lock(steps)
+            return 0
+        args, bundle = _take_option(args, "--from", True)
+        args, no_browser = _take_option(args, "--no-browser", False)
+        ensure_env(steps, Path(bundle).resolve() if bundle else None)
+        steps("Compiling the app's modules ...")
+        compile_app()
+    except SetupError as exc:
+        print(f"run.py {command}: {exc}", file=sys.stderr)
         return 1
-    compile_app()
-    if argv[0] == "app":
-        cmd = [str(PY), "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), *argv[1:]]
-        return subprocess.call(cmd, cwd=ROOT)
-    code = subprocess.call([str(PY), "-m", "pytest", *argv[1:]], cwd=ROOT)
+    if command == "install":
+        steps(f"Installed: {BIN / 'rtm'} and the app are ready ('python3 run.py app' starts it).")
+        return 0
+    if command == "app":
+        return start_app(steps, args, open_browser=not no_browser)
+    steps("Running the tests ...")
+    code = subprocess.call([str(PY), "-m", "pytest", *args], cwd=ROOT)
     if code == 5:
         print("No tests were collected: treating this as a failure.", file=sys.stderr)
         return 1
