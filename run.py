@@ -21,6 +21,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -100,6 +101,7 @@ def ensure_env(steps: Steps, bundle: Path | None = None) -> None:
         steps("The environment in .venv is up to date.")
         return
     if bundle is not None:
+        steps(f"Checking the offline bundle {bundle} (checksums, lock file, Python and system) ...")
         check_bundle(bundle)
     if not PY.exists():
         steps("Creating the virtual environment in .venv ...")
@@ -168,19 +170,24 @@ def start_app(steps: Steps, options: list[str], open_browser: bool) -> int:
         if open_browser and has_display():
             webbrowser.open(url)
 
+    def stop(signum, frame) -> None:
+        # Ctrl+C (or a SIGTERM to run.py) asks the server to stop; its output is read to the end
+        # so that it never blocks on a full or closed pipe while shutting down.
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     announced = False
-    try:
-        for line in server.stdout:
-            print(line, end="", flush=True)
-            found = re.search(r"URL:\s*(https?://\S+)", line)
-            if found and not announced:
-                threading.Thread(target=announce, args=(found.group(1),), daemon=True).start()
-                announced = True
-        return server.wait()
-    except KeyboardInterrupt:
-        server.wait(timeout=30)
-        print("The app has stopped.", flush=True)
-        return 0
+    for line in server.stdout:
+        print(line, end="", flush=True)
+        found = re.search(r"URL:\s*(https?://\S+)", line)
+        if found and not announced:
+            threading.Thread(target=announce, args=(found.group(1),), daemon=True).start()
+            announced = True
+    code = server.wait()
+    steps("The app has stopped.")
+    return 0 if code in (0, -signal.SIGTERM) else code
 
 
 # ---------------------------------------------------------------- the offline bundle
