@@ -108,7 +108,7 @@ def ensure_env(steps: Steps, bundle: Path | None = None) -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     source = f"the offline bundle {bundle}" if bundle else "PyPI"
     steps(f"Installing the pinned dependencies of requirements.lock from {source} "
-          "(a few minutes the first time; pip's progress follows) ...")
+          "(a minute or more the first time; pip's progress follows) ...")
     cmd = [str(PY), *PIP, "install", "--require-hashes", "-r", str(LOCK)]
     if bundle is not None:
         cmd += ["--no-index", "--find-links", str(bundle / "wheels")]
