@@ -158,10 +158,12 @@ def start_app(steps: Steps, options: list[str], open_browser: bool) -> int:
     """Run ``streamlit run streamlit_app.py``, echo its output, and once the server answers
     print the address (and open it in the browser when asked and there is a display)."""
     steps("Starting the app (this window keeps it running; Ctrl+C stops it) ...")
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
     server = subprocess.Popen([str(PY), "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), *options],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, bufsize=1)
+                              text=True, encoding="utf-8", errors="replace", bufsize=1)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="replace")  # a console that cannot show a character the server printed
 
     def announce(url: str) -> None:
         if not _wait_ready(url, server):
@@ -201,7 +203,8 @@ def _source_files() -> list[Path]:
     except (OSError, subprocess.CalledProcessError):
         return [p for p in sorted(ROOT.rglob("*")) if p.is_file()
                 and not SKIP_IN_SOURCE.intersection(p.relative_to(ROOT).parts)
-                and not p.name.endswith((".pyc", ".egg-info"))]
+                and not any(part.endswith(".egg-info") for part in p.relative_to(ROOT).parts)
+                and p.suffix != ".pyc"]
 
 
 def _checksums(folder: Path) -> dict[str, str]:
