@@ -4,7 +4,8 @@
     python3 run.py app [--no-browser]   install into .venv, start the app, open the browser
     python3 run.py test                 install into .venv (with test tools), run the tests
     python3 run.py install              install into .venv only
-    python3 run.py bundle DIR           write an offline bundle (needs PyPI) into DIR
+    python3 run.py bundle DIR           write an offline bundle (needs PyPI) into DIR, for this
+                                        machine or --platform TAG --python-version X.Y
     python3 run.py lock                 update requirements.lock and environment.yml (needs PyPI)
 
 `app`, `test` and `install` take `--from DIR` to install from an offline bundle with
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import platform
 import re
 import shutil
 import signal
@@ -31,17 +31,19 @@ import tomllib
 import urllib.request
 import venv
 import webbrowser
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # offline_bundle.py beside this file, also when run.py is imported
+
+import offline_bundle  # noqa: E402
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 LOCK = ROOT / "requirements.lock"
 UV = "uv==0.13.9"  # the resolver behind `run.py lock` (pinned: the lock's format stays the same)
-PIP = ["-m", "pip", "--disable-pip-version-check"]
-SKIP_IN_SOURCE = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", "runs", "build", "dist"}
+PIP = offline_bundle.PIP
 
 
 class Steps:
@@ -56,10 +58,6 @@ class Steps:
 
 class SetupError(Exception):
     """A set-up step failed; the message says what happened and what to do."""
-
-
-def _project_version() -> str:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
 def _isolated_pip_env() -> dict[str, str]:
@@ -102,7 +100,7 @@ def ensure_env(steps: Steps, bundle: Path | None = None) -> None:
         return
     if bundle is not None:
         steps(f"Checking the offline bundle {bundle} (checksums, lock file, Python and system) ...")
-        check_bundle(bundle)
+        offline_bundle.check_bundle(bundle, LOCK)
     if not PY.exists():
         steps("Creating the virtual environment in .venv ...")
         venv.EnvBuilder(with_pip=True).create(VENV)
@@ -192,100 +190,6 @@ def start_app(steps: Steps, options: list[str], open_browser: bool) -> int:
     return 0 if code in (0, -signal.SIGTERM) else code
 
 
-# ---------------------------------------------------------------- the offline bundle
-
-def _source_files() -> list[Path]:
-    """The project's files: those git tracks, or (outside a git checkout) every file but caches."""
-    try:
-        out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-        files = [ROOT / name for name in out.decode().split("\0") if name]
-        return [f for f in files if f.is_file()]
-    except (OSError, subprocess.CalledProcessError):
-        return [p for p in sorted(ROOT.rglob("*")) if p.is_file()
-                and not SKIP_IN_SOURCE.intersection(p.relative_to(ROOT).parts)
-                and not any(part.endswith(".egg-info") for part in p.relative_to(ROOT).parts)
-                and p.suffix != ".pyc"]
-
-
-def _checksums(folder: Path) -> dict[str, str]:
-    sums = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.name != "SHA256SUMS":
-            sums[path.relative_to(folder).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return sums
-
-
-def check_bundle(bundle: Path) -> None:
-    """Check an offline bundle before installing from it: its checksum list, its lock file
-    against this checkout's, and the Python version and platform it was made for."""
-    listing = bundle / "SHA256SUMS"
-    if not listing.is_file():
-        raise SetupError(f"{bundle} is not an offline bundle: it has no SHA256SUMS. "
-                         "Make one with 'python3 run.py bundle DIR' where PyPI is reachable.")
-    wanted = {}
-    for line in listing.read_text().splitlines():
-        digest, _, name = line.partition("  ")
-        wanted[name] = digest
-    actual = _checksums(bundle)
-    bad = sorted(n for n, d in wanted.items() if actual.get(n) != d)
-    if bad:
-        raise SetupError(f"{len(bad)} file(s) of the bundle {bundle} are missing or damaged "
-                         f"(first: {bad[0]}); copy the whole bundle folder again.")
-    if (bundle / "requirements.lock").read_bytes() != LOCK.read_bytes():
-        raise SetupError(f"The bundle {bundle} was made from a different requirements.lock than this "
-                         "checkout's; make a new bundle from this version of the project.")
-    made_for = (bundle / "TARGET").read_text().strip()
-    if made_for != _target():
-        raise SetupError(f"The bundle {bundle} was made for {made_for}, this machine is {_target()}; "
-                         "make the bundle on a machine with the same Python version and system.")
-
-
-def _target() -> str:
-    return f"Python {sys.version_info.major}.{sys.version_info.minor} on {sys.platform} {platform.machine().lower()}"
-
-
-def make_bundle(steps: Steps, out: Path) -> None:
-    """Write into ``out``: wheels of every locked dependency for this Python and system, the
-    project's source as a zip, the lock file, TARGET, README.txt and SHA256SUMS."""
-    if out.exists() and any(out.iterdir()):
-        raise SetupError(f"{out} is not empty; give a new or empty folder for the bundle.")
-    out.mkdir(parents=True, exist_ok=True)
-    steps(f"Downloading the wheels of requirements.lock for {_target()} into {out / 'wheels'} "
-          "(pip's cache is used; pip's progress follows) ...")
-    _run([sys.executable, *PIP, "download", "--require-hashes", "--only-binary", ":all:",
-          "-r", str(LOCK), "-d", str(out / "wheels")], "Downloading the wheels")
-    name = f"rtm-harmspots-{_project_version()}"
-    steps(f"Writing the project's source to {name}.zip ...")
-    with zipfile.ZipFile(out / f"{name}.zip", "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in _source_files():
-            archive.write(path, f"{name}/{path.relative_to(ROOT).as_posix()}")
-    shutil.copy2(LOCK, out / "requirements.lock")
-    (out / "TARGET").write_text(_target() + "\n")
-    (out / "README.txt").write_text(BUNDLE_README.format(name=name, target=_target(),
-                                                         made=time.strftime("%Y-%m-%d %H:%M %Z")))
-    steps("Writing the checksum list SHA256SUMS ...")
-    (out / "SHA256SUMS").write_text("".join(f"{d}  {n}\n" for n, d in _checksums(out).items()))
-    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e6
-    steps(f"The bundle is ready: {out} ({size:.0f} MB). Copy the whole folder; its README.txt says what next.")
-
-
-BUNDLE_README = """Offline bundle of {name}, made {made} for {target}.
-
-wheels/             every dependency pinned in requirements.lock, for that Python and system
-{name}.zip  the project (app, library, catalogue, sample data, tests)
-requirements.lock   the pinned versions and their hashes
-SHA256SUMS          checksums of every file here (checked before installing)
-
-On the machine without internet (same Python version and system as above):
-
-    unzip {name}.zip        (or extract it with the file manager)
-    cd {name}
-    python3 run.py app --from ..    (or: python3 run.py test --from ..)
-
-Give --from the path of this folder. Nothing is downloaded: pip runs with --no-index.
-"""
-
-
 # ---------------------------------------------------------------- the lock file
 
 def update_lock(steps: Steps) -> None:
@@ -343,7 +247,7 @@ def _take_option(args: list[str], name: str, has_value: bool) -> tuple[list[str]
             elif i + 1 < len(args):
                 value, i = args[i + 1], i + 1
             else:
-                raise SetupError(f"{name} needs a value (the bundle folder).")
+                raise SetupError(f"{name} needs a value.")
         elif has_value and arg.startswith(name + "="):
             value = arg.split("=", 1)[1]
         else:
@@ -361,9 +265,13 @@ def main(argv: list[str]) -> int:
     steps = Steps()
     try:
         if command == "bundle":
+            args, platform_tag = _take_option(args, "--platform", True)
+            args, python = _take_option(args, "--python-version", True)
             if len(args) != 1:
-                raise SetupError("Give the folder to write the bundle into: python3 run.py bundle DIR")
-            make_bundle(steps, Path(args[0]).resolve())
+                raise SetupError("Give the folder to write the bundle into: python3 run.py bundle DIR "
+                                 "[--platform TAG] [--python-version X.Y]")
+            target = offline_bundle.target_for(platform_tag, python)
+            offline_bundle.make_bundle(Path(args[0]).resolve(), ROOT, LOCK, target, steps)
             return 0
         if command == "lock":
             update_lock(steps)
@@ -373,7 +281,7 @@ def main(argv: list[str]) -> int:
         ensure_env(steps, Path(bundle).resolve() if bundle else None)
         steps("Compiling the app's modules ...")
         compile_app()
-    except SetupError as exc:
+    except (SetupError, offline_bundle.BundleError) as exc:
         print(f"run.py {command}: {exc}", file=sys.stderr)
         return 1
     if command == "install":

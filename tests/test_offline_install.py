@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("run_script", ROOT / "run.py")
 run = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(run)
+import offline_bundle  # noqa: E402  (beside run.py, which puts the project folder on sys.path)
 
 NO_NETWORK = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
               "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "no_proxy": "localhost"}
@@ -41,32 +42,32 @@ def _fake_bundle(tmp_path: Path) -> Path:
     (bundle / "wheels").mkdir(parents=True)
     (bundle / "wheels" / "example-1.0-py3-none-any.whl").write_bytes(b"not really a wheel")
     shutil.copy2(run.LOCK, bundle / "requirements.lock")
-    (bundle / "TARGET").write_text(run._target() + "\n")
-    (bundle / "SHA256SUMS").write_text("".join(f"{d}  {n}\n" for n, d in run._checksums(bundle).items()))
+    (bundle / "TARGET").write_text(f"{offline_bundle.this_machine()}\n")
+    offline_bundle.write_checksums(bundle)
     return bundle
 
 
 def test_check_bundle_accepts_an_intact_bundle_and_names_a_damaged_file(tmp_path):
     bundle = _fake_bundle(tmp_path)
-    run.check_bundle(bundle)
+    offline_bundle.check_bundle(bundle, run.LOCK)
     (bundle / "wheels" / "example-1.0-py3-none-any.whl").write_bytes(b"not really a wheeL")
-    with pytest.raises(run.SetupError, match=r"1 file\(s\) .* damaged \(first: wheels/example-1.0-py3-none-any.whl\)"):
-        run.check_bundle(bundle)
+    with pytest.raises(offline_bundle.BundleError, match=r"1 file\(s\) .* damaged \(first: wheels/example-1.0-py3-none-any.whl\)"):
+        offline_bundle.check_bundle(bundle, run.LOCK)
 
 
 def test_check_bundle_refuses_another_lock_another_python_or_no_checksums(tmp_path):
     bundle = _fake_bundle(tmp_path)
     (bundle / "TARGET").write_text("Python 3.99 on plan9 mips\n")
-    (bundle / "SHA256SUMS").write_text("".join(f"{d}  {n}\n" for n, d in run._checksums(bundle).items()))
-    with pytest.raises(run.SetupError, match="made for Python 3.99 on plan9 mips"):
-        run.check_bundle(bundle)
+    offline_bundle.write_checksums(bundle)
+    with pytest.raises(offline_bundle.BundleError, match="made for Python 3.99 on plan9 mips"):
+        offline_bundle.check_bundle(bundle, run.LOCK)
     (bundle / "requirements.lock").write_text("numpy==1.0\n")
-    (bundle / "SHA256SUMS").write_text("".join(f"{d}  {n}\n" for n, d in run._checksums(bundle).items()))
-    with pytest.raises(run.SetupError, match="different requirements.lock"):
-        run.check_bundle(bundle)
+    offline_bundle.write_checksums(bundle)
+    with pytest.raises(offline_bundle.BundleError, match="different requirements.lock"):
+        offline_bundle.check_bundle(bundle, run.LOCK)
     (bundle / "SHA256SUMS").unlink()
-    with pytest.raises(run.SetupError, match="not an offline bundle"):
-        run.check_bundle(bundle)
+    with pytest.raises(offline_bundle.BundleError, match="not an offline bundle"):
+        offline_bundle.check_bundle(bundle, run.LOCK)
 
 
 def test_bundle_refuses_a_folder_that_is_not_empty(tmp_path):
@@ -76,6 +77,47 @@ def test_bundle_refuses_a_folder_that_is_not_empty(tmp_path):
     assert out.returncode == 1
     assert "is not empty" in out.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["something.txt"]
+
+
+LOCK_EXAMPLE = """# header
+#    python3 run.py lock
+colorama==0.4.6 ; sys_platform == 'win32' \\
+    --hash=sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa \\
+    --hash=sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+    # via click
+numpy==2.4.6 ; python_full_version < '3.12' \\
+    --hash=sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc
+    # via pandas
+numpy==2.5.5 ; python_full_version >= '3.12' \\
+    --hash=sha256:dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd
+six==1.16.0 \\
+    --hash=sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee
+watchdog==7.1.0 ; sys_platform != 'darwin' \\
+    --hash=sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
+"""
+
+
+@pytest.mark.parametrize("platform_tag, python, expected", [
+    ("win_amd64", "3.11", ["colorama==0.4.6", "numpy==2.4.6", "six==1.16.0", "watchdog==7.1.0"]),
+    ("manylinux_2_28_x86_64", "3.12", ["numpy==2.5.5", "six==1.16.0", "watchdog==7.1.0"]),
+    ("macosx_11_0_arm64", "3.13", ["numpy==2.5.5", "six==1.16.0"]),
+])
+def test_pins_for_a_target_evaluates_the_locks_markers(platform_tag, python, expected):
+    pins = offline_bundle.pins_for(LOCK_EXAMPLE, offline_bundle.target_for(platform_tag, python))
+    assert [p.split(" ")[0] for p in pins] == expected
+    colorama = [p for p in pins if p.startswith("colorama")]
+    if colorama:
+        assert colorama[0].split(" ")[1:] == ["--hash=sha256:" + "a" * 64, "--hash=sha256:" + "b" * 64]
+
+
+def test_target_for_names_the_system_as_the_target_machine_reports_it():
+    assert str(offline_bundle.target_for("win_amd64", "3.11")) == "Python 3.11 on win32 amd64"
+    assert str(offline_bundle.target_for("manylinux_2_28_aarch64", "3.12")) == "Python 3.12 on linux aarch64"
+    assert offline_bundle.target_for(None, None) == offline_bundle.this_machine()
+    with pytest.raises(offline_bundle.BundleError, match="not a wheel platform tag"):
+        offline_bundle.target_for("amiga_68k", "3.11")
+    with pytest.raises(offline_bundle.BundleError, match="major.minor"):
+        offline_bundle.target_for(None, "3")
 
 
 # ---------------------------------------------------------------- a real bundle (slow)
@@ -132,9 +174,8 @@ def test_bundle_holds_a_wheel_per_locked_pin_the_project_and_its_checksums(offli
     lock = run.LOCK.read_text()
     for name, version in wheels.items():
         assert re.search(rf"^{re.escape(name)}=={re.escape(version)} ", lock, flags=re.M | re.I), name
-    pinned = run.locked_versions(lock, f"{sys.version_info.major}.{sys.version_info.minor}")
-    skipped_by_platform = {"colorama"} if sys.platform != "win32" else set()
-    assert set(wheels) == set(pinned) - skipped_by_platform
+    pinned = {pin.split("==")[0].lower() for pin in offline_bundle.pins_for(lock, offline_bundle.this_machine())}
+    assert set(wheels) == pinned
     listed = dict(reversed(line.split("  ", 1)) for line in (bundle / "SHA256SUMS").read_text().splitlines())
     assert set(listed) == {p.relative_to(bundle).as_posix() for p in bundle.rglob("*")
                            if p.is_file() and p.name != "SHA256SUMS"}
@@ -252,3 +293,33 @@ def test_app_no_browser_option_opens_nothing(offline_install, tmp_path):
     finally:
         _stop_with_ctrl_c(proc)
     assert proc.returncode == 0
+
+
+@pytest.mark.slow
+def test_a_bundle_for_windows_made_here_holds_windows_wheels_that_satisfy_the_lock(tmp_path):
+    """``--platform win_amd64``: the lock's markers are evaluated for Windows (colorama comes
+    in), every wheel is for Windows or any system, and pip, told it installs for Windows,
+    resolves the whole lock from these wheels alone with their hashes checked."""
+    bundle = tmp_path / "bundle-windows"
+    built = subprocess.run([sys.executable, str(ROOT / "run.py"), "bundle", str(bundle), "--platform", "win_amd64",
+                            "--python-version", "3.11"], capture_output=True, text=True, timeout=1800,
+                           stdin=subprocess.DEVNULL)
+    if built.returncode != 0 and not _pypi_reachable():
+        pytest.skip("PyPI cannot be reached from here: building an offline bundle needs it")
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    assert (bundle / "TARGET").read_text() == "Python 3.11 on win32 amd64\n"
+    wheels = sorted(p.name for p in (bundle / "wheels").glob("*.whl"))
+    pins = offline_bundle.pins_for(run.LOCK.read_text(), offline_bundle.target_for("win_amd64", "3.11"))
+    assert len(wheels) == len(pins)
+    assert any(w.startswith("colorama-") for w in wheels)
+    for wheel in wheels:
+        assert wheel.endswith(("-none-any.whl", "-win_amd64.whl")), wheel
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    dry = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+                          "--platform", "win_amd64", "--python-version", "3.11", "--implementation", "cp",
+                          "--only-binary", ":all:", "--target", str(tmp_path / "target"), "--no-index",
+                          "--find-links", str(bundle / "wheels"), "--require-hashes", "-r", str(run.LOCK)],
+                         capture_output=True, text=True, timeout=600, env={**env, "PIP_CONFIG_FILE": os.devnull})
+    assert dry.returncode == 0, dry.stdout[-3000:] + dry.stderr[-3000:]
+    assert "Would install" in dry.stdout and "numpy-" in dry.stdout
+    shutil.rmtree(bundle)
