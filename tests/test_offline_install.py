@@ -51,7 +51,8 @@ def test_check_bundle_accepts_an_intact_bundle_and_names_a_damaged_file(tmp_path
     bundle = _fake_bundle(tmp_path)
     offline_bundle.check_bundle(bundle, run.LOCK)
     (bundle / "wheels" / "example-1.0-py3-none-any.whl").write_bytes(b"not really a wheeL")
-    with pytest.raises(offline_bundle.BundleError, match=r"1 file\(s\) .* damaged \(first: wheels/example-1.0-py3-none-any.whl\)"):
+    damaged = r"1 file\(s\) .* damaged \(first: wheels/example-1.0-py3-none-any.whl\)"
+    with pytest.raises(offline_bundle.BundleError, match=damaged):
         offline_bundle.check_bundle(bundle, run.LOCK)
 
 
@@ -209,7 +210,8 @@ def test_offline_install_runs_rtm_and_imports_the_app_pages(offline_install):
                 modules.update(f"{node.module}.{a.name}" for a in node.names  # `from app_pages import common`
                                if (project / node.module.replace(".", "/") / f"{a.name}.py").is_file())
     assert {"streamlit", "streamlit_folium", "app_pages.common"} <= modules
-    code = "import importlib, sys\nfor m in sys.argv[1:]: importlib.import_module(m)\nprint('imported', len(sys.argv) - 1)"
+    code = ("import importlib, sys\nfor m in sys.argv[1:]: importlib.import_module(m)\n"
+            "print('imported', len(sys.argv) - 1)")
     imported = subprocess.run([str(venv_bin / "python"), "-c", code, *sorted(modules)], cwd=project,
                               capture_output=True, text=True, timeout=300, env={**os.environ, **NO_NETWORK})
     assert imported.returncode == 0, imported.stderr[-3000:]
