@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,6 +172,8 @@ def make_bundle(out: Path, root: Path, lock: Path, target: Target, steps: Callab
     if code != 0:
         raise BundleError(f"Downloading the wheels failed (exit {code}); the messages above say why "
                           "(no wheel for that system, or PyPI out of reach).")
+    import tomllib  # Python 3.11+, checked by run.py
+
     name = "rtm-harmspots-" + tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
     steps(f"Writing the project's source to {name}.zip ...")
     with zipfile.ZipFile(out / f"{name}.zip", "w", zipfile.ZIP_DEFLATED) as archive:

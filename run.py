@@ -27,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-import tomllib
 import urllib.request
 import venv
 import webbrowser
@@ -195,6 +194,8 @@ def start_app(steps: Steps, options: list[str], open_browser: bool) -> int:
 def update_lock(steps: Steps) -> None:
     """Resolve pyproject.toml (with the test extra and the build backend) for every platform
     and Python 3.11+ into requirements.lock with hashes, and copy the pins to environment.yml."""
+    import tomllib
+
     ensure_env(steps)
     steps(f"Installing {UV} into .venv to resolve the versions ...")
     _run([str(PY), *PIP, "install", "-q", UV], "Installing uv")
@@ -258,6 +259,9 @@ def _take_option(args: list[str], name: str, has_value: bool) -> tuple[list[str]
 
 def main(argv: list[str]) -> int:
     commands = ("app", "test", "install", "bundle", "lock")
+    if sys.version_info < (3, 11):
+        print(f"This project needs Python 3.11 or newer; this is {sys.version.split()[0]}.", file=sys.stderr)
+        return 1
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2
