@@ -37,6 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # offline_bundle.py beside this file, also when run.py is imported
 
 import offline_bundle  # noqa: E402
+
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
@@ -212,19 +213,10 @@ def update_lock(steps: Steps) -> None:
 
 
 def locked_versions(lock_text: str, python: str = "3.11") -> dict[str, str]:
-    """``{name: version}`` of the lock's pins that apply to ``python`` (markers on the Python
-    version are read; platform markers are ignored)."""
-    versions = {}
-    for m in re.finditer(r"^([A-Za-z0-9_.-]+)==(\S+)(?: ; (.*?))?(?: \\)?$", lock_text, re.M):
-        marker = m.group(3) or ""
-        applies = True
-        for op, ver in re.findall(r"python_full_version ([<>=!]=?) '([\d.]+)'", marker):
-            have, other = tuple(map(int, python.split("."))), tuple(map(int, ver.split(".")))[:2]
-            applies &= {"<": have < other, "<=": have <= other, ">": have > other,
-                        ">=": have >= other, "==": have == other, "!=": have != other}[op]
-        if applies:
-            versions[m.group(1).lower().replace("_", "-")] = m.group(2)
-    return versions
+    """``{name: version}`` of the lock's pins for Python ``python`` (markers evaluated as on
+    Linux x86_64: the project's own requirements carry no platform marker)."""
+    pins = offline_bundle.pins_for(lock_text, offline_bundle.Target(python, "linux", "x86_64"))
+    return {pin.split("==")[0].lower().replace("_", "-"): pin.split("==")[1].split(" ")[0] for pin in pins}
 
 
 def pin_environment_yml(path: Path, versions: dict[str, str]) -> None:
