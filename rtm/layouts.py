@@ -57,7 +57,8 @@ class ColumnMap:
 
     ``x``/``y`` are projected coordinates (declare ``crs`` or let it be inferred);
     ``lon``/``lat`` are WGS84 degrees. ``offence_value`` gives every row the same offence
-    type when the table has no offence column.
+    type when the table has no offence column. ``date_format`` is an explicit strptime
+    format for the date column (``%d.%m.%Y %H:%M``), for formats not recognised unaided.
     """
 
     id: str | None = None
@@ -72,9 +73,10 @@ class ColumnMap:
     lsoa_code: str | None = None
     lsoa_name: str | None = None
     offence_value: str | None = None
+    date_format: str | None = None
 
     def roles(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "offence_value"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("offence_value", "date_format")}
 
 
 @dataclass

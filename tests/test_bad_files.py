@@ -258,7 +258,7 @@ def test_unknown_offence_policies_keep_every_row(policy, default, weights):
 
 def test_zip_takes_street_files_and_names_the_skipped_ones():
     inc = _load("street_and_outcomes.zip")
-    _one_note(inc, "skipped 1 other CSV files (outcomes")
+    _one_note(inc, "not read, other CSV files (outcomes, stop and search): 2018-01/2018-01-essex-outcomes.csv")
     assert [s["name"] for s in inc.report.sources] == ["street_and_outcomes.zip:2018-01/2018-01-essex-street.csv"]
     assert inc.rejects["file"].tolist() == ["street_and_outcomes.zip:2018-01/2018-01-essex-street.csv"]
 
@@ -316,7 +316,7 @@ def test_timestamped_rows_without_ids_repeat_only_with_same_time_place_type():
 
 def test_folder_skips_its_readme_with_a_note():
     inc = _load("folder_with_readme")
-    _one_note(inc, "skipped 1 files that are not data tables (README.txt)")
+    _one_note(inc, "not read, text files other than .csv (name one directly to load it): README.txt")
     assert [Path(s["name"]).name for s in inc.report.sources] == ["2018-01-essex-street.csv",
                                                                   "2018-02-essex-street.csv"]
     assert Path(inc.rejects.loc[0, "file"]).name == "2018-02-essex-street.csv"
