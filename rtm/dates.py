@@ -106,11 +106,14 @@ def _iso_text(word: str) -> str:
     return _SHORT_OFFSET.sub(r"\1:00", text)
 
 
-def _to_utc_naive(parsed: pd.Series, notes: list) -> pd.Series:
+_OFFSET = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$")
+
+
+def _to_utc_naive(parsed: pd.Series, words: list[str], notes: list) -> pd.Series:
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         note = "times carry a time-zone marker or UTC offset; they are kept as UTC wall-clock times"
-        if note not in notes:
+        if note not in notes and any(_OFFSET.search(w) for w in words):
             notes.append(note)
     return parsed
 
@@ -221,7 +224,7 @@ def parse_dates(values, dayfirst: bool = True, *, date_format: str | None = None
         idx, chosen = idx[~far], [w for w, f in zip(chosen, far) if not f]
         if not idx.size:
             continue
-        parsed = _to_utc_naive(_parse_words(chosen, fmt, name), notes)
+        parsed = _to_utc_naive(_parse_words(chosen, fmt, name), chosen, notes)
         start, outside = _in_range(parsed, span)
         if res is None:  # an explicit format: the resolution it carries
             res = "datetime" if any(c in fmt for c in "HIMS") else ("day" if "%d" in fmt else "month")

@@ -152,12 +152,12 @@ class Entry:
                     raise limits.too_big(self.name, info.file_size)
                 with zf.open(info) as fh:
                     data = fh.read(limits.max_bytes + 1)  # the size in the header may lie
-        except RuntimeError as exc:  # zipfile's word for an encrypted member
-            raise InputError(self.name, f"the zip member cannot be opened ({exc})",
-                             "unzip it with the password and load the CSV files") from None
-        except NotImplementedError as exc:
+        except NotImplementedError as exc:  # before RuntimeError, its base class
             raise InputError(self.name, f"the zip uses a compression method Python cannot read ({exc})",
-                             "unzip it with your zip program and load the files or a new zip") from None
+                             "unzip it with your zip program and load the files, or zip them again") from None
+        except RuntimeError:  # zipfile's word for an encrypted member
+            raise InputError(self.name, "the zip member is encrypted (password-protected)",
+                             "unzip it with the password and load the CSV files") from None
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise InputError(self.name, f"the zip member is damaged ({exc})", "download the zip again") from None
         if len(data) > limits.max_bytes:
