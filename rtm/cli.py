@@ -153,8 +153,20 @@ def _mapping_options(fn):
         click.option("--weight-col", help="Column with a harm weight per row (overrides the table)."),
         click.option("--month-first", is_flag=True, help="Read dd/dd/yyyy dates as month/day (US) "
                      "instead of day/month (UK)."),
+        click.option("--date-format", help="Explicit format of the date column, e.g. '%d.%m.%Y %H:%M' "
+                     "(Python strptime codes), for formats not recognised unaided."),
+        click.option("--max-file-mb", type=click.FloatRange(min=0, min_open=True), default=1024, show_default=True,
+                     help="Refuse an input file larger than this once decompressed (load setting max_file_mb)."),
+        click.option("--max-rows", type=click.IntRange(min=1), default=20_000_000, show_default=True,
+                     help="Refuse inputs with more rows than this (load setting max_rows)."),
     ]
     return _stack(opts)(fn)
+
+
+def _limits(kw):
+    from .sources import LoadLimits
+
+    return LoadLimits(max_file_mb=kw["max_file_mb"], max_rows=kw["max_rows"])
 
 
 def _column_map(kw):
@@ -162,7 +174,7 @@ def _column_map(kw):
 
     roles = dict(id=kw["id_col"], date=kw["date_col"], lon=kw["lon_col"], lat=kw["lat_col"], x=kw["x_col"],
                  y=kw["y_col"], offence=kw["offence_col"], weight=kw["weight_col"],
-                 offence_value=kw["offence_value"])
+                 offence_value=kw["offence_value"], date_format=kw["date_format"])
     return ColumnMap(**roles) if any(roles.values()) else None
 
 
@@ -203,7 +215,7 @@ def validate(incidents, area, area_field, area_select, area_tolerance, weights, 
     areas = load_areas(area, area_field, select=list(area_select) or None) if area else None
     hw = HarmWeights.from_name(weights, unknown, default_weight)
     inc = load_incidents(list(incidents), mapping=_column_map(kw), crs=kw["crs"], working_crs=kw["working_crs"],
-                         weights=hw, areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],
+                         weights=hw, areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"], limits=_limits(kw),
                          progress=_Progress("reading"))
     if as_json:
         click.echo(json.dumps(inc.report.to_dict(), indent=2, default=str))
@@ -339,7 +351,7 @@ def _load_study(incidents, area, area_field, area_select, area_tolerance, hw, kw
 
     areas = load_areas(area, area_field, select=list(area_select) or None, working_crs=kw["working_crs"])
     inc = load_incidents(list(incidents), mapping=_column_map(kw), crs=kw["crs"], working_crs=areas.crs, weights=hw,
-                         areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],
+                         areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"], limits=_limits(kw),
                          progress=_Progress("reading"))
     click.echo(_count_line("Incidents", inc.report) + f" ({inc.report.date_min} to {inc.report.date_max}, "
                f"resolution {inc.resolution}, weights {hw.scheme})")
@@ -432,7 +444,7 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
     click.echo(f"Study area: {Path(area).name}: {len(areas.names)} district(s) ({', '.join(areas.names[:8])}"
                f"{', ...' if len(areas.names) > 8 else ''}), {area_km2:,.2f} km2, {areas.crs.to_string()}")
     inc = load_incidents(list(incidents), mapping=_column_map(kw), crs=kw["crs"], working_crs=areas.crs, weights=hw,
-                         areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],
+                         areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"], limits=_limits(kw),
                          progress=_Progress("reading"))
     click.echo(_count_line("Incidents", inc.report) + f" (counted as: {hw.scheme})")
     if inc.report.rows_used < 2:

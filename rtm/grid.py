@@ -39,6 +39,9 @@ def check_grid_size(bounds, cell_size: float, max_grid_mb: float = MAX_GRID_MB) 
         With the figure, the smallest cell size that fits, and the setting that raises it.
     """
     minx, miny, maxx, maxy = bounds
+    if not np.all(np.isfinite(bounds)) or not np.isfinite(cell_size):
+        raise InputError("grid", f"the grid's extent ({minx:g}, {miny:g}, {maxx:g}, {maxy:g}) or cell size "
+                         f"({cell_size:g} m) is not a finite number", "check the area tolerance and the cell size")
     w, h = max(maxx - minx, cell_size), max(maxy - miny, cell_size)
     cells = (np.ceil(w / cell_size) + 1) * (np.ceil(h / cell_size) + 1)
     need_mb = cells * BYTES_PER_CELL / 2**20

@@ -34,6 +34,8 @@ from .weights import MAX_WEIGHT, HarmWeights
 
 Progress = Callable[[int, int, str], None]
 RESOLUTION_ORDER = {"datetime": 0, "day": 1, "month": 2, "none": 3}
+#: The widest area tolerance accepted: beyond it a point is not "just outside" a district.
+MAX_AREA_TOLERANCE_M = 10_000.0
 
 
 @dataclass
@@ -215,6 +217,11 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
     roughly twice the decompressed text size of the inputs.
     """
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    if not 0 <= area_tolerance_m <= MAX_AREA_TOLERANCE_M:
+        raise InputError("study area", f"an area tolerance of {area_tolerance_m:g} m is not a distance from 0 to "
+                         f"{MAX_AREA_TOLERANCE_M:,.0f} m", "use the few metres to hundreds of metres that "
+                         "generalised boundaries cut off (the samples use 150 m)", field="area_tolerance_m",
+                         field_kind="setting")
     limits = limits or LoadLimits()
     span = date_range or dates.plausible_range(today)
     weights = weights or HarmWeights.cchi()
