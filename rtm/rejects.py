@@ -47,17 +47,10 @@ def rejects_of(raw, layout_name: str, codes: np.ndarray, bad: np.ndarray, lines:
         The parsed rows rejected.
     lines : ndarray of int64
         Line (or feature) number of each parsed row.
-
-    Notes
-    -----
-    A text file read with only some columns is read again for its rejected rows only
-    (``raw.reparse``), so the cost is in proportion to the rejects.
     """
     from .textfile import split_cells
 
     sub = raw.table.filter(pa.array(bad))
-    if raw.reparse is not None and bad.any():
-        sub = raw.reparse(np.flatnonzero(bad))
     names = sub.column_names
     if layout_name == "police.uk street":  # both header variants give one set of columns
         names = [POLICEUK_HEADER.get(norm(c), c) for c in names]

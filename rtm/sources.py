@@ -20,7 +20,6 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -95,9 +94,6 @@ class RawTable:
     names : list of str, optional
         Every column of a text file's header (``table`` may hold only some).
     delimiter : str, optional
-    reparse : callable, optional
-        ``reparse(rows)`` returns every column of the given table rows, for text files
-        read with only some columns (the rejects file keeps every original column).
     """
 
     name: str
@@ -110,7 +106,6 @@ class RawTable:
     notes: list = field(default_factory=list)
     names: list | None = None
     delimiter: str | None = None
-    reparse: Callable | None = None
 
     @property
     def num_rows(self) -> int:

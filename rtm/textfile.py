@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .errors import InputError
@@ -138,7 +139,7 @@ def _header(name: str, text: bytes, notes: list) -> tuple[int, str, list[str]]:
     return header_line, delim, names
 
 
-def _parse(buf: bytes, names: list[str], delim: str, wanted, on_invalid) -> pa.Table:
+def _parse(buf: bytes, names: list[str], delim: str, wanted: list[str], on_invalid) -> pa.Table:
     return pacsv.read_csv(
         io.BytesIO(buf),
         read_options=pacsv.ReadOptions(use_threads=False, column_names=names, skip_rows=1, block_size=1 << 24),
@@ -161,8 +162,8 @@ def read_text_table(entry: "Entry", limits: "LoadLimits", select=None) -> "RawTa
     """Parse a (possibly compressed) delimited text file into an all-string Arrow table.
 
     ``select``, if given, is called with the header's column names and returns the
-    columns to parse (or None for all); unparsed columns are still checked for row shape,
-    and a rejected row gets them back (see ``RawTable.reparse``).
+    columns the loader uses (or None for all); the others are dictionary-encoded (they
+    are kept for the rejects file, which has every original column).
 
     Notes
     -----
@@ -181,13 +182,18 @@ def read_text_table(entry: "Entry", limits: "LoadLimits", select=None) -> "RawTa
     if not text or text.isspace():
         raise InputError(entry.name, "the file is empty", "export the data again; the file has no content")
     header_line, delim, names = _header(entry.name, text, notes)
+    # lines bound rows from above: counted first (a C loop), before any per-line array is made
     n_lines = text.count(b"\n")
     if n_lines > limits.max_rows:
         raise InputError(entry.name, f"the file has {n_lines:,} lines, more than the limit of {limits.max_rows:,} "
-                         "rows (load setting max_rows)",
+                         "rows (load setting max_rows)", "if the file is genuine, raise max_rows, or load fewer "
+                         "months at a time", field="max_rows", field_kind="setting")
+    recs = split_records(text, delim, len(names), header_line)
+    if len(recs.lines) > limits.max_rows:
+        raise InputError(entry.name, f"the file has {len(recs.lines):,} rows, more than the limit of "
+                         f"{limits.max_rows:,} rows (load setting max_rows)",
                          "if the file is genuine, raise max_rows, or load fewer months at a time", field="max_rows",
                          field_kind="setting")
-    recs = split_records(text, delim, len(names), header_line)
     wanted = (select(names) if select else None) or names
     bad: list[int] = []
     bad_text: list[str] = []
@@ -198,7 +204,7 @@ def read_text_table(entry: "Entry", limits: "LoadLimits", select=None) -> "RawTa
         return "skip"
 
     try:
-        table = _parse(recs.text, names, delim, wanted, on_invalid)
+        table = _parse(recs.text, names, delim, names, on_invalid)
     except pa.ArrowInvalid as exc:
         raise InputError(entry.name, f"the file cannot be read as a table ({exc})",
                          "check that it is a comma-separated text file with one header row") from None
@@ -225,12 +231,10 @@ def read_text_table(entry: "Entry", limits: "LoadLimits", select=None) -> "RawTa
         notes.append(f"{entry.name}: {len(recs.stray)} rows have a quote that is never closed (lines {shown}); "
                      "each is rejected on its own and the rows after it are read")
 
-    def reparse(rows: np.ndarray) -> pa.Table:
-        """Every column of the parsed rows ``rows`` (indices into the table)."""
-        again = entry.text(entry.read_bytes(limits), limits, [])
-        body = b"\n".join(again[a:b] for a, b in spans[rows])
-        return _parse(b"header\n" + body + b"\n", names, delim, names, lambda row: "skip")
-
-    reparse_fn = reparse if list(wanted) != list(names) else None
+    # columns no role uses (police.uk: reported by, falls within, outcome, context) are kept
+    # for the rejects file, dictionary-encoded: a few distinct values, a few bytes a row
+    for i, name in enumerate(table.column_names):
+        if name not in wanted:
+            table = table.set_column(i, name, pc.dictionary_encode(table.column(i)))
     return RawTable(entry.name, table, sha, lines=lines, malformed=malformed, notes=notes,
-                    names=names, delimiter=delim, reparse=reparse_fn)
+                    names=names, delimiter=delim)
