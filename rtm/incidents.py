@@ -18,18 +18,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import shapely
 
 from . import coords, dates
 from .areas import Areas
-from .hashing import hash_text, repeated
-from .textcols import blank_to_null, categories
-from .layouts import POLICEUK_HEADER, ColumnMap, Layout, detect_layout, norm, policeuk_columns
-from .points import column, table_points
-from .report import REASON_NAMES, REASONS, LoadReport, mark, reason_code
+from .duplicates import mark_duplicates
 from .errors import InputError
-from .rejects import empty as empty_rejects, rejects_csv, rejects_of
+from .hashing import hash_text
+from .layouts import ColumnMap, Layout, detect_layout, policeuk_columns
+from .points import column, table_points
+from .rejects import empty as empty_rejects
+from .rejects import rejects_csv, rejects_of
+from .report import LoadReport, mark, reason_code
 from .sources import LoadLimits, RawTable, expand_inputs, read_entry
+from .textcols import blank_to_null, categories
 from .weights import MAX_WEIGHT, HarmWeights
 
 Progress = Callable[[int, int, str], None]
@@ -304,7 +305,7 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
         report.notes.append("no offence type or weight column: every incident weighs 1 (count)")
         report.weights_scheme = "count"
 
-    _mark_duplicates(parts, resolution, report.notes)
+    mark_duplicates(parts, resolution, report.notes)
     return _assemble(parts, report, resolution, work_crs, areas, threads)
 
 
@@ -317,79 +318,6 @@ def _unknown_types(offence: pa.DictionaryArray, known: np.ndarray) -> dict:
     counts = np.bincount(codes + 1, minlength=len(words) + 1)
     out = {("(blank)" if i == 0 else words[i - 1]): int(c) for i, c in enumerate(counts) if c}
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
-
-
-def _mark_duplicates(parts: list[_Part], resolution: str, notes: list) -> None:
-    seen_files: dict[str, str] = {}
-    for p in parts:
-        if p.raw.sha256 in seen_files:
-            p.codes[:] = reason_code("duplicate")
-            # the file notes are already in the report: this one goes there directly
-            notes.append(f"{p.raw.name} has the same content as {seen_files[p.raw.sha256]}; its rows are duplicates")
-        else:
-            seen_files[p.raw.sha256] = p.raw.name
-    if any(p.ids is not None for p in parts):
-        # same id, same period and same offence type: police.uk repeats some crimes within a
-        # month (once with, once without a location); PSNI reuses ids across months for
-        # different crimes, so the id alone is not enough
-        with_id = [p for p in parts if p.ids is not None]
-        codes = np.concatenate([p.codes for p in with_id])
-        live = codes == 0
-        valid = np.concatenate([np.asarray(p.ids.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-                                for p in with_id])
-        live &= valid
-        keys = np.concatenate([p.key for p in with_id])
-        bounds = np.cumsum([0] + [len(p.codes) for p in with_id])
-        live_idx = np.flatnonzero(live)
-
-        def exact(idx):
-            rows = live_idx[idx]
-            part_of = np.searchsorted(bounds, rows, side="right") - 1
-            out = []
-            for r, i in zip(rows, part_of):
-                p, j = with_id[i], int(r - bounds[i])
-                out.append((p.ids[j].as_py(), p.dates.start[j] if p.dates else None,
-                            p.offence[j].as_py() if p.offence is not None else None))
-            return out
-
-        dup = np.zeros(len(codes), dtype=bool)
-        dup[live_idx[repeated(keys[live], exact)]] = True
-        _scatter(with_id, dup, "duplicate")
-    if resolution == "datetime":
-        # timestamped rows without an id: duplicates only when every original cell repeats
-        live = np.concatenate([(p.codes == 0) & (np.ones(len(p.codes), bool) if p.ids is None else
-                                                 np.asarray(p.ids.is_null().to_numpy(zero_copy_only=False), bool))
-                               for p in parts])
-        keys = np.concatenate([_row_hash(p) for p in parts])
-        bounds = np.cumsum([0] + [len(p.codes) for p in parts])
-        live_idx = np.flatnonzero(live)
-
-        def cells(idx):
-            rows = live_idx[idx]
-            part_of = np.searchsorted(bounds, rows, side="right") - 1
-            return [tuple(parts[i].raw.table.slice(int(r - bounds[i]), 1).to_pylist()[0].items())
-                    for r, i in zip(rows, part_of)]
-
-        dup = np.zeros(len(live), dtype=bool)
-        dup[live_idx[repeated(keys[live], cells)]] = True
-        _scatter(parts, dup, "duplicate")
-
-
-def _row_hash(p: _Part) -> np.ndarray:
-    """Hash of all of a row's original cells (names included), for exact-duplicate search."""
-    h = np.zeros(p.raw.table.num_rows, dtype=np.uint64)
-    for name, col in zip(p.raw.table.column_names, p.raw.table.columns):
-        text = col if pa.types.is_string(col.type) else pc.cast(col, pa.string())
-        h = (h * np.uint64(0x100000001B3)) ^ hash_text(text) ^ hash_text(pa.array([name]))[0]
-    return h
-
-
-def _scatter(parts: list[_Part], mask: np.ndarray, reason: str) -> None:
-    off = 0
-    for p in parts:
-        n = len(p.codes)
-        mark(p.codes, mask[off:off + n], reason)
-        off += n
 
 
 def _used_table(p: _Part, names: list | None) -> tuple[pa.Table, pa.Table | None]:
