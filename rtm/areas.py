@@ -70,7 +70,7 @@ class Areas:
         names = [names] if isinstance(names, str) else list(names)
         unknown = [n for n in names if n not in self.names]
         if unknown:
-            raise InputError("--area-select", f"no district is called '{unknown[0]}'",
+            raise InputError("study area", f"no district is called '{unknown[0]}'",
                              f"choose from: {', '.join(self.names)}")
         return Areas(self.frame[self.frame["name"].isin(names)].reset_index(drop=True), self.report)
 
@@ -192,7 +192,7 @@ def load_areas(path, field: str | None = None, *, group: str = "auto", select=No
         match = {c.lower(): c for c in columns}.get(field.lower())
         if match is None:
             raise InputError(raw.name, f"the field '{field}' is not in the file (fields: {', '.join(columns)})",
-                             "choose one of the listed fields with --area-field", field=field)
+                             "choose one of the listed fields as the district name field", field=field)
         names, how = group_names(raw.table.column(match).to_pandas(), group)
         names = names.to_numpy(dtype=object)
         blank = pd.isna(names) | (pd.Series(names).astype(str).str.len() == 0).to_numpy()

@@ -182,7 +182,7 @@ def detect_layout(source: str, columns: list[str], mapping: ColumnMap | None = N
     cmap = replace(user, **roles)
     if not has_geometry and not ((cmap.lon and cmap.lat) or (cmap.x and cmap.y)):
         raise InputError(source, f"no coordinate columns found (columns: {', '.join(columns)})",
-                         "name the coordinate columns in the mapping (--lon-col/--lat-col or --x-col/--y-col)",
+                         "name the coordinate columns in the column mapping (lon and lat, or x and y)",
                          field="coordinates")
     crs, how = (WGS84, "longitude/latitude columns") if cmap.lon else (None, "")
     return Layout("vector" if has_geometry else "table", cmap, crs, how, notes=notes)

@@ -100,7 +100,7 @@ class HarmWeights:
         path = Path(path)
         fix_cols = "the weights CSV needs the columns offence_type and weight (source, date and notes are optional)"
         if not path.is_file():
-            raise InputError(path, "the weights file does not exist", "check the path given to --weights")
+            raise InputError(path, "the weights file does not exist", "check the path of the weights file")
         try:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         except UnicodeDecodeError:

@@ -347,3 +347,42 @@ def test_rejects_csv_keeps_negative_numbers_as_numbers():
     frame = pd.DataFrame({"file": ["a.csv"], "row": [2], "Longitude": ["-0.71"], "note": ["-1+2"]})
     back = pd.read_csv(io.BytesIO(rejects_csv(frame)))
     assert back.loc[0, "Longitude"] == -0.71 and back.loc[0, "note"] == "'-1+2"
+
+
+# -- settings and the command line ---------------------------------------------------------------
+def test_area_tolerance_beyond_10_km_is_refused_as_a_setting():
+    """Was: --area-tolerance 1e308 a traceback in the grid."""
+    with pytest.raises(InputError) as info:
+        _load("stray_quote_1000_rows.csv", area_tolerance_m=1e308)
+    assert info.value.field == "area_tolerance_m" and "not a distance from 0 to 10,000 m" in info.value.problem
+
+
+def test_unreadable_file_in_a_folder_is_named(tmp_path, monkeypatch):
+    """Was: a PermissionError traceback. (Root reads everything, so the check is made to fail.)"""
+    good = tmp_path / "2018-07-essex-street.csv"
+    good.write_bytes((BAD / "folder_missing_months/2018-07-essex-street.csv").read_bytes())
+    (tmp_path / "2018-08-essex-street.csv").write_bytes(good.read_bytes())
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if str(p).endswith("2018-08-essex-street.csv")
+                        else real(p, mode))
+    with pytest.raises(InputError) as info:
+        load_incidents(tmp_path)
+    assert str(info.value).startswith("2018-08-essex-street.csv: you may not read this file")
+
+
+def test_cli_passes_date_format_and_limits(tmp_path):
+    from click.testing import CliRunner
+
+    from rtm.cli import main
+
+    rejects = tmp_path / "rejects.csv"
+    res = CliRunner().invoke(main, ["validate", str(BAD / "mixed_date_formats.csv"), "--date-format", "%d/%m/%Y",
+                                    "--rejects", str(rejects)])
+    assert res.exit_code == 0, res.output
+    assert "Rows used:     1" in res.output and len(pd.read_csv(rejects)) == 3
+    res = CliRunner().invoke(main, ["validate", str(BAD / "stray_quote_1000_rows.csv"), "--max-rows", "10"])
+    assert res.exit_code == 2 and "setting 'max_rows'" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(main, ["validate", str(BAD / "expands_4mb.zip"), "--max-file-mb", "1"])
+    assert res.exit_code == 2 and "load setting max_file_mb" in res.output
+    res = CliRunner().invoke(main, ["validate", str(BAD / "unknown_types_counted.csv")])
+    assert "Jaywalking" in res.output and "Loitering" in res.output
