@@ -12,7 +12,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import coords, dates
-from .areas import Areas
 from .duplicates import mark_duplicates
 from .errors import InputError
 from .hashing import hash_text
@@ -32,6 +31,9 @@ from .report import LoadReport, mark, reason_code
 from .sources import LoadLimits, RawTable, expand_inputs, read_entry
 from .textcols import blank_to_null, categories
 from .weights import MAX_WEIGHT, HarmWeights
+
+if TYPE_CHECKING:  # geopandas (0.8 s to import) is needed only when areas are given
+    from .areas import Areas
 
 Progress = Callable[[int, int, str], None]
 RESOLUTION_ORDER = {"datetime": 0, "day": 1, "month": 2, "none": 3}

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import shapely
 
 from .layouts import POLICEUK_HEADER, norm
 from .report import REASON_NAMES, REASONS
@@ -62,6 +61,8 @@ def rejects_of(raw, layout_name: str, codes: np.ndarray, bad: np.ndarray, lines:
     for name, col in zip(names, sub.columns):
         cols[name] = col if pa.types.is_string(col.type) else _as_text(col)
     if raw.geometry is not None:
+        import shapely
+
         cols["geometry_wkt"] = pa.array(shapely.to_wkt(raw.geometry[bad], rounding_precision=6), pa.string())
     out = pa.table(cols)
     if raw.malformed:
