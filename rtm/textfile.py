@@ -103,6 +103,15 @@ def _sniff(line: str) -> str:
     return best if counts[best] else ","
 
 
+def _is_title(first: str, second: str) -> bool:
+    """Line 1 is a title above the header: at most half as many cells as line 2 (which has
+    at least three), split by line 2's delimiter."""
+    d = _sniff(second)
+    n1 = len(next(csv.reader([first], delimiter=d), []))
+    n2 = len(next(csv.reader([second], delimiter=d), []))
+    return n2 >= 3 and 2 * n1 <= n2
+
+
 def _header(name: str, text: bytes, notes: list) -> tuple[int, str, list[str]]:
     """(header line number, delimiter, column names), skipping an Excel ``sep=`` line or a
     title line (one cell only, above a line with several)."""
@@ -113,8 +122,7 @@ def _header(name: str, text: bytes, notes: list) -> tuple[int, str, list[str]]:
         delim = first_lines[0][4]
         header_line = 2
         notes.append(f"{name}: line 1 is Excel's 'sep={delim}' line; the header is line 2")
-    elif len(first_lines) >= 2 and first_lines[0].strip() and not any(d in first_lines[0] for d in DELIMITERS) \
-            and any(d in first_lines[1] for d in DELIMITERS):
+    elif len(first_lines) >= 2 and first_lines[0].strip() and _is_title(first_lines[0], first_lines[1]):
         header_line = 2
         notes.append(f"{name}: line 1 ('{first_lines[0][:60]}') looks like a title; the header is line 2")
     if len(first_lines) < header_line:

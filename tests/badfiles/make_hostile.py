@@ -133,7 +133,7 @@ def hostile(files: dict, policeuk, row, crime_id, zipped, POLICEUK: str) -> None
         'id,"lon, WGS84","lat, WGS84",datetime\n'
         "q1,0.710512,51.538012,2018-01-05 10:00\n"
         "q2,0.704131,51.540875,2018-01-05 11:00\n")
-    files["title_line.csv"] = "Essex street crime, January 2018\n".replace(",", "") + body
+    files["title_line.csv"] = "Essex street crime, January 2018\n" + body
     files["excel_sep_line.csv"] = "sep=;\n" + body.replace(",", ";")
 
     # a folder with a month missing between its first and last (Essex 2018-08/09)
