@@ -386,7 +386,10 @@ def _assemble(parts: list[_Part], report: LoadReport, resolution: str, work_crs,
         report.date_max = dates.label(frame["date_start"].max(), resolution)
     if resolution != "none" and len(frame):
         report.missing_months = dates.missing_months(frame["date_start"].to_numpy(dtype="datetime64[ns]"))
-    if resolution == "none":
+    if resolution == "none" and any(p.dates is not None for p in parts):
+        report.notes.append("no date in the date column could be read (see the rejected rows); give its "
+                            "format (date_format) if it is not one of the formats listed in docs/loading.md")
+    elif resolution == "none":
         report.notes.append("no date column: rows are undated (enough for a risk terrain model, "
                             "not for weekly lists)")
     for p in parts:

@@ -386,3 +386,15 @@ def test_cli_passes_date_format_and_limits(tmp_path):
     assert res.exit_code == 2 and "load setting max_file_mb" in res.output
     res = CliRunner().invoke(main, ["validate", str(BAD / "unknown_types_counted.csv")])
     assert "Jaywalking" in res.output and "Loitering" in res.output
+
+
+def test_a_date_column_nothing_can_read_is_not_called_missing(tmp_path):
+    """Was: every date rejected while the report said "no date column"."""
+    path = tmp_path / "odd_dates.csv"
+    path.write_text("id,date,longitude,latitude\na,2 March 2014,0.71,51.54\nb,3 March 2014,0.72,51.55\n")
+    inc = load_incidents(path, today=TODAY)
+    assert inc.report.rejected == {"unparseable_date": 2}
+    notes = " ".join(inc.report.notes)
+    assert "no date column" not in notes and "no date in the date column could be read" in notes
+    fixed = load_incidents(path, today=TODAY, mapping=ColumnMap(date_format="%d %B %Y"))
+    assert fixed.report.rows_used == 2 and fixed.report.date_resolution == "day"
