@@ -9,6 +9,7 @@ tables."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 
@@ -86,6 +87,15 @@ def _layer_name(path) -> str:
     return stem if stem and not stem[0].isdigit() else f"layer_{stem}"
 
 
+def upload_limits():
+    """Load limits for uploads: a decompressed file of at most ``RTM_MAX_FILE_MB`` (default
+    512 MB; loading needs about twice that in the server's memory)."""
+    from rtm.sources import LoadLimits
+
+    env = os.environ.get("RTM_MAX_FILE_MB", "")
+    return LoadLimits(max_file_mb=float(env) if env.replace(".", "", 1).isdigit() and float(env) > 0 else 512)
+
+
 def _save_each(files, folder) -> list:
     """Save uploads each in a numbered subfolder: names that differ only in characters the
     sanitiser replaces (``crime (1).csv``, ``crime [1].csv``) never overwrite each other."""
@@ -124,7 +134,7 @@ def load_upload(inc_files, area_file, area_field, layer_files, street_file, stre
     areas = load_areas(area_path, area_field or None)
     given = {k: v for k, v in mapping.items() if v}
     inc = load_incidents(inc_paths, mapping=ColumnMap(**given) if given else None, weights=HarmWeights.from_name(weights),
-                         areas=areas, area_tolerance_m=tolerance)
+                         areas=areas, area_tolerance_m=tolerance, limits=upload_limits())
     if inc.report.rows_used == 0:
         raise InputError(inc_paths[0], "no incident is usable in the study area",
                          "check the load report below, the columns and the district boundaries")

@@ -93,7 +93,8 @@ def _safe_cell(value) -> str:
 
 
 def rejects_csv(frame: pd.DataFrame) -> bytes:
-    """The rejected rows as UTF-8 CSV bytes that Excel opens without evaluating anything.
+    """The rejected rows as UTF-8 CSV bytes (with a byte-order mark, as the list CSV, so
+    Excel reads accents right) that Excel opens without evaluating anything.
 
     Every text cell that begins with ``= + - @`` (or tab, CR, LF, ``'``) gets one ``'`` in
     front, as in the list CSV; plain numbers (``-0.71``) are written as they are, so
@@ -104,4 +105,4 @@ def rejects_csv(frame: pd.DataFrame) -> bytes:
     writer.writerow([_safe_cell(c) for c in frame.columns])
     for row in frame.itertuples(index=False, name=None):
         writer.writerow([_safe_cell(v) for v in row])
-    return buf.getvalue().encode("utf-8")
+    return buf.getvalue().encode("utf-8-sig")

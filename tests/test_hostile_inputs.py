@@ -338,7 +338,7 @@ def test_rejects_file_keeps_every_column_and_is_formula_safe(tmp_path):
     assert any(c.startswith("'=HYPERLINK(") for c in text)  # from the malformed row's cells
     # coordinates stay numbers for pandas (negative ones too), not "'-0.7"
     assert back["Longitude"].dropna().map(type).eq(float).all()
-    assert inc.rejects_csv() == path.read_bytes()
+    assert inc.rejects_csv() == path.read_bytes() and path.read_bytes().startswith(b"\xef\xbb\xbf")
 
 
 def test_rejects_csv_keeps_negative_numbers_as_numbers():
