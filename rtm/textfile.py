@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .errors import InputError
@@ -148,12 +147,15 @@ def _header(name: str, text: bytes, notes: list) -> tuple[int, str, list[str]]:
 
 
 def _parse(buf: bytes, names: list[str], delim: str, wanted: list[str], on_invalid) -> pa.Table:
+    """All columns as text; those not ``wanted`` by a role straight into dictionaries (a
+    few distinct values: a few bytes a row, no full copy of their text)."""
+    types = {n: pa.string() if n in wanted else pa.dictionary(pa.int32(), pa.string()) for n in names}
     return pacsv.read_csv(
         io.BytesIO(buf),
         read_options=pacsv.ReadOptions(use_threads=False, column_names=names, skip_rows=1, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_invalid,
                                          ignore_empty_lines=False, newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, include_columns=wanted,
+        convert_options=pacsv.ConvertOptions(column_types=types, include_columns=names,
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
 
@@ -212,7 +214,7 @@ def read_text_table(entry: "Entry", limits: "LoadLimits", select=None) -> "RawTa
         return "skip"
 
     try:
-        table = _parse(recs.text, names, delim, names, on_invalid)
+        table = _parse(recs.text, names, delim, wanted, on_invalid)
     except pa.ArrowInvalid as exc:
         raise InputError(entry.name, f"the file cannot be read as a table ({exc})",
                          "check that it is a comma-separated text file with one header row") from None
@@ -224,7 +226,7 @@ def read_text_table(entry: "Entry", limits: "LoadLimits", select=None) -> "RawTa
     bad_idx = np.array(bad, dtype=np.int64) - 2
     good = np.ones(n_rec, dtype=bool)
     good[bad_idx] = False
-    lines, spans = recs.lines[good], recs.spans[good]
+    lines = recs.lines[good]
     malformed = [(int(recs.lines[i]), t, "malformed_row") for i, t in zip(bad_idx, bad_text)]
     malformed += [(line, t, "stray_quote") for line, t in recs.stray]
     malformed.sort()
@@ -239,10 +241,5 @@ def read_text_table(entry: "Entry", limits: "LoadLimits", select=None) -> "RawTa
         notes.append(f"{entry.name}: {len(recs.stray)} rows have a quote that is never closed (lines {shown}); "
                      "each is rejected on its own and the rows after it are read")
 
-    # columns no role uses (police.uk: reported by, falls within, outcome, context) are kept
-    # for the rejects file, dictionary-encoded: a few distinct values, a few bytes a row
-    for i, name in enumerate(table.column_names):
-        if name not in wanted:
-            table = table.set_column(i, name, pc.dictionary_encode(table.column(i)))
     return RawTable(entry.name, table, sha, lines=lines, malformed=malformed, notes=notes,
                     names=names, delimiter=delim)
