@@ -386,6 +386,9 @@ def _assemble(parts: list[_Part], report: LoadReport, resolution: str, work_crs,
         report.date_max = dates.label(frame["date_start"].max(), resolution)
     if resolution != "none" and len(frame):
         report.missing_months = dates.missing_months(frame["date_start"].to_numpy(dtype="datetime64[ns]"))
+    if len(frame) > 1 and frame["x"].min() == frame["x"].max() and frame["y"].min() == frame["y"].max():
+        report.notes.append(f"all {len(frame):,} used incidents are at one point: no map or model can be made "
+                            "from them; check the coordinate columns (a placeholder location?)")
     if resolution == "none" and any(p.dates is not None for p in parts):
         report.notes.append("no date in the date column could be read (see the rejected rows); give its "
                             "format (date_format) if it is not one of the formats listed in docs/loading.md")

@@ -59,11 +59,15 @@ class LoadLimits:
         return int(self.max_file_mb * MB)
 
     def too_big(self, name: str, size: int | None) -> InputError:
-        shown = f"{size / MB:,.0f} MB" if size is not None else f"more than {self.max_file_mb:,.0f} MB"
+        shown = f"{_mb(size / MB)} MB" if size is not None else f"more than {_mb(self.max_file_mb)} MB"
         return InputError(name, f"the file is {shown} when decompressed, more than the limit of "
-                          f"{self.max_file_mb:,.0f} MB (load setting max_file_mb)",
+                          f"{_mb(self.max_file_mb)} MB (load setting max_file_mb)",
                           "if the file is genuine, raise max_file_mb (loading needs about twice that in "
                           "memory), or split the file by month", field="max_file_mb", field_kind="setting")
+
+
+def _mb(x: float) -> str:
+    return f"{x:,.0f}" if x >= 10 else f"{x:.1f}"
 
 
 @dataclass
