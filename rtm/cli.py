@@ -215,8 +215,8 @@ def validate(incidents, area, area_field, area_select, area_tolerance, weights, 
     areas = load_areas(area, area_field, select=list(area_select) or None) if area else None
     hw = HarmWeights.from_name(weights, unknown, default_weight)
     inc = load_incidents(list(incidents), mapping=_column_map(kw), crs=kw["crs"], working_crs=kw["working_crs"],
-                         weights=hw, areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"], limits=_limits(kw),
-                         progress=_Progress("reading"))
+                         weights=hw, areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],
+                         limits=_limits(kw), progress=_Progress("reading"))
     if as_json:
         click.echo(json.dumps(inc.report.to_dict(), indent=2, default=str))
     else:
@@ -351,8 +351,8 @@ def _load_study(incidents, area, area_field, area_select, area_tolerance, hw, kw
 
     areas = load_areas(area, area_field, select=list(area_select) or None, working_crs=kw["working_crs"])
     inc = load_incidents(list(incidents), mapping=_column_map(kw), crs=kw["crs"], working_crs=areas.crs, weights=hw,
-                         areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"], limits=_limits(kw),
-                         progress=_Progress("reading"))
+                         areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],
+                         limits=_limits(kw), progress=_Progress("reading"))
     click.echo(_count_line("Incidents", inc.report) + f" ({inc.report.date_min} to {inc.report.date_max}, "
                f"resolution {inc.resolution}, weights {hw.scheme})")
     if inc.report.rows_used == 0:
@@ -444,8 +444,8 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
     click.echo(f"Study area: {Path(area).name}: {len(areas.names)} district(s) ({', '.join(areas.names[:8])}"
                f"{', ...' if len(areas.names) > 8 else ''}), {area_km2:,.2f} km2, {areas.crs.to_string()}")
     inc = load_incidents(list(incidents), mapping=_column_map(kw), crs=kw["crs"], working_crs=areas.crs, weights=hw,
-                         areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"], limits=_limits(kw),
-                         progress=_Progress("reading"))
+                         areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],
+                         limits=_limits(kw), progress=_Progress("reading"))
     click.echo(_count_line("Incidents", inc.report) + f" (counted as: {hw.scheme})")
     if inc.report.rows_used < 2:
         raise InputError(incidents[0], f"only {inc.report.rows_used} incident(s) are usable in the study area",
