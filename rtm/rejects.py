@@ -70,7 +70,7 @@ def rejects_of(raw, layout_name: str, codes: np.ndarray, bad: np.ndarray, lines:
         shown = [POLICEUK_HEADER.get(norm(c), c) for c in header] if layout_name == "police.uk street" else header
         rows = {"file": [raw.name] * len(raw.malformed), "row": [m[0] for m in raw.malformed],
                 "reason": [m[2] for m in raw.malformed], "advice": [REASONS[m[2]] for m in raw.malformed]}
-        cells = [split_cells(m[1], raw.delimiter or ",") for m in raw.malformed]
+        cells = [split_cells(m[1], raw.delimiter or ",", quoting=m[2] != "stray_quote") for m in raw.malformed]
         for i, name in enumerate(shown):
             rows[name] = [c[i] if i < len(c) else None for c in cells]
         rows["raw_text"] = [m[1] for m in raw.malformed]

@@ -160,10 +160,13 @@ def _parse(buf: bytes, names: list[str], delim: str, wanted: list[str], on_inval
     )
 
 
-def split_cells(text: str, delim: str) -> list[str]:
-    """The cells of one bad record as Python's csv module reads them (for the rejects file)."""
+def split_cells(text: str, delim: str, quoting: bool = True) -> list[str]:
+    """The cells of one bad record as Python's csv module reads them (for the rejects file);
+    with ``quoting=False`` quotes are ordinary characters (a stray quote's line then keeps
+    its cells in their columns)."""
     try:
-        return next(csv.reader(io.StringIO(text), delimiter=delim), [])
+        return next(csv.reader(io.StringIO(text), delimiter=delim,
+                               quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE), [])
     except csv.Error:
         return text.split(delim)
 

@@ -55,7 +55,8 @@ def test_a_stray_quote_costs_its_own_row_only():
     assert (inc.report.rows_in, inc.report.rows_used) == (1000, 999)
     assert inc.report.rejected == {"stray_quote": 1}
     assert inc.rejects["row"].tolist() == [10]  # line 10 of the file: the ninth data row
-    assert inc.rejects.loc[0, "Location"].startswith("On or near Pub")  # the open quote runs to the line's end
+    assert inc.rejects.loc[0, "Location"] == '"On or near Pub'  # the cells stay in their columns
+    assert inc.rejects.loc[0, "LSOA code"] == "E01015906"
     assert inc.rejects.loc[0, "raw_text"].endswith('"On or near Pub,E01015906,Southend-on-Sea 014A,Burglary,'
                                                    'Under investigation,')
     assert inc.frame["source_row"].tolist() == [n for n in range(2, 1002) if n != 10]
