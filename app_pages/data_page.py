@@ -2,12 +2,16 @@
 rows to download), and uploading one's own incidents, districts, attractor layers and
 streets. Uploads are checked for type and size, saved under a sanitised name in this
 session's upload folder and read by the same loaders as the command line; nothing uploaded
-is executed or unpickled."""
+is executed or unpickled. Nothing a user typed or uploaded (file names, district names,
+CRS text, notes, messages) is rendered as Markdown: it is shown with ``st.text`` or in
+tables."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import shutil
 
 import pandas as pd
 import streamlit as st
@@ -41,20 +45,30 @@ def show_report(ds: common.Dataset) -> None:
         st.dataframe(counts, hide_index=True, use_container_width=True,
                      column_config={"rows": st.column_config.NumberColumn("rows", format="localized")})
         st.caption("Counts add up: " + ("yes" if report.adds_up else "NO"))
-        st.write(f"**Coordinates:** {report.crs_in} ({report.crs_how}); working CRS {report.crs_working}")
-        st.write(f"**Dates:** {report.date_min} to {report.date_max} (resolution: {report.date_resolution})")
-        st.write(f"**Districts:** {', '.join(ds.districts)}")
+        # the text below comes from the user's files: plain text, never Markdown
+        st.text(f"Coordinates: {report.crs_in} ({report.crs_how}); working CRS {report.crs_working}")
+        st.text(f"Dates: {report.date_min} to {report.date_max} (resolution: {report.date_resolution})")
+        if report.missing_months:
+            st.warning("Months with no incident between the first and the last (a monthly file may be missing):")
+            st.text(", ".join(report.missing_months))
+        st.text(f"Districts: {', '.join(ds.districts)}")
     with right:
         st.subheader("Offence types and harm weights")
         st.dataframe(offences, hide_index=True, use_container_width=True, height=38 + 35 * min(len(offences), 15),
                      column_config={"rows": st.column_config.NumberColumn("rows", format="localized"),
                                     "harm": st.column_config.NumberColumn("harm", format="localized")})
-        for note in report.notes:
-            st.info(note)
+        if report.unknown_types:
+            st.caption(f"Offence types not in the harm-weight table ({report.unknown_policy}):")
+            st.dataframe(pd.DataFrame(list(report.unknown_types.items()), columns=["offence_type", "rows"]),
+                         hide_index=True, use_container_width=True)
+        if report.notes:
+            st.caption("Notes")
+            st.text("\n".join(report.notes))
         if len(incidents.rejects):
             st.subheader("Rejected rows")
             st.dataframe(incidents.rejects.head(200), hide_index=True, use_container_width=True)
-            st.download_button("Download rejected rows (CSV)", incidents.rejects.to_csv(index=False).encode("utf-8"),
+            # formula-safe for Excel, every original column (rtm.rejects.rejects_csv)
+            st.download_button("Download rejected rows (CSV)", incidents.rejects_csv(),
                                file_name=f"{common.safe_name(ds.id)}_rejected_rows.csv", mime="text/csv")
 
 
@@ -73,6 +87,25 @@ def _layer_name(path) -> str:
     return stem if stem and not stem[0].isdigit() else f"layer_{stem}"
 
 
+def upload_limits():
+    """Load limits for uploads: a decompressed file of at most ``RTM_MAX_FILE_MB`` (default
+    512 MB; loading needs about twice that in the server's memory)."""
+    from rtm.sources import LoadLimits
+
+    env = os.environ.get("RTM_MAX_FILE_MB", "")
+    return LoadLimits(max_file_mb=float(env) if env.replace(".", "", 1).isdigit() and float(env) > 0 else 512)
+
+
+def show_problem(exc: BaseException, doing: str) -> None:
+    """A loading problem without a traceback; an InputError's text (which names the user's
+    files) is shown as plain text, never as Markdown."""
+    if isinstance(exc, InputError):
+        st.error(f"The data could not be used while {doing}:")
+        st.text(str(exc))
+    else:
+        common.show_error(exc, doing)
+
+
 def load_upload(inc_files, area_file, area_field, layer_files, street_file, street_label, mapping, weights,
                 tolerance) -> common.Dataset:
     """Save the uploads and load them as a :class:`common.Dataset` (raises InputError)."""
@@ -82,10 +115,12 @@ def load_upload(inc_files, area_file, area_field, layer_files, street_file, stre
     from rtm.weights import HarmWeights
 
     folder = common.upload_dir()
+    for role in ("incidents", "areas", "layers", "streets"):  # uploads of an earlier load
+        shutil.rmtree(folder / role, ignore_errors=True)
     digest = hashlib.sha256()
-    inc_paths = [common.save_upload(f, folder / "incidents") for f in inc_files]
+    inc_paths = common.save_uploads(inc_files, folder / "incidents")
     area_path = common.save_upload(area_file, folder / "areas")
-    layer_paths = [common.save_upload(f, folder / "layers") for f in layer_files]
+    layer_paths = common.save_uploads(layer_files, folder / "layers")
     street_path = common.save_upload(street_file, folder / "streets") if street_file else None
     for f in [*inc_files, area_file, *layer_files] + ([street_file] if street_file else []):
         digest.update(f.name.encode() + f.getvalue())
@@ -93,7 +128,7 @@ def load_upload(inc_files, area_file, area_field, layer_files, street_file, stre
     areas = load_areas(area_path, area_field or None)
     given = {k: v for k, v in mapping.items() if v}
     inc = load_incidents(inc_paths, mapping=ColumnMap(**given) if given else None, weights=HarmWeights.from_name(weights),
-                         areas=areas, area_tolerance_m=tolerance)
+                         areas=areas, area_tolerance_m=tolerance, limits=upload_limits())
     if inc.report.rows_used == 0:
         raise InputError(inc_paths[0], "no incident is usable in the study area",
                          "check the load report below, the columns and the district boundaries")
@@ -122,7 +157,8 @@ def load_upload(inc_files, area_file, area_field, layer_files, street_file, stre
 
 view = common.current_view()
 st.title("Data")
-st.write(f"In use: **{view.ds.title}** (choose the data set in the sidebar).")
+st.caption("In use (choose the data set in the sidebar):")
+st.text(view.ds.title)
 limit = common.upload_limit_mb()
 with st.expander("Upload your own data", expanded="upload_ds" not in st.session_state and False):
     st.caption(f"Accepted: {', '.join('.' + t for t in common.UPLOAD_TYPES)} (zip a shapefile's parts together), "
@@ -136,7 +172,7 @@ with st.expander("Upload your own data", expanded="upload_ds" not in st.session_
             saved = common.save_upload(area_file, common.upload_dir() / "areas")
             fields = _fields(saved)
         except InputError as exc:
-            st.error(str(exc))
+            show_problem(exc, "reading the boundary file")
             fields = []
         area_field = st.selectbox("Field naming each district", [""] + fields,
                                   format_func=lambda f: f or "(the whole file is one area)")
@@ -161,7 +197,7 @@ with st.expander("Upload your own data", expanded="upload_ds" not in st.session_
                     ds = load_upload(inc_files, area_file, area_field, layer_files or [], street_file, street_label,
                                      mapping, weights, float(tolerance))
             except Exception as exc:  # noqa: BLE001 - shown without a traceback
-                common.show_error(exc, "loading the uploaded files")
+                show_problem(exc, "loading the uploaded files")
             else:
                 st.session_state["upload_ds"] = ds
                 st.session_state["_pending_choice"] = "upload"

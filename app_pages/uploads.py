@@ -56,3 +56,10 @@ def save_upload(file, folder: Path) -> Path:
     path = folder / name
     path.write_bytes(file.getvalue())
     return path
+
+
+def save_uploads(files, folder: Path) -> list[Path]:
+    """Save uploads each in a numbered subfolder of ``folder`` (:func:`save_upload` each):
+    names that differ only in characters the sanitiser replaces (``crime (1).csv``,
+    ``crime [1].csv``) never overwrite each other. Returns the paths in order."""
+    return [save_upload(f, Path(folder) / f"{i:03d}") for i, f in enumerate(files)]

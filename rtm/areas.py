@@ -126,6 +126,22 @@ def group_names(values: pd.Series, group: str = "auto") -> tuple[pd.Series, str]
     return text, "value"
 
 
+#: The widest study area accepted, in degrees of longitude or latitude (about 2,000 km):
+#: wider is a world-sized polygon or a wrong coordinate system, never a police area.
+MAX_EXTENT_DEGREES = 20.0
+
+
+def _check_extent(name: str, bounds) -> None:
+    """Refuse a study area wider than :data:`MAX_EXTENT_DEGREES` (every incident would be
+    gridded over a continent or rejected as outside)."""
+    w, h = bounds[2] - bounds[0], bounds[3] - bounds[1]
+    if not (np.isfinite(w) and np.isfinite(h)) or max(w, h) > MAX_EXTENT_DEGREES:
+        raise InputError(name, f"the study area spans {w:.0f} degrees of longitude and {h:.0f} of latitude, "
+                         "far more than a police force area (a world-sized polygon or a wrong coordinate system)",
+                         "give the district or force boundaries, and check that the file's coordinate "
+                         "system matches its coordinates")
+
+
 def load_areas(path, field: str | None = None, *, group: str = "auto", select=None,
                working_crs=None, crs=None) -> Areas:
     """Read boundary polygons and dissolve them into named districts.
@@ -162,7 +178,12 @@ def load_areas(path, field: str | None = None, *, group: str = "auto", select=No
     codes = np.zeros(raw.num_rows, dtype=np.int8)
     geoms, repaired = repair(raw.geometry, codes, (POLYGON,))
     if not (codes == 0).any():
-        raise InputError(raw.name, "the file has no usable polygons (it holds points or lines)",
+        kinds = sorted({str(t) for t in shapely.get_type_id(raw.geometry[~shapely.is_missing(raw.geometry)])})
+        names = {"0": "points", "1": "lines", "2": "lines", "4": "points", "5": "lines",
+                 "7": "geometry collections", "3": "polygons that cannot be repaired",
+                 "6": "polygons that cannot be repaired"}
+        held = ", ".join(dict.fromkeys(names.get(k, "other geometries") for k in kinds)) or "no geometry"
+        raise InputError(raw.name, f"the file has no usable polygons (it holds {held})",
                          "give the study area as polygons: district, town or LSOA boundaries")
     if repaired:
         report.notes.append(f"{repaired} invalid polygons were repaired")
@@ -171,7 +192,7 @@ def load_areas(path, field: str | None = None, *, group: str = "auto", select=No
         match = {c.lower(): c for c in columns}.get(field.lower())
         if match is None:
             raise InputError(raw.name, f"the field '{field}' is not in the file (fields: {', '.join(columns)})",
-                             "choose one of the listed fields with --area-field", field=field)
+                             "choose one of the listed fields as the district name field", field=field)
         names, how = group_names(raw.table.column(match).to_pandas(), group)
         names = names.to_numpy(dtype=object)
         blank = pd.isna(names) | (pd.Series(names).astype(str).str.len() == 0).to_numpy()
@@ -182,10 +203,12 @@ def load_areas(path, field: str | None = None, *, group: str = "auto", select=No
     src_crs = coords.to_crs(raw.crs) if raw.crs else (coords.to_crs(crs) if crs else None)
     if src_crs is None:
         raise InputError(raw.name, "the file does not say which coordinate system it is in",
-                         "add the .prj file next to the shapefile, or pass --area-crs EPSG:27700")
+                         "put the shapefile's .prj file next to it (or zip them together), or save the "
+                         "boundaries from your GIS as a GeoPackage, which keeps its coordinate system")
     keep = codes == 0
     gdf = gpd.GeoDataFrame({"name": names[keep]}, geometry=geoms[keep], crs=src_crs)
     b = gdf.to_crs(coords.WGS84).total_bounds
+    _check_extent(raw.name, b)
     cx, cy = np.array([(b[0] + b[2]) / 2]), np.array([(b[1] + b[3]) / 2])
     work, _ = coords.working_crs_for(cx, cy, coords.WGS84, working_crs)
     gdf = gdf.to_crs(work)

@@ -2,51 +2,77 @@
 
 Every parsed date is an interval ``[start, end)``: a police.uk month ``2018-01`` is
 ``[2018-01-01, 2018-02-01)``, a day is 24 hours, a timestamp is an instant
-(``end == start``). No day or time is invented.
+(``end == start``). No day or time is invented, and no date is ever wrapped: a value
+outside the plausible range (by default 1900 to one year ahead of today) is marked
+``implausible`` instead of being cast into nanoseconds it does not fit.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .textcols import categories, one_chunk
 
 RESOLUTIONS = ("datetime", "day", "month")  # finest first
+EARLIEST = "1900-01-01"  #: default start of the plausible range
+AHEAD_YEARS = 1  #: default: dates up to this many years after today are plausible
 
-# (strptime format or "ISO8601", resolution, regular expression the value must match)
+# (name, strptime format or "ISO8601", resolution, regular expression the value must match).
+# ISO-like values with "/" are read as ISO after the "/" become "-" (see _iso_text).
 _FORMATS = [
-    ("%Y-%m", "month", r"^\d{4}-\d{1,2}$"),
-    ("%Y/%m", "month", r"^\d{4}/\d{1,2}$"),
-    ("%Y-%m-%d", "day", r"^\d{4}-\d{1,2}-\d{1,2}$"),
-    ("ISO8601", "datetime", r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}"),
-    ("%d/%m/%Y", "day", r"^\d{1,2}/\d{1,2}/\d{4}$"),
-    ("%d/%m/%Y %H:%M", "datetime", r"^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}$"),
-    ("%d/%m/%Y %H:%M:%S", "datetime", r"^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2}$"),
-    ("%m/%d/%Y %I:%M:%S %p", "datetime", r"^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2} [AP]M$"),
+    ("YYYY-MM", "%Y-%m", "month", r"^\d{4}[-/]\d{1,2}$"),
+    ("YYYY-MM-DD", "%Y-%m-%d", "day", r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}$"),
+    ("ISO 8601 date-time", "ISO8601", "datetime",
+     r"^\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$"),
+    ("DD/MM/YYYY", "%d/%m/%Y", "day", r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}$"),
+    ("DD/MM/YYYY HH:MM", "%d/%m/%Y %H:%M", "datetime", r"^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}$"),
+    ("DD/MM/YYYY HH:MM:SS", "%d/%m/%Y %H:%M:%S", "datetime", r"^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2}$"),
+    ("MM/DD/YYYY hh:mm:ss AM", "%m/%d/%Y %I:%M:%S %p", "datetime",
+     r"^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2} [AP]M$"),
 ]
-_COMPILED = {p: re.compile(p) for _, _, p in _FORMATS}
-
-
-def _pattern_of(fmt: str) -> str:
-    return next(p for f, _, p in _FORMATS if f == fmt)
-
-
+_COMPILED = {name: re.compile(p) for name, _, _, p in _FORMATS}
 _MONTH_FIRST = {"%d/%m/%Y": "%m/%d/%Y", "%d/%m/%Y %H:%M": "%m/%d/%Y %H:%M",
                 "%d/%m/%Y %H:%M:%S": "%m/%d/%Y %H:%M:%S"}
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_SHORT_OFFSET = re.compile(r"([+-]\d{2})$")
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """The plausible dates: ``[earliest, latest)``; anything else is rejected, never wrapped.
+
+    Build it with :func:`plausible_range`.
+    """
+
+    earliest: pd.Timestamp
+    latest: pd.Timestamp
+
+    def describe(self) -> str:
+        return f"{self.earliest:%Y-%m-%d} to {self.latest:%Y-%m-%d}"
+
+
+def plausible_range(today=None, earliest=EARLIEST, ahead_years: int = AHEAD_YEARS) -> DateRange:
+    """The plausible range: from ``earliest`` (default 1900-01-01) to ``ahead_years`` after
+    ``today`` (default now). Both ends must lie within 1678-2261 (what nanosecond times hold)."""
+    today = pd.Timestamp(today) if today is not None else pd.Timestamp.now()
+    lo, hi = pd.Timestamp(earliest), today.normalize() + pd.DateOffset(years=ahead_years)
+    if not (pd.Timestamp("1678-01-01") <= lo < hi <= pd.Timestamp("2261-12-31")):
+        raise ValueError(f"the plausible date range {lo:%Y-%m-%d} to {hi:%Y-%m-%d} must be increasing "
+                         "and lie within 1678-2261")
+    return DateRange(lo, hi)
 
 
 @dataclass
 class ParsedDates:
     """Result of :func:`parse_dates`.
 
-    ``start``/``end`` are ``datetime64[ns]`` (NaT where bad); ``missing`` and
-    ``unparseable`` are boolean masks; ``fmt`` is the format used.
+    ``start``/``end`` are ``datetime64[ns]`` (NaT where bad); ``missing``, ``unparseable``
+    and ``implausible`` are boolean masks; ``fmt`` names the format read most often.
     """
 
     start: np.ndarray
@@ -56,6 +82,11 @@ class ParsedDates:
     unparseable: np.ndarray
     fmt: str
     notes: list
+    implausible: np.ndarray = field(default=None)
+
+    def __post_init__(self):
+        if self.implausible is None:
+            self.implausible = np.zeros_like(self.missing)
 
 
 def _period_end(start: pd.DatetimeIndex, resolution: str) -> pd.DatetimeIndex:
@@ -67,66 +98,150 @@ def _period_end(start: pd.DatetimeIndex, resolution: str) -> pd.DatetimeIndex:
     return start
 
 
-def parse_dates(values, dayfirst: bool = True) -> ParsedDates:
-    """Parse a column of dates, choosing the format that reads most distinct values.
+def _iso_text(word: str) -> str:
+    """An ISO-like value as pandas' ISO8601 reader takes it: ``/`` -> ``-``, ``+00`` -> ``+00:00``."""
+    date, _, rest = word.partition(" ") if "T" not in word[:11] else (word, "", "")
+    text = date.replace("/", "-") + (" " + rest if rest else "")
+    text = text.replace(" Z", "Z")
+    return _SHORT_OFFSET.sub(r"\1:00", text)
+
+
+_OFFSET = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$")
+
+
+def _to_utc_naive(parsed: pd.Series, words: list[str], notes: list) -> pd.Series:
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        note = "times carry a time-zone marker or UTC offset; they are kept as UTC wall-clock times"
+        if note not in notes and any(_OFFSET.search(w) for w in words):
+            notes.append(note)
+    return parsed
+
+
+def _parse_words(words: list[str], fmt: str, name: str) -> pd.Series:
+    """Parse ``words`` with one format (coercing failures to NaT), at any unit pandas picks."""
+    values = pd.Series(np.array(words, dtype=object))
+    if fmt == "ISO8601":
+        return pd.to_datetime(values.map(_iso_text), format="ISO8601", errors="coerce", utc=True)
+    if name in ("YYYY-MM", "YYYY-MM-DD"):
+        values = values.str.replace("/", "-", regex=False)
+    elif name == "DD/MM/YYYY":
+        values = values.str.replace(r"[.-]", "/", regex=True)
+    return pd.to_datetime(values, format=fmt, errors="coerce")
+
+
+def _in_range(parsed: pd.Series, span: DateRange) -> tuple[np.ndarray, np.ndarray]:
+    """(start as datetime64[ns] with NaT outside ``span``, mask of values outside it)."""
+    ok = parsed.notna().to_numpy()
+    outside = np.zeros(len(parsed), dtype=bool)
+    if ok.any():
+        # compared at the unit pandas parsed to: a cast to ns first would wrap year 0 or 9999
+        lo = np.datetime64(span.earliest.to_datetime64(), "s")
+        hi = np.datetime64(span.latest.to_datetime64(), "s")
+        secs = parsed[ok].to_numpy().astype("datetime64[s]")
+        outside[ok] = (secs < lo) | (secs >= hi)
+    start = np.full(len(parsed), np.datetime64("NaT"), dtype="datetime64[ns]")
+    good = ok & ~outside
+    start[good] = parsed[good].to_numpy().astype("datetime64[ns]")
+    return start, outside
+
+
+def parse_dates(values, dayfirst: bool = True, *, date_format: str | None = None,
+                span: DateRange | None = None) -> ParsedDates:
+    """Parse a column of dates; each distinct value is read by the first format it matches.
 
     Parameters
     ----------
     values : pyarrow Array/ChunkedArray or array-like
-        Strings (any of the formats in ``_FORMATS``) or native timestamps/dates.
+        Strings (any of the formats in ``_FORMATS``, mixed if need be) or native
+        timestamps/dates.
     dayfirst : bool
         Read ``03/04/2018`` as 3 April (UK, the default) or, if False, as 4 March.
+    date_format : str, optional
+        An explicit strptime format (``%d.%m.%Y %H:%M``); then only that format is read.
+    span : DateRange, optional
+        Plausible dates (default :func:`plausible_range`); values outside are marked
+        ``implausible`` and get NaT, never a wrapped date.
 
     Notes
     -----
     Parses the distinct values only and maps them back by dictionary codes, so a column of
     two million police.uk months costs about as much as twelve strings plus one take.
+    Values with a UTC offset (``+01:00``, ``+00``, ``Z``) are converted to UTC; values
+    without one are taken as they are.
     """
+    span = span or plausible_range()
     arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
     arr = one_chunk(arr)
     notes: list[str] = []
     if pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type):
         res = "day" if pa.types.is_date(arr.type) else "datetime"
-        s = pd.to_datetime(pd.Series(arr.to_pandas()))
-        if getattr(s.dt, "tz", None) is not None:
-            s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        if pa.types.is_date(arr.type):
+            arr = arr.cast(pa.timestamp("s"))
+        elif arr.type.tz is not None:
             notes.append("times carried a time zone; they are kept as UTC")
-        start = s.to_numpy(dtype="datetime64[ns]")
-        missing = np.isnat(start)
+            arr = arr.cast(pa.timestamp(arr.type.unit))
+        missing = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        # seconds first: the cast to nanoseconds happens only for values in range
+        secs = pd.Series(arr.cast(pa.timestamp("s"), safe=False).to_numpy(zero_copy_only=False))
+        start, outside = _in_range(secs, span)
+        if arr.type.unit != "s":
+            fine = pd.Series(arr.to_numpy(zero_copy_only=False))
+            good = ~np.isnat(start)
+            start[good] = fine[good].to_numpy().astype("datetime64[ns]")
         end = _period_end(pd.DatetimeIndex(start), res).to_numpy()
-        return ParsedDates(start, end, res, missing, np.zeros_like(missing), "native", notes)
+        return ParsedDates(start, end, res, missing, np.zeros_like(missing), "native", notes, outside & ~missing)
 
     enc = categories(arr)
     words = enc.dictionary.to_pylist()  # distinct trimmed values, none blank
-    codes = pc.fill_null(enc.indices, len(words)).to_numpy(zero_copy_only=False).astype(np.int64)
-
-    # choose the format whose pattern matches most distinct values (ties: earlier wins),
-    # then parse once with it
-    best_fmt, best_res, best_n = None, "unknown", 0
-    for fmt, res, pattern in _FORMATS:
-        rx = _COMPILED[pattern]
-        n_match = sum(1 for w in words if rx.match(w))
-        if n_match > best_n:
-            best_fmt, best_res, best_n = fmt, res, n_match
-    u_start = np.full(len(words) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")  # last: blank
-    fmt = "none"  # and resolution "unknown": no value could be read, the file casts no vote
-    if best_fmt is not None:
-        fmt = best_fmt if dayfirst else _MONTH_FIRST.get(best_fmt, best_fmt)
-        rx = _COMPILED[_pattern_of(best_fmt)]
-        ok = np.array([bool(rx.match(w)) for w in words])
-        parsed = pd.to_datetime(pd.Series(np.array(words, dtype=object)[ok]), format=fmt, errors="coerce")
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-            notes.append("times carry a time-zone marker; they are kept as UTC wall-clock times")
-        u_start[:-1][ok] = parsed.to_numpy(dtype="datetime64[ns]")
-    # period ends are computed on the distinct values, then taken per row
-    u_end = np.full_like(u_start, np.datetime64("NaT"))
-    good = ~np.isnat(u_start)
-    u_end[good] = _period_end(pd.DatetimeIndex(u_start[good]), best_res).to_numpy()
+    codes = enc.indices.fill_null(len(words)).to_numpy(zero_copy_only=False).astype(np.int64)
+    n = len(words)
+    u_start = np.full(n + 1, np.datetime64("NaT"), dtype="datetime64[ns]")  # last: blank
+    u_end = u_start.copy()
+    u_out = np.zeros(n + 1, dtype=bool)
+    todo = np.ones(n, dtype=bool)
+    counts: dict[tuple[str, str], int] = {}
+    if date_format:
+        plan = [(date_format, date_format, None, None)]
+    else:
+        plan = [(name, fmt if dayfirst else _MONTH_FIRST.get(fmt, fmt), res, _COMPILED[name])
+                for name, fmt, res, _ in _FORMATS]
+    year_lo, year_hi = span.earliest.year, span.latest.year
+    for name, fmt, res, rx in plan:
+        idx = np.flatnonzero(todo)
+        if not idx.size:
+            break
+        if rx is not None:
+            idx = idx[[bool(rx.match(words[i])) for i in idx]]
+        if not idx.size:
+            continue
+        todo[idx] = False
+        chosen = [words[i] for i in idx]
+        # a year far outside the range is refused before pandas sees it (year 0 wraps)
+        years = [_YEAR.search(w) for w in chosen]
+        far = np.array([y is not None and not (year_lo - 1 <= int(y.group(1)) <= year_hi + 1) for y in years])
+        u_out[idx[far]] = True
+        idx, chosen = idx[~far], [w for w, f in zip(chosen, far) if not f]
+        if not idx.size:
+            continue
+        parsed = _to_utc_naive(_parse_words(chosen, fmt, name), chosen, notes)
+        start, outside = _in_range(parsed, span)
+        if res is None:  # an explicit format: the resolution it carries
+            res = "datetime" if any(c in fmt for c in "HIMS") else ("day" if "%d" in fmt else "month")
+        u_start[idx] = start
+        u_out[idx] = outside
+        good = ~np.isnat(start)
+        u_end[idx[good]] = _period_end(pd.DatetimeIndex(start[good]), res).to_numpy()
+        counts[(name, res)] = counts.get((name, res), 0) + int(good.sum() + outside.sum())
+    best = max(counts, key=counts.get) if counts else ("none", "unknown")
+    if len([k for k, v in counts.items() if v]) > 1:
+        notes.append("the date column mixes formats (" + ", ".join(f"{k[0]}: {v:,} values" for k, v in counts.items()
+                                                                   if v) + ")")
     start, end = u_start[codes], u_end[codes]
-    missing = codes == len(words)
-    unparseable = np.isnat(start) & ~missing
-    return ParsedDates(start, end, best_res, missing, unparseable, fmt, notes)
+    missing = codes == n
+    implausible = u_out[codes]
+    unparseable = np.isnat(start) & ~missing & ~implausible
+    return ParsedDates(start, end, best[1], missing, unparseable, best[0], notes, implausible)
 
 
 def label(start, resolution: str) -> str:
@@ -136,3 +251,17 @@ def label(start, resolution: str) -> str:
         return ""
     return {"month": ts.strftime("%Y-%m"), "day": ts.strftime("%Y-%m-%d")}.get(
         resolution, ts.strftime("%Y-%m-%d %H:%M"))
+
+
+def missing_months(starts: np.ndarray) -> list[str]:
+    """Months (``YYYY-MM``) between the first and last of ``starts`` with no date at all.
+
+    A gap in a monthly series (police.uk publishes one file a month) usually means a file
+    was not downloaded; the report names each such month.
+    """
+    s = starts[~np.isnat(starts)]
+    if not s.size:
+        return []
+    months = np.unique(s.astype("datetime64[M]"))
+    every = np.arange(months[0], months[-1] + 1)
+    return [str(m) for m in np.setdiff1d(every, months)]

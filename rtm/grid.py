@@ -14,12 +14,45 @@ import shapely
 from affine import Affine
 
 from .areas import Areas
+from .errors import InputError
 
 # Offsets that keep ids positive for negative coordinates: the column index takes the low
 # 32 bits, the row index the 31 bits above them, so an id never reaches 2**63 (int64
 # overflow would wrap it negative and break cell_of_id). Rows span +-2**30 cells.
 _OFFSET_X = 2**31
 _OFFSET_Y = 2**30
+
+#: Estimated memory of a run per grid cell: the grid's own 5 bytes plus the float rasters
+#: a model and a list keep per cell (risk variables, risk and harm surfaces, scores).
+BYTES_PER_CELL = 200
+#: Default limit on that estimate, in MB (a county at 50 m cells needs about 400 MB).
+MAX_GRID_MB = 4096.0
+
+
+def check_grid_size(bounds, cell_size: float, max_grid_mb: float = MAX_GRID_MB) -> int:
+    """The number of cells a grid of ``cell_size`` over ``bounds`` has, refused when its
+    estimated memory (:data:`BYTES_PER_CELL` a cell) exceeds ``max_grid_mb``.
+
+    Raises
+    ------
+    InputError
+        With the figure, the smallest cell size that fits, and the setting that raises it.
+    """
+    minx, miny, maxx, maxy = bounds
+    if not np.all(np.isfinite(bounds)) or not np.isfinite(cell_size):
+        raise InputError("grid", f"the grid's extent ({minx:g}, {miny:g}, {maxx:g}, {maxy:g}) or cell size "
+                         f"({cell_size:g} m) is not a finite number", "check the area tolerance and the cell size")
+    w, h = max(maxx - minx, cell_size), max(maxy - miny, cell_size)
+    cells = (np.ceil(w / cell_size) + 1) * (np.ceil(h / cell_size) + 1)
+    need_mb = cells * BYTES_PER_CELL / 2**20
+    if not np.isfinite(need_mb) or need_mb > max_grid_mb:
+        fits = float(np.sqrt(w * h * BYTES_PER_CELL / (max_grid_mb * 2**20)))
+        raise InputError("grid", f"cells of {cell_size:g} m over a study area of {w / 1000:,.1f} km by "
+                         f"{h / 1000:,.1f} km make {cells:,.0f} cells, about {need_mb:,.0f} MB at "
+                         f"~{BYTES_PER_CELL} bytes a cell, more than the limit of {max_grid_mb:,.0f} MB",
+                         f"use cells of at least {np.ceil(fits):,.0f} m (spot or cell size), choose fewer "
+                         "districts, or raise the limit max_grid_mb", field="max_grid_mb", field_kind="setting")
+    return int(cells)
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,7 +85,8 @@ class Grid:
     district_names: tuple
 
     @classmethod
-    def from_areas(cls, areas: Areas, cell_size: float, edge_m: float = 0.0) -> "Grid":
+    def from_areas(cls, areas: Areas, cell_size: float, edge_m: float = 0.0, *,
+                   max_grid_mb: float = MAX_GRID_MB) -> "Grid":
         """Cover ``areas`` with cells of ``cell_size`` metres.
 
         Parameters
@@ -65,6 +99,9 @@ class Grid:
             the nearest cell inside. Use the loading tolerance plus half a cell diagonal so
             that every incident kept by ``--area-tolerance`` (e.g. on a seafront cut off by
             generalised boundaries) lands in a cell of the study area.
+        max_grid_mb : float
+            Refuse (InputError) a grid whose estimated run memory exceeds this, before
+            anything is allocated (see :func:`check_grid_size`).
 
         Notes
         -----
@@ -80,6 +117,7 @@ class Grid:
             raise ValueError(f"edge_m must be a distance of 0 or more metres, not {edge_m!r}")
         minx, miny, maxx, maxy = areas.frame.total_bounds
         minx, miny, maxx, maxy = minx - edge_m, miny - edge_m, maxx + edge_m, maxy + edge_m
+        check_grid_size((minx, miny, maxx, maxy), cell_size, max_grid_mb)
         x0 = np.floor(minx / cell_size) * cell_size
         y0 = np.ceil(maxy / cell_size) * cell_size
         ncols = int(np.ceil((maxx - x0) / cell_size)) or 1

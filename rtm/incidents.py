@@ -12,26 +12,33 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import shapely
 
 from . import coords, dates
-from .areas import Areas
-from .hashing import hash_text, repeated
-from .textcols import blank_to_null, categories
-from .layouts import POLICEUK_HEADER, ColumnMap, Layout, detect_layout, norm, policeuk_columns
+from .duplicates import mark_duplicates
+from .errors import InputError
+from .hashing import hash_text
+from .layouts import ColumnMap, Layout, detect_layout, policeuk_columns
 from .points import column, table_points
-from .load_report import REASON_NAMES, REASONS, LoadReport, mark, reason_code
-from .sources import RawTable, expand_inputs, read_entry
-from .weights import HarmWeights
+from .rejects import empty as empty_rejects
+from .rejects import rejects_csv, rejects_of
+from .load_report import LoadReport, mark, reason_code
+from .sources import LoadLimits, RawTable, expand_inputs, read_entry
+from .textcols import blank_to_null, categories
+from .weights import MAX_WEIGHT, HarmWeights
+
+if TYPE_CHECKING:  # geopandas (0.8 s to import) is needed only when areas are given
+    from .areas import Areas
 
 Progress = Callable[[int, int, str], None]
 RESOLUTION_ORDER = {"datetime": 0, "day": 1, "month": 2, "none": 3}
+#: The widest area tolerance accepted: beyond it a point is not "just outside" a district.
+MAX_AREA_TOLERANCE_M = 10_000.0
 
 
 @dataclass
@@ -85,9 +92,24 @@ class Incidents:
         return gpd.GeoDataFrame(self.frame, geometry=gpd.points_from_xy(self.frame["x"], self.frame["y"]),
                                 crs=self.crs)
 
+    def rejects_csv(self) -> bytes:
+        """The rejected rows as CSV bytes, formula-safe for Excel (see :func:`rtm.rejects.rejects_csv`)."""
+        return rejects_csv(self.rejects)
+
     def write_rejects(self, path) -> int:
-        """Write the rejected rows with their reasons to a CSV; returns the row count."""
-        self.rejects.to_csv(path, index=False)
+        """Write the rejected rows with their reasons and every original column to a CSV
+        that Excel opens without evaluating formulas; returns the row count.
+
+        Raises
+        ------
+        InputError
+            The file cannot be written.
+        """
+        try:
+            Path(path).write_bytes(self.rejects_csv())
+        except OSError as exc:
+            raise InputError(path, f"the rejected rows cannot be written ({exc.strerror})",
+                             "choose a file in a folder you can write to") from None
         return len(self.rejects)
 
 
@@ -109,20 +131,25 @@ class _Part:
     district: np.ndarray | None = None
     key: np.ndarray | None = None  # hash of (id, period, offence type) for duplicate search
     near_area: int = 0  # points kept by the area tolerance
+    unknown: dict | None = None  # offence types not in the weights table -> rows
 
 
-def _interpret(raw: RawTable, mapping: ColumnMap | None, crs, dayfirst: bool) -> _Part:
+def _interpret(raw: RawTable, mapping: ColumnMap | None, crs, dayfirst: bool, span: dates.DateRange) -> _Part:
     """Per-file work (runs in a thread): layout, coordinates, CRS, dates, ids, offence."""
     layout = detect_layout(raw.name, raw.table.column_names, mapping, raw.geometry is not None)
     cmap = layout.columns
     n = raw.table.num_rows
     codes = np.zeros(n, dtype=np.int8)
     x, y, crs_in, crs_how = table_points(raw, cmap, codes, crs, layout.crs, layout.crs_how)
+    # (0, 0) is what some systems write for "no location": never a real incident here
+    mark(codes, (np.asarray(x) == 0) & (np.asarray(y) == 0), "zero_coordinates")
     part = _Part(raw, layout, x, y, codes, crs_in, crs_how)
     if cmap.date:
-        part.dates = dates.parse_dates(column(raw, cmap.date), dayfirst=dayfirst)
+        part.dates = dates.parse_dates(column(raw, cmap.date), dayfirst=dayfirst, span=span,
+                                       date_format=mapping.date_format if mapping else None)
         mark(codes, part.dates.missing, "missing_date")
         mark(codes, part.dates.unparseable, "unparseable_date")
+        mark(codes, part.dates.implausible, "implausible_date")
     if cmap.offence:
         part.offence = categories(column(raw, cmap.offence))
         if layout.offence_names:
@@ -141,14 +168,17 @@ def _interpret(raw: RawTable, mapping: ColumnMap | None, crs, dayfirst: bool) ->
     if cmap.weight:
         w = coords.parse_numbers(column(raw, cmap.weight))
         part.weights = w.values
-        mark(codes, w.missing | w.non_numeric | ~np.isfinite(w.values) | (w.values < 0), "invalid_weight")
+        with np.errstate(invalid="ignore"):
+            bad = w.missing | w.non_numeric | ~np.isfinite(w.values) | (w.values < 0) | (w.values > MAX_WEIGHT)
+        mark(codes, bad, "invalid_weight")
     return part
 
 
 def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working_crs=None,
                    weights: HarmWeights | None = None, areas: Areas | None = None,
                    area_tolerance_m: float = 0.0, dayfirst: bool = True, today=None, threads: int = 2,
-                   progress: Progress | None = None) -> Incidents:
+                   progress: Progress | None = None, limits: LoadLimits | None = None,
+                   date_range: dates.DateRange | None = None) -> Incidents:
     """Read, validate, weight and project incidents, accounting for every row.
 
     Parameters
@@ -177,6 +207,11 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
         Files read at once. Each file is parsed on one core.
     progress : callable(done, total, name), optional
         Called after each file is read.
+    limits : LoadLimits, optional
+        Largest decompressed file and most rows (defaults: 1024 MB a file, 20 million rows).
+    date_range : rtm.dates.DateRange, optional
+        Plausible dates (default :func:`rtm.dates.plausible_range` of ``today``: 1900 to
+        one year ahead); rows dated outside are rejected as ``implausible_date``.
 
     Returns
     -------
@@ -199,6 +234,13 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
     roughly twice the decompressed text size of the inputs.
     """
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    if not 0 <= area_tolerance_m <= MAX_AREA_TOLERANCE_M:
+        raise InputError("study area", f"an area tolerance of {area_tolerance_m:g} m is not a distance from 0 to "
+                         f"{MAX_AREA_TOLERANCE_M:,.0f} m", "use the few metres to hundreds of metres that "
+                         "generalised boundaries cut off (the samples use 150 m)", field="area_tolerance_m",
+                         field_kind="setting")
+    limits = limits or LoadLimits()
+    span = date_range or dates.plausible_range(today)
     weights = weights or HarmWeights.cchi()
     report = LoadReport(kind="incidents", weights_scheme=weights.scheme, unknown_policy=weights.policy_text())
     entries = expand_inputs(paths, report.notes)
@@ -206,8 +248,8 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
     done = [0]
 
     def work(entry):
-        raw = read_entry(entry, select=policeuk_columns if mapping is None else None)  # see layouts
-        part = _interpret(raw, mapping, crs, dayfirst)
+        raw = read_entry(entry, select=policeuk_columns if mapping is None else None, limits=limits)  # see layouts
+        part = _interpret(raw, mapping, crs, dayfirst, span)
         done[0] += 1
         if progress:
             progress(done[0], total, entry.name)
@@ -231,8 +273,9 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
         if p.weights is None and (p.offence is None or weights.scheme == "count"):
             p.weights = np.ones(len(p.codes))
         elif p.weights is None:
-            p.weights, _ = weights.lookup(p.offence)
+            p.weights, known = weights.lookup(p.offence)
             mark(p.codes, np.isnan(p.weights), "unknown_offence_type")
+            p.unknown = _unknown_types(p.offence, known)
         if areas is not None:
             p.district = areas.locate(p.x, p.y)
             if area_tolerance_m > 0:
@@ -249,7 +292,15 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
     else:
         parts = [finish(first)] + [finish(work(e)) for e in rest]
 
+    total_rows = sum(p.raw.num_rows for p in parts)
+    if total_rows > limits.max_rows:
+        raise InputError(", ".join(e.name for e in entries[:3]) + (" ..." if len(entries) > 3 else ""),
+                         f"the inputs hold {total_rows:,} rows, more than the limit of {limits.max_rows:,} "
+                         "(load setting max_rows)", "if the data is genuine, raise max_rows, or load fewer months",
+                         field="max_rows", field_kind="setting")
     for p in parts:
+        for name, n in (p.unknown or {}).items():
+            report.unknown_types[name] = report.unknown_types.get(name, 0) + n
         report.notes.extend(p.raw.notes)
         report.notes.extend(p.layout.notes or [])
         report.sources.append({"name": p.raw.name, "rows": p.raw.num_rows, "sha256": p.raw.sha256,
@@ -270,81 +321,19 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
         report.notes.append("no offence type or weight column: every incident weighs 1 (count)")
         report.weights_scheme = "count"
 
-    _mark_duplicates(parts, resolution, report.notes)
+    mark_duplicates(parts, resolution, report.notes)
     return _assemble(parts, report, resolution, work_crs, areas, threads)
 
 
-def _mark_duplicates(parts: list[_Part], resolution: str, notes: list) -> None:
-    seen_files: dict[str, str] = {}
-    for p in parts:
-        if p.raw.sha256 in seen_files:
-            p.codes[:] = reason_code("duplicate")
-            # the file notes are already in the report: this one goes there directly
-            notes.append(f"{p.raw.name} has the same content as {seen_files[p.raw.sha256]}; its rows are duplicates")
-        else:
-            seen_files[p.raw.sha256] = p.raw.name
-    if any(p.ids is not None for p in parts):
-        # same id, same period and same offence type: police.uk repeats some crimes within a
-        # month (once with, once without a location); PSNI reuses ids across months for
-        # different crimes, so the id alone is not enough
-        with_id = [p for p in parts if p.ids is not None]
-        codes = np.concatenate([p.codes for p in with_id])
-        live = codes == 0
-        valid = np.concatenate([np.asarray(p.ids.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-                                for p in with_id])
-        live &= valid
-        keys = np.concatenate([p.key for p in with_id])
-        bounds = np.cumsum([0] + [len(p.codes) for p in with_id])
-        live_idx = np.flatnonzero(live)
-
-        def exact(idx):
-            rows = live_idx[idx]
-            part_of = np.searchsorted(bounds, rows, side="right") - 1
-            out = []
-            for r, i in zip(rows, part_of):
-                p, j = with_id[i], int(r - bounds[i])
-                out.append((p.ids[j].as_py(), p.dates.start[j] if p.dates else None,
-                            p.offence[j].as_py() if p.offence is not None else None))
-            return out
-
-        dup = np.zeros(len(codes), dtype=bool)
-        dup[live_idx[repeated(keys[live], exact)]] = True
-        _scatter(with_id, dup, "duplicate")
-    if resolution == "datetime":
-        # timestamped rows without an id: duplicates only when every original cell repeats
-        live = np.concatenate([(p.codes == 0) & (np.ones(len(p.codes), bool) if p.ids is None else
-                                                 np.asarray(p.ids.is_null().to_numpy(zero_copy_only=False), bool))
-                               for p in parts])
-        keys = np.concatenate([_row_hash(p) for p in parts])
-        bounds = np.cumsum([0] + [len(p.codes) for p in parts])
-        live_idx = np.flatnonzero(live)
-
-        def cells(idx):
-            rows = live_idx[idx]
-            part_of = np.searchsorted(bounds, rows, side="right") - 1
-            return [tuple(parts[i].raw.table.slice(int(r - bounds[i]), 1).to_pylist()[0].items())
-                    for r, i in zip(rows, part_of)]
-
-        dup = np.zeros(len(live), dtype=bool)
-        dup[live_idx[repeated(keys[live], cells)]] = True
-        _scatter(parts, dup, "duplicate")
-
-
-def _row_hash(p: _Part) -> np.ndarray:
-    """Hash of all of a row's original cells (names included), for exact-duplicate search."""
-    h = np.zeros(p.raw.table.num_rows, dtype=np.uint64)
-    for name, col in zip(p.raw.table.column_names, p.raw.table.columns):
-        text = col if pa.types.is_string(col.type) else pc.cast(col, pa.string())
-        h = (h * np.uint64(0x100000001B3)) ^ hash_text(text) ^ hash_text(pa.array([name]))[0]
-    return h
-
-
-def _scatter(parts: list[_Part], mask: np.ndarray, reason: str) -> None:
-    off = 0
-    for p in parts:
-        n = len(p.codes)
-        mark(p.codes, mask[off:off + n], reason)
-        off += n
+def _unknown_types(offence: pa.DictionaryArray, known: np.ndarray) -> dict:
+    """Offence types not in the weights table -> their row counts (most first)."""
+    if known.all():
+        return {}
+    codes = pc.fill_null(offence.indices, -1).to_numpy(zero_copy_only=False)[~known]
+    words = offence.dictionary.to_pylist()
+    counts = np.bincount(codes + 1, minlength=len(words) + 1)
+    out = {("(blank)" if i == 0 else words[i - 1]): int(c) for i, c in enumerate(counts) if c}
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 def _used_table(p: _Part, names: list | None) -> tuple[pa.Table, pa.Table | None]:
@@ -381,7 +370,7 @@ def _used_table(p: _Part, names: list | None) -> tuple[pa.Table, pa.Table | None
         cols["district"] = pa.array(np.asarray(names, dtype=object)[p.district[keep]], pa.string())
     cols["source_file"] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(m, np.int32)), pa.array([p.raw.name]))
     cols["source_row"] = pa.array(lines[keep])
-    rejects = _rejects_of(p, ~keep, lines) if (~keep).any() or p.raw.malformed else None
+    rejects = rejects_of(p.raw, p.layout.name, p.codes, ~keep, lines) if (~keep).any() or p.raw.malformed else None
     return pa.table(cols), rejects
 
 
@@ -403,13 +392,21 @@ def _assemble(parts: list[_Part], report: LoadReport, resolution: str, work_crs,
     # plain text columns (the ids) stay Arrow-backed: no copy into pandas' own strings
     frame = table.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get, split_blocks=True)
     codes = np.concatenate([p.codes for p in parts] +
-                           [np.full(len(p.raw.malformed), reason_code("malformed_row"), np.int8) for p in parts])
+                           [np.array([reason_code(m[2]) for m in p.raw.malformed], np.int8) for p in parts])
     report.set_counts(codes)
     report.date_resolution = resolution
     if resolution != "none" and len(frame):
         report.date_min = dates.label(frame["date_start"].min(), resolution)
         report.date_max = dates.label(frame["date_start"].max(), resolution)
-    if resolution == "none":
+    if resolution != "none" and len(frame):
+        report.missing_months = dates.missing_months(frame["date_start"].to_numpy(dtype="datetime64[ns]"))
+    if len(frame) > 1 and frame["x"].min() == frame["x"].max() and frame["y"].min() == frame["y"].max():
+        report.notes.append(f"all {len(frame):,} used incidents are at one point: no map or model can be made "
+                            "from them; check the coordinate columns (a placeholder location?)")
+    if resolution == "none" and any(p.dates is not None for p in parts):
+        report.notes.append("no date in the date column could be read (see the rejected rows); give its "
+                            "format (date_format) if it is not one of the formats listed in docs/loading.md")
+    elif resolution == "none":
         report.notes.append("no date column: rows are undated (enough for a risk terrain model, "
                             "not for weekly lists)")
     for p in parts:
@@ -418,39 +415,5 @@ def _assemble(parts: list[_Part], report: LoadReport, resolution: str, work_crs,
     g = frame.groupby("offence_type", observed=True)["weight"].agg(["size", "first", "sum"]).reset_index()
     g.columns = ["offence_type", "rows", "weight", "harm"]
     report.offence_types = g.sort_values("harm", ascending=False, kind="stable").reset_index(drop=True)
-    rej = pa.concat_tables(rejects, promote_options="default").to_pandas() if rejects else \
-        pd.DataFrame(columns=["file", "row", "reason", "advice"])
+    rej = pa.concat_tables(rejects, promote_options="default").to_pandas() if rejects else empty_rejects()
     return Incidents(frame, work_crs, resolution, report, rej)
-
-
-def _rejects_of(p: _Part, bad: np.ndarray, lines: np.ndarray) -> pa.Table:
-    """Rejected rows of one part with file, row, reason and advice, original cells as text."""
-    sub = p.raw.table.filter(pa.array(bad))
-    names = sub.column_names
-    if p.layout.name == "police.uk street":  # both header variants give one set of columns
-        names = [POLICEUK_HEADER.get(norm(c), c) for c in names]
-    reasons = REASON_NAMES[p.codes[bad]]
-    cols = {"file": pa.array(np.full(len(reasons), p.raw.name, dtype=object), pa.string()),
-            "row": pa.array(lines[bad]),
-            "reason": pa.array(reasons, pa.string()),
-            "advice": pa.array([REASONS[r] for r in reasons], pa.string())}
-    for name, col in zip(names, sub.columns):
-        cols[name] = col if pa.types.is_string(col.type) else _as_text(col)
-    if p.raw.geometry is not None:
-        cols["geometry_wkt"] = pa.array(shapely.to_wkt(p.raw.geometry[bad], rounding_precision=6), pa.string())
-    out = pa.table(cols)
-    if p.raw.malformed:
-        mal = pa.table({"file": pa.array([p.raw.name] * len(p.raw.malformed), pa.string()),
-                        "row": pa.array([m[0] for m in p.raw.malformed], pa.int64()),
-                        "reason": pa.array(["malformed_row"] * len(p.raw.malformed), pa.string()),
-                        "advice": pa.array([REASONS["malformed_row"]] * len(p.raw.malformed), pa.string()),
-                        "raw_text": pa.array([m[1] for m in p.raw.malformed], pa.string())})
-        out = pa.concat_tables([out, mal], promote_options="default")
-    return out
-
-
-def _as_text(col) -> pa.Array:
-    try:
-        return pc.cast(col, pa.string())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pa.array([None if v is None else str(v) for v in col.to_pylist()], pa.string())

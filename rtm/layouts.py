@@ -57,7 +57,8 @@ class ColumnMap:
 
     ``x``/``y`` are projected coordinates (declare ``crs`` or let it be inferred);
     ``lon``/``lat`` are WGS84 degrees. ``offence_value`` gives every row the same offence
-    type when the table has no offence column.
+    type when the table has no offence column. ``date_format`` is an explicit strptime
+    format for the date column (``%d.%m.%Y %H:%M``), for formats not recognised unaided.
     """
 
     id: str | None = None
@@ -72,9 +73,10 @@ class ColumnMap:
     lsoa_code: str | None = None
     lsoa_name: str | None = None
     offence_value: str | None = None
+    date_format: str | None = None
 
     def roles(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "offence_value"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("offence_value", "date_format")}
 
 
 @dataclass
@@ -180,7 +182,7 @@ def detect_layout(source: str, columns: list[str], mapping: ColumnMap | None = N
     cmap = replace(user, **roles)
     if not has_geometry and not ((cmap.lon and cmap.lat) or (cmap.x and cmap.y)):
         raise InputError(source, f"no coordinate columns found (columns: {', '.join(columns)})",
-                         "name the coordinate columns in the mapping (--lon-col/--lat-col or --x-col/--y-col)",
+                         "name the coordinate columns in the column mapping (lon and lat, or x and y)",
                          field="coordinates")
     crs, how = (WGS84, "longitude/latitude columns") if cmap.lon else (None, "")
     return Layout("vector" if has_geometry else "table", cmap, crs, how, notes=notes)

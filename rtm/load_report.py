@@ -16,19 +16,26 @@ import pandas as pd
 REASONS: dict[str, str] = {
     "malformed_row": "the row has a different number of fields than the header - look "
     "for a stray delimiter or an unclosed quote",
+    "stray_quote": "the row opens a quote that is never closed - remove the stray double "
+    "quote (the rows after it were read as usual)",
     "missing_coordinates": "no coordinates; police.uk leaves them blank when a crime "
     "cannot be mapped - add a location if you hold one",
     "non_numeric_coordinates": "a coordinate is not a number - correct the cell",
     "invalid_coordinates": "a coordinate is NaN, infinite or outside the valid range of "
     "the coordinate system - correct the cell or the declared CRS",
+    "zero_coordinates": "the point is at 0,0 (longitude 0 and latitude 0, or x 0 and y 0), "
+    "a placeholder some systems write for an unknown location - add the real location",
     "geometry_not_point": "the geometry is not a single point - incidents must be points",
     "missing_date": "no date - fill in the date of the incident",
     "unparseable_date": "the date cannot be read - use YYYY-MM-DD, YYYY-MM-DD HH:MM, "
-    "DD/MM/YYYY or YYYY-MM",
+    "DD/MM/YYYY or YYYY-MM, or give the format (date_format)",
+    "implausible_date": "the date is outside the plausible range (by default 1900 to one year "
+    "ahead of today) - check the year; a wider range can be set (date_range)",
     "future_date": "the date is after today - check the year",
     "unknown_offence_type": "the offence type is not in the harm-weight table - add a row "
     "for it to the weights CSV or choose another unknown-type policy",
-    "invalid_weight": "the weight is missing, negative or not a number - correct the cell",
+    "invalid_weight": "the weight is missing, negative, not a number or implausibly large "
+    "(over 1e9) - correct the cell",
     "outside_study_area": "the point lies outside the study area - expected for crimes "
     "recorded by the force outside the chosen districts",
     "missing_geometry": "the feature has no geometry - draw it or delete the row",
@@ -81,6 +88,11 @@ class LoadReport:
     offence_types : pandas.DataFrame
         Used rows by offence type with their harm weight (``offence_type``, ``rows``,
         ``weight``, ``harm``).
+    unknown_types : dict of str to int
+        Offence types the harm-weight table does not list, with their row counts (under
+        every policy: rejected, weighed 0 or given the default weight).
+    missing_months : list of str
+        Months (``YYYY-MM``) between the first and last used date with no incident.
     notes : list of str
         Decisions and warnings a user should know about (delimiter, encoding, dropped
         time zone, rows kept that look alike, ...).
@@ -101,6 +113,8 @@ class LoadReport:
     weights_scheme: str = ""
     unknown_policy: str = ""
     notes: list = field(default_factory=list)
+    unknown_types: dict = field(default_factory=dict)
+    missing_months: list = field(default_factory=list)
 
     @property
     def rows_rejected(self) -> int:
@@ -149,6 +163,13 @@ class LoadReport:
                     f"  {str(r.offence_type):<32} {r.rows:>9,} rows  weight {r.weight:>8g}"
                     f"  harm {r.harm:>12,.1f}"
                 )
+        if self.unknown_types:
+            lines.append(f"Offence types not in the harm-weight table ({self.unknown_policy}):")
+            for name, n in self.unknown_types.items():
+                lines.append(f"  {name:<32} {n:>9,} rows")
+        if self.missing_months:
+            lines.append(f"Months with no incident between the first and the last: {', '.join(self.missing_months)} "
+                         "(a monthly file may be missing)")
         for n in self.notes:
             lines.append(f"Note: {n}")
         return "\n".join(lines)

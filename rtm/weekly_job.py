@@ -42,6 +42,8 @@ class StudyInputs:
         National Grid in Great Britain, the local UTM zone elsewhere).
     dayfirst : bool
         Read ``dd/dd/yyyy`` as day/month (UK).
+    limits : LoadLimits or None
+        Size and row caps of the inputs (None: the loader's defaults).
     """
 
     incidents: tuple
@@ -54,6 +56,7 @@ class StudyInputs:
     crs: str | None = None
     working_crs: str | None = None
     dayfirst: bool = True
+    limits: object = None
 
 
 def load_study(inputs: StudyInputs, progress: Progress | None = None):
@@ -71,7 +74,7 @@ def load_study(inputs: StudyInputs, progress: Progress | None = None):
                        working_crs=inputs.working_crs)
     inc = load_incidents(list(inputs.incidents), mapping=inputs.mapping, crs=inputs.crs, working_crs=areas.crs,
                          weights=inputs.weights, areas=areas, area_tolerance_m=inputs.area_tolerance_m,
-                         dayfirst=inputs.dayfirst, progress=progress)
+                         dayfirst=inputs.dayfirst, limits=inputs.limits, progress=progress)
     if inc.report.rows_used == 0:
         raise InputError(inputs.incidents[0], "no incident is usable in the study area",
                          "check the files with 'rtm validate' and the study area's districts")

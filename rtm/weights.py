@@ -21,6 +21,9 @@ from .textcols import one_chunk
 from .errors import InputError
 
 UNKNOWN_POLICIES = ("reject", "zero", "default")
+#: The largest weight accepted (days of imprisonment: about 2.7 million years). Larger
+#: values are typing errors, and sums of them over a year of incidents would overflow.
+MAX_WEIGHT = 1e9
 REQUIRED_COLUMNS = ("offence_type", "weight")
 
 
@@ -53,9 +56,15 @@ class HarmWeights:
     def __init__(self, table: pd.DataFrame, scheme: str, unknown: str = "reject",
                  default_weight: float | None = None, source: str = ""):
         if unknown not in UNKNOWN_POLICIES:
-            raise ValueError(f"unknown must be one of {UNKNOWN_POLICIES}, not {unknown!r}")
-        if unknown == "default" and (default_weight is None or not default_weight >= 0):
-            raise ValueError("unknown='default' needs a non-negative default_weight")
+            raise InputError("harm weights", f"the unknown-type policy '{unknown}' is not one of "
+                             f"{', '.join(UNKNOWN_POLICIES)}", "choose reject, zero or default",
+                             field="unknown", field_kind="setting")
+        if unknown == "default" and (default_weight is None or not 0 <= default_weight <= MAX_WEIGHT):
+            shown = "no default weight was given" if default_weight is None else \
+                f"the default weight {default_weight!r} is not a number from 0 to {MAX_WEIGHT:g}"
+            raise InputError("harm weights", f"the unknown-type policy 'default' needs a default weight; {shown}",
+                             "give the weight (in days) for offence types the table does not list, e.g. 10",
+                             field="default_weight", field_kind="setting")
         self.table = table.reset_index(drop=True)
         self.scheme = scheme
         self.unknown = unknown
@@ -91,7 +100,7 @@ class HarmWeights:
         path = Path(path)
         fix_cols = "the weights CSV needs the columns offence_type and weight (source, date and notes are optional)"
         if not path.is_file():
-            raise InputError(path, "the weights file does not exist", "check the path given to --weights")
+            raise InputError(path, "the weights file does not exist", "check the path of the weights file")
         try:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         except UnicodeDecodeError:
@@ -103,11 +112,11 @@ class HarmWeights:
         if missing:
             raise InputError(path, f"column {missing[0]} is missing", fix_cols, field=missing[0])
         weights = pd.to_numeric(table["weight"].str.strip(), errors="coerce")
-        bad = ~(weights >= 0) | ~np.isfinite(weights.fillna(-1))
+        bad = ~(weights >= 0) | ~np.isfinite(weights.fillna(-1)) | (weights > MAX_WEIGHT)
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(path, f"row {i + 2} ('{table['offence_type'].iloc[i]}') has weight "
-                             f"'{table['weight'].iloc[i]}', which is not a non-negative number",
+                             f"'{table['weight'].iloc[i]}', which is not a number from 0 to {MAX_WEIGHT:g}",
                              "enter the weight in days as a number such as 7.5", field="weight")
         keys = pd.Series(_key(table["offence_type"]))
         dup = keys.duplicated()

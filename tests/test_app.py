@@ -186,7 +186,7 @@ def test_data_page_load_report_and_switching_to_southend(app):
 
     app.selectbox(key="data_choice").set_value("southend").run()
     assert not app.exception
-    text = " ".join(m.value for m in app.markdown)
+    text = " ".join(m.value for m in app.text)
     assert "resolution: month" in text and "EPSG:27700" in text
     offences = app.dataframe[1].value
     assert offences.set_index("offence_type").loc["Robbery", "weight"] == 365
@@ -244,6 +244,56 @@ def test_uploads_are_checked_and_saved_under_a_safe_name(tmp_path, monkeypatch):
     with pytest.raises(InputError, match=re.escape("over the 1 MB limit")):
         common.save_upload(Upload("big.csv", b"x" * (1024 * 1024 + 1)), tmp_path)
     assert not (tmp_path / "big.csv").exists()
+
+
+def test_data_page_shows_user_text_as_plain_text_only(app, tmp_path):
+    """Issue 14: a district or file named with Markdown must not make the browser fetch an
+    outside image; file names, district names and notes are shown with st.text."""
+    from rtm.areas import load_areas
+    from rtm.incidents import load_incidents
+
+    common = _common()
+    evil = "![b](http://host.invalid/x.png)"
+    (tmp_path / "areas.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"name": evil},
+        "geometry": {"type": "Polygon", "coordinates": [[[0.6, 51.5], [0.8, 51.5], [0.8, 51.6], [0.6, 51.6],
+                                                         [0.6, 51.5]]]}}]}))
+    inc_path = tmp_path / "crime [1] ![c](host.invalid).csv"
+    inc_path.write_text("Crime ID,Month,Longitude,Latitude,Crime type,Location\n"
+                        "a,2018-01,0.71,51.54,Burglary,On or near X\n"
+                        "b,2018-02,0.72,51.55,=HYPERLINK(\"http://host.invalid\"),On or near Y\n")
+    areas = load_areas(tmp_path / "areas.geojson", "name")
+    inc = load_incidents([inc_path], areas=areas, today="2026-11-23")
+    ds = common.Dataset(id="upload-evil", title="crime [1] ![c](http://host.invalid/y.png).csv", incidents=inc,
+                        areas=areas, kind="month")
+    app.session_state["upload_ds"] = ds
+    app.session_state["_pending_choice"] = "upload"
+    app.switch_page("app_pages/data_page.py").run()
+    assert not app.exception
+    rendered = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "title",
+                                     "subheader", "header") for e in getattr(app, kind)]
+    assert not [v for v in rendered if "host.invalid" in str(v)]
+    plain = " ".join(t.value for t in app.text)
+    assert evil in plain and "![c](http://host.invalid/y.png)" in plain
+    assert inc.rejects_csv().count(b"'=HYPERLINK") == 1
+    app.session_state["_pending_choice"] = "chicago"
+    app.selectbox(key="data_choice").set_value("chicago").run()
+
+
+def test_uploads_with_names_that_sanitise_alike_do_not_overwrite(tmp_path):
+    """``crime (1).csv`` and ``crime [1].csv`` both become ``crime_1_.csv``; each is kept."""
+    common = _common()
+
+    class Upload:
+        def __init__(self, name, data):
+            self.name, self.size, self._data = name, len(data), data
+
+        def getvalue(self):
+            return self._data
+
+    paths = common.save_uploads([Upload("crime (1).csv", b"one"), Upload("crime [1].csv", b"two")], tmp_path)
+    assert [p.name for p in paths] == ["crime_1_.csv", "crime_1_.csv"]
+    assert [p.read_bytes() for p in paths] == [b"one", b"two"]
 
 
 def test_fitted_terrains_are_kept_for_the_next_start(tmp_path, monkeypatch):

@@ -216,7 +216,7 @@ def test_publish_is_all_or_nothing_and_byte_identical(southend, tmp_path):
     b = publish(build_list(inc, areas, p, settings=SOUTHEND), tmp_path / "b", archive=None, districts=areas.frame)
     for kind in ("csv", "geojson"):
         assert a[kind].read_bytes() == b[kind].read_bytes()
-    assert sorted(x.name for x in (tmp_path / "a").iterdir()) == ["2019-01"]
+    assert sorted(x.name for x in (tmp_path / "a").iterdir()) == [".rtm-publish.lock", "2019-01"]
 
 
 def test_cli_weekly_monthly_sample_then_next_month_shows_movement(tmp_path):

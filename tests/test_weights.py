@@ -67,10 +67,22 @@ def test_unknown_policies(policy, default, expected):
     assert w.policy_text() == {"reject": "rejected", "zero": "weight 0", "default": "default weight 12.5"}[policy]
 
 
-@pytest.mark.parametrize("policy, default", [("ignore", None), ("default", None), ("default", -1.0)])
-def test_bad_policies_are_refused(policy, default):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("policy, default, words", [("ignore", None, "'ignore' is not one of"),
+                                                    ("default", None, "no default weight was given"),
+                                                    ("default", -1.0, "-1.0 is not a number from 0"),
+                                                    ("default", 1e308, "1e+308 is not a number from 0")])
+def test_bad_policies_are_refused_with_a_message(policy, default, words):
+    """A policy without its weight (the issue's --unknown default traceback) is a message."""
+    with pytest.raises(InputError) as info:
         HarmWeights.cchi(unknown=policy, default_weight=default)
+    assert words in info.value.problem and info.value.field_kind == "setting"
+
+
+def test_overflowing_weights_in_the_table_are_refused(tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_text("offence_type,weight\nBurglary,1e308\n")
+    with pytest.raises(InputError, match="not a number from 0 to 1e"):
+        HarmWeights.from_csv(path)
 
 
 def test_count_scheme_weighs_everything_one():
@@ -124,11 +136,11 @@ def test_missing_offence_type_column(tmp_path):
     assert err.field == "offence_type"
 
 
-@pytest.mark.parametrize("cell", ["-1", "abc", "", "inf", "nan"])
+@pytest.mark.parametrize("cell", ["-1", "abc", "", "inf", "nan", "1e308"])
 def test_weight_that_is_not_a_non_negative_number(tmp_path, cell):
     err = _refused(_csv(tmp_path, f"offence_type,weight\nRobbery,365\nDrugs,{cell}\n"))
     assert err.field == "weight"
-    assert err.problem == f"row 3 ('Drugs') has weight '{cell}', which is not a non-negative number"
+    assert err.problem == f"row 3 ('Drugs') has weight '{cell}', which is not a number from 0 to 1e+09"
 
 
 def test_duplicate_offence_type(tmp_path):

@@ -8,8 +8,8 @@ import click
 
 from ..errors import InputError
 from .group import CONTEXT, friendly
-from .options import (Progress, area_options, column_map, count_line, factor_options, mapping_options, pairs,
-                      weight_options)
+from .options import (Progress, area_options, column_map, count_line, factor_options, limits, mapping_options,
+                      pairs, weight_options)
 
 
 @click.command(context_settings=CONTEXT)
@@ -88,7 +88,7 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
                f"{', ...' if len(areas.names) > 8 else ''}), {area_km2:,.2f} km2, {areas.crs.to_string()}")
     inc = load_incidents(list(incidents), mapping=column_map(kw), crs=kw["crs"], working_crs=areas.crs, weights=hw,
                          areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],
-                         progress=Progress("reading"))
+                         limits=limits(kw), progress=Progress("reading"))
     click.echo(count_line("Incidents", inc.report) + f" (counted as: {hw.scheme})")
     if inc.report.rows_used < 2:
         raise InputError(incidents[0], f"only {inc.report.rows_used} incident(s) are usable in the study area",

@@ -88,7 +88,20 @@ def mapping_options(fn):
         click.option("--weight-col", help="Column with a harm weight per row (overrides the table)."),
         click.option("--month-first", is_flag=True, help="Read dd/dd/yyyy dates as month/day (US) "
                      "instead of day/month (UK)."),
+        click.option("--date-format", help="Explicit format of the date column, e.g. '%d.%m.%Y %H:%M' "
+                     "(Python strptime codes), for formats not recognised unaided."),
+        click.option("--max-file-mb", type=click.FloatRange(min=0, min_open=True), default=1024, show_default=True,
+                     help="Refuse an input file larger than this once decompressed (load setting max_file_mb)."),
+        click.option("--max-rows", type=click.IntRange(min=1), default=20_000_000, show_default=True,
+                     help="Refuse inputs with more rows than this (load setting max_rows)."),
     ])(fn)
+
+
+def limits(kw):
+    """The :class:`~rtm.sources.LoadLimits` of --max-file-mb and --max-rows."""
+    from ..sources import LoadLimits
+
+    return LoadLimits(max_file_mb=kw["max_file_mb"], max_rows=kw["max_rows"])
 
 
 def factor_options(layer_help: str):
@@ -112,7 +125,7 @@ def column_map(kw):
 
     roles = dict(id=kw["id_col"], date=kw["date_col"], lon=kw["lon_col"], lat=kw["lat_col"], x=kw["x_col"],
                  y=kw["y_col"], offence=kw["offence_col"], weight=kw["weight_col"],
-                 offence_value=kw["offence_value"])
+                 offence_value=kw["offence_value"], date_format=kw["date_format"])
     return ColumnMap(**roles) if any(roles.values()) else None
 
 
@@ -121,7 +134,7 @@ def study_inputs(incidents, area, area_field, area_select, area_tolerance, hw, k
     from ..weekly_job import StudyInputs
 
     return StudyInputs(tuple(incidents), area, hw, area_field, tuple(area_select), area_tolerance, column_map(kw),
-                       kw["crs"], kw["working_crs"], not kw["month_first"])
+                       kw["crs"], kw["working_crs"], not kw["month_first"], limits(kw))
 
 
 def pairs(items, setting: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ import sys
 import click
 
 from .group import CONTEXT, friendly, option_error
-from .options import Progress, area_options, column_map, mapping_options, weight_options
+from .options import Progress, area_options, column_map, limits, mapping_options, weight_options
 
 
 @click.command(context_settings=CONTEXT)
@@ -49,7 +49,7 @@ def validate(incidents, area, area_field, area_select, area_tolerance, weights, 
     hw = HarmWeights.from_name(weights, unknown, default_weight)
     inc = load_incidents(list(incidents), mapping=column_map(kw), crs=kw["crs"], working_crs=kw["working_crs"],
                          weights=hw, areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],
-                         progress=Progress("reading"))
+                         limits=limits(kw), progress=Progress("reading"))
     if as_json:
         click.echo(json.dumps(inc.report.to_dict(), indent=2, default=str))
     else:

@@ -12,6 +12,7 @@ something to add up). The coordinates are police.uk-style points in Southend-on-
 from __future__ import annotations
 
 import hashlib
+import sys
 import io
 import json
 import shutil
@@ -19,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # make_hostile.py next to this file
 
 POLICEUK = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,"
             "LSOA name,Crime type,Last outcome category,Context")
@@ -282,6 +284,9 @@ def corpus() -> dict[str, bytes]:
         row("", "2018-02", 3, "Anti-social behaviour"),
     ])
 
+    from make_hostile import hostile
+
+    hostile(files, policeuk, row, crime_id, zipped, POLICEUK)
     out = {}
     for name, data in files.items():
         out[name] = data.encode("utf-8") if isinstance(data, str) else data
@@ -296,7 +301,7 @@ def main() -> None:
     for name, data in files.items():
         (HERE / name).parent.mkdir(parents=True, exist_ok=True)
         (HERE / name).write_bytes(data)
-    entries = [f for f in HERE.iterdir() if f.name not in ("make_corpus.py", "__pycache__")]
+    entries = [f for f in HERE.iterdir() if f.name not in ("make_corpus.py", "make_hostile.py", "__pycache__")]
     print(f"{len(entries)} corpus entries in {HERE}")
 
 
