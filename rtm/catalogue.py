@@ -142,6 +142,10 @@ def load_catalogue(folder) -> dict[str, LayerSpec]:
 
 
 # -- factors of a run ----------------------------------------------------------------------
+CATALOGUE_FILTER = "catalogue"
+"""The FILTER of ``NAME=FILE:catalogue``: apply the catalogue entry's own filter to FILE."""
+
+
 @dataclass(frozen=True)
 class Factor:
     """One risk factor of a run: where its features come from and how it is treated.
@@ -155,7 +159,9 @@ class Factor:
     file : str or None
         An explicit file (None: the entry's default file).
     where : str or None
-        An explicit filter; with a catalogue entry and no filter the entry's filter applies.
+        An explicit filter, or :data:`CATALOGUE_FILTER` for the entry's own filter. An
+        explicit file without a filter is used whole: the entry's filter applies only to
+        its default file (``--factors``) or when asked for with ``NAME=FILE:catalogue``.
     """
 
     name: str
@@ -165,8 +171,20 @@ class Factor:
 
     def load(self, *, areas=None, buffer_m: float = 0.0) -> Layer:
         """Read the factor's features (see :func:`rtm.layers.load_layer`); InputError when unusable."""
-        if self.spec is not None and self.where is None:
-            return self.spec.load(self.file, areas=areas, buffer_m=buffer_m)
+        if self.spec is not None and (self.file is None or self.where == CATALOGUE_FILTER):
+            try:
+                return self.spec.load(self.file, areas=areas, buffer_m=buffer_m)
+            except InputError as exc:
+                if "filter names the field" not in exc.problem or not self.spec.where:
+                    raise
+                raise InputError(exc.source, f"the filter '{self.spec.where}' of the catalogue entry "
+                                 f"'{self.name}' ({self.spec.path.name}) {exc.problem.partition('filter ')[2]}",
+                                 f"give the file without a filter to use all of it (--layer {self.name}=FILE), "
+                                 f"or a filter of your own (--layer {self.name}=FILE:'FIELD = VALUE')",
+                                 field=exc.field) from None
+        if self.where == CATALOGUE_FILTER:
+            raise setting_error("layers", f"'{self.name}' is not a catalogue entry, so it has no filter to apply",
+                                "give a filter of your own, or none to use the whole file")
         return load_layer(self.file, name=self.name, where=self.where, areas=areas, buffer_m=buffer_m)
 
 

@@ -14,9 +14,10 @@ from .options import Progress, area_options, column_map, count_line, factor_opti
 @click.command(context_settings=CONTEXT)
 @click.option("--incidents", "incidents", multiple=True, required=True, type=click.Path(), metavar="PATH",
               help="Incident file, folder or zip (repeat for several), read as by 'rtm validate'.")
-@factor_options("A risk factor from a file (repeatable). When NAME is a catalogue entry its filter and "
-                "treatment apply unless a FILTER is given, e.g. pubs=pois.zip:'fclass = pub'. Without "
-                "--factors or --layer, every catalogue entry that has a default file is used.")
+@factor_options("A risk factor from a file (repeatable). Without a FILTER the whole file is used; "
+                "pubs=pois.zip:'fclass = pub' applies a filter, pubs=pois.zip:catalogue the catalogue "
+                "entry's own. Without --factors or --layer, every catalogue entry whose default file "
+                "covers the study area is used.")
 @area_options(required=True)
 @click.option("--cell-size", required=True, type=click.FloatRange(min=0, min_open=True), metavar="METRES",
               help="Grid cell size, e.g. 100 (about half a block length).")
