@@ -13,7 +13,7 @@ from pathlib import Path
 from .errors import InputError, setting_error
 from .filters import parse_filter
 from .layers import Layer, load_layer
-from .terrain_settings import OPERATIONALISATIONS
+from .terrain_settings import DEFAULT_OPERATIONALISATION, OPERATIONALISATIONS
 
 GEOMETRIES = ("point", "line", "polygon")
 _TOP = {"name", "title", "description", "geometry", "source", "rtm"}
@@ -38,7 +38,8 @@ class LayerSpec:
     file : Path or None
         Default source file (resolved against the catalogue file's folder).
     operationalisation : {"proximity", "density", "both", "auto"}
-        Default RTM treatment; ``auto`` follows the RTMDx rule (nearest-neighbour test).
+        Default RTM treatment (``both`` unless the entry says); ``auto`` follows the RTMDx
+        rule (nearest-neighbour test).
     max_influence_m : float
         Default maximum spatial influence in metres.
     path : Path
@@ -99,7 +100,7 @@ def read_spec(path) -> LayerSpec:
     geometry = data.get("geometry", "point")
     if geometry not in GEOMETRIES:
         _fail(path, f"geometry '{geometry}' is not one of {', '.join(GEOMETRIES)}", "choose one of them", "geometry")
-    op = rtm.get("operationalisation", "auto")
+    op = rtm.get("operationalisation", DEFAULT_OPERATIONALISATION)
     if op not in OPERATIONALISATIONS:
         _fail(path, f"operationalisation '{op}' is not one of {', '.join(OPERATIONALISATIONS)}",
               "choose one of them", "rtm.operationalisation")

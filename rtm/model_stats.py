@@ -11,7 +11,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize, minimize_scalar
+from scipy.optimize import minimize_scalar
 from scipy.special import betaln, digamma, gammaln
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
@@ -101,6 +101,28 @@ def collapse_cells(matrix: np.ndarray, y: np.ndarray, weight: np.ndarray | None 
     return CollapsedCells(matrix[first].astype(np.uint8), y[first], counts.astype(np.int64), inverse)
 
 
+def collapse_on(X: np.ndarray, y: np.ndarray, w: np.ndarray, cols) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows of ``X[:, cols]`` and ``y`` merged where equal, with summed weights.
+
+    Returns ``(X_small, y_small, w_small)`` with ``X_small`` holding only ``cols`` (in that
+    order). A model on ``cols`` has the same likelihood on these rows as on the input rows.
+    With at most 40 columns the pattern is one integer per row and the merge is one
+    ``np.unique`` of int64 keys (O(rows log rows)); otherwise :func:`collapse_cells`.
+    """
+    cols = list(cols)
+    y = np.asarray(y, dtype=np.float64)
+    yv, ycode = np.unique(y, return_inverse=True)
+    if len(cols) > 40 or yv.size >= (1 << 23):
+        c = collapse_cells(X[:, cols], y, w)
+        return c.X, c.y, c.weight.astype(float)
+    key = ycode.astype(np.int64).ravel()
+    for j, c in enumerate(cols):
+        key |= X[:, c].astype(np.int64) << (23 + j)
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    weight = np.bincount(inverse.ravel(), weights=np.asarray(w, dtype=np.float64), minlength=len(uniq))
+    return X[first][:, cols], y[first], weight
+
+
 # -- count-model fits on weighted rows ---------------------------------------------------
 @dataclass
 class Fit:
@@ -111,6 +133,7 @@ class Fit:
     alpha: float  # 0 for Poisson
     n_params: int  # coefficients + intercept (+ alpha)
     ok: bool
+    alpha_se: float = math.nan  # standard error of the overdispersion (NB1; NB2 uses alpha_se())
 
     def bic(self, n: float) -> float:
         return -2 * self.llf + self.n_params * math.log(n) if self.ok else math.inf
@@ -277,8 +300,8 @@ def nb1_fit(X, y, w, cols, delta0: float | None = None, start=None) -> Fit:
     -----
     NB1 is the negative binomial of RTMDx (gamlss ``NBII``: variance ``mu (1 + sigma)``).
     Unlike NB2 it is not a GLM for fixed delta, so the coefficients and ``log delta`` are
-    maximised together: L-BFGS with the analytic gradient, then Newton steps with a
-    numerical Hessian until the gradient vanishes (agrees with statsmodels'
+    maximised together: damped Newton steps (Levenberg-Marquardt) on the analytic gradient
+    with a numerical Hessian until the gradient vanishes (agrees with statsmodels'
     ``NegativeBinomial(loglike_method="nb1")`` to about 1e-8). Cost: a few dozen
     evaluations of digamma and gammaln over the rows.
     """
@@ -300,27 +323,34 @@ def nb1_fit(X, y, w, cols, delta0: float | None = None, start=None) -> Fit:
     delta0 = float(np.clip(delta0 if np.isfinite(delta0) else 0.1, 1e-3, 1e3))
     theta = np.append(np.asarray(start, dtype=float), math.log(delta0))
     fun = lambda th: _nb1_objective(th, exog, y, w)  # noqa: E731
+    lo, hi = math.log(1e-8), math.log(1e4)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        res = minimize(fun, theta, jac=True, method="L-BFGS-B",
-                       bounds=[(None, None)] * (len(theta) - 1) + [(math.log(1e-8), math.log(1e4))],
-                       options={"maxiter": 500, "gtol": 1e-9, "ftol": 1e-15})
-        theta = res.x
-        H = None
-        for _ in range(20):
-            f, g = fun(theta)
-            H = _numeric_hessian(fun, theta)
-            try:
-                step = np.linalg.solve(H, g)
-            except np.linalg.LinAlgError:
-                return failed
-            new = theta - step
-            if not np.isfinite(new).all() or fun(new)[0] > f + 1e-9 * (1 + abs(f)):
-                break
-            theta = new
-            if np.max(np.abs(step)) < 1e-10:
-                break
         f, g = fun(theta)
+        lam = 0.0
+        for _ in range(200):
+            H = _numeric_hessian(fun, theta)
+            moved = False
+            for _ in range(30):  # Levenberg-Marquardt damping until the step lowers -logL
+                try:
+                    step = np.linalg.solve(H + lam * np.eye(len(theta)), g)
+                except np.linalg.LinAlgError:
+                    step = None
+                if step is not None:
+                    new = theta - step
+                    new[-1] = min(max(new[-1], lo), hi)
+                    fn, gn = fun(new)
+                    if np.isfinite(fn) and fn <= f + 1e-12 * (1 + abs(f)):
+                        moved = True
+                        break
+                lam = max(lam * 10, 1e-6 * (1 + np.abs(np.diag(H)).max()))
+            if not moved:
+                break
+            done = np.max(np.abs(new - theta)) < 1e-10 or abs(f - fn) < 1e-14 * (1 + abs(f))
+            theta, f, g = new, fn, gn
+            lam /= 10
+            if done and np.max(np.abs(g)) < 1e-6 * (1 + abs(f)):
+                break
         H = _numeric_hessian(fun, theta)
     if not (np.isfinite(f) and np.isfinite(H).all()):
         return failed
@@ -328,12 +358,15 @@ def nb1_fit(X, y, w, cols, delta0: float | None = None, start=None) -> Fit:
         cov = np.linalg.inv(H)
     except np.linalg.LinAlgError:
         return failed
-    bse = np.sqrt(np.diag(cov))[:-1]
+    with np.errstate(invalid="ignore"):
+        se_all = np.sqrt(np.diag(cov))
+    bse = se_all[:-1]
     params = theta[:-1]
     if not (np.isfinite(bse).all() and np.abs(params[1:]).max(initial=0) < _MAX_COEF
-            and np.max(np.abs(g)) < 1e-3 * (1 + abs(f))):
+            and np.max(np.abs(g[:-1])) < 1e-3 * (1 + abs(f))):
         return failed
-    return Fit(tuple(cols), params, bse, -f, math.exp(theta[-1]), n_params, True)
+    delta = math.exp(theta[-1])
+    return Fit(tuple(cols), params, bse, -f, delta, n_params, True, delta * float(se_all[-1]))
 
 
 def alpha_se(y, mu, w, alpha) -> float:

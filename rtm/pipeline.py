@@ -27,7 +27,7 @@ from .model import RiskTerrainModel
 from .risk_output import risk_classes, rrs_raster, write_geotiff
 from .progress import Progress, stages
 from .terrain import data_window
-from .terrain_settings import RtmSettings
+from .terrain_settings import DEFAULT_OPERATIONALISATION, RtmSettings
 from .variables import (NearestNeighbour, RiskVariables, auto_operationalisation, build_variables,
                         nearest_neighbour_index)
 
@@ -148,7 +148,7 @@ def _auto_choices(layers: Mapping, areas: Areas, union, area_m2: float, requeste
     """
     out = {}
     for name, layer in layers.items():
-        if requested.get(name, "auto") != "auto":
+        if requested.get(name, DEFAULT_OPERATIONALISATION) != "auto":
             continue
         geoms, inside = _features_inside(layer, areas, union)
         out[name] = auto_operationalisation(geoms[inside], area_m2, max_m[name])
@@ -257,18 +257,26 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], settings: Rtm
     given_max = settings.max_influence_map
     max_m = {name: float(given_max.get(name, distances[-1])) for name in items}
     auto = _auto_choices(items, areas, union, area_m2, ops, max_m)
-    resolved = {name: (auto[name].operationalisation if name in auto else ops[name]) for name in items}
+    resolved = {name: (auto[name].operationalisation if name in auto else ops.get(name, DEFAULT_OPERATIONALISATION))
+                for name in items}
 
     say(f"building risk variables ({len(items)} factor(s) x {len(distances)} spatial influences)")
     variables = build_variables(grid, items, settings.block_length, settings.bands, settings.increment, resolved)
     choices = variables.choices.set_index("factor")
     for name, choice in auto.items():
         choices.loc[name, "requested"] = "auto"
-        choices.loc[name, "reason"] = choice.reason
+        choices.loc[name, "reason"] = "auto (RTMDx's nearest-neighbour rule, asked for): " + choice.reason
+    for name in items:
+        if name not in auto and name not in ops:
+            choices.loc[name, "requested"] = "default"
+            choices.loc[name, "reason"] = ("both, the default: proximity and density are each tested at every "
+                                           "spatial influence and BIC decides, since the nearest-neighbour rule "
+                                           "(auto) picks the wrong one when clustering and the effect disagree")
     variables.choices = choices.reset_index()
 
     say(f"fitting the model ({variables.matrix.shape[1]} variables, {n_cells:,} cells)")
-    model = (model or RiskTerrainModel()).set_params(random_state=settings.seed, families=settings.families)
+    model = (model or RiskTerrainModel()).set_params(random_state=settings.seed, families=settings.families,
+                                                      limit_by=settings.factor_limit)
     model.fit(variables, counts)
 
     say("scoring cells")

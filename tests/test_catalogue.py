@@ -20,7 +20,7 @@ def test_shipped_catalogue_reads_and_has_the_usual_attractors():
                  "abandoned_cars"):
         assert name in specs
     assert specs["pubs"].where == "fclass = pub"
-    assert specs["nightclubs"].operationalisation == "proximity"
+    assert all(s.operationalisation == "both" for s in specs.values())  # every factor tested both ways
     assert specs["liquor_retail"].file == (ROOT / "sample_geo/chicago/liquor_retail.geojson").resolve()
 
 

@@ -210,7 +210,7 @@ def test_build_variables_table_choices_and_memory_layout():
     rng = np.random.default_rng(2)
     bars = make_layer("bars", shapely.points(rng.normal(500, 40, (30, 2))))
     banks = make_layer("banks", shapely.points(lattice(400.0, 3) + 100))
-    rv = build_variables(grid, [bars, banks], 100, 2, "half", {"banks": "both"})
+    rv = build_variables(grid, [bars, banks], 100, 2, "half", {"bars": "auto"})  # banks: both, the default
     assert isinstance(rv, RiskVariables)
     assert rv.matrix.dtype == np.uint8 and rv.matrix.shape == (int(mask.sum()), 6)
     assert rv.names == ["bars_dens_50", "bars_dens_100", "banks_prox_50", "banks_prox_100", "banks_dens_50",

@@ -33,11 +33,18 @@ from .options import Progress, area_options, column_map, count_line, factor_opti
               help="Keep attractors this far outside the study area (default: the largest spatial "
               "influence tested, the farthest any feature can reach a cell).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the cross-validation folds.")
+@click.option("--family", type=click.Choice(["auto", "poisson", "nb1", "nb2", "negbin"]), default="auto",
+              show_default=True, help="Count model: auto lets BIC choose among Poisson, NB1 (variance "
+              "mu(1+delta), RTMDx's) and NB2 (mu + alpha mu^2); negbin is NB2.")
+@click.option("--factor-limit", type=click.Choice(["operationalisation", "factor"]), default="operationalisation",
+              show_default=True, help="A factor enters the model once per operationalisation (as proximity "
+              "and as density) or once in all.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the output files.")
 @mapping_options
 @friendly
 def model(incidents, catalogue, factors, layer_items, treatments, area, area_field, area_select, area_tolerance,
-          cell_size, block_length, bands, increment, weights, unknown, default_weight, buffer, seed, out, **kw):
+          cell_size, block_length, bands, increment, weights, unknown, default_weight, buffer, seed, family,
+          factor_limit, out, **kw):
     """Fit a risk terrain model and write its factors, risk map and report.
 
     Each risk factor (an attractor layer) is tested as proximity or density at BANDS
@@ -78,7 +85,8 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
     treat = pairs(treatments, "operationalisations")
     plan = plan_factors(catalogue, factors, layer_items, treat)
     ops, max_m = factor_treatments(plan)
-    settings = RtmSettings(cell_size, block_length, bands, increment, ops | treat, max_m, seed)
+    settings = RtmSettings(cell_size, block_length, bands, increment, ops | treat, max_m, seed, family,
+                           factor_limit)
     hw = HarmWeights.from_name(weights, unknown, default_weight)
     areas = load_areas(area, area_field, select=list(area_select) or None, working_crs=kw["working_crs"])
     area_km2 = areas.frame.area.sum() / 1e6
@@ -102,10 +110,11 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
                           "Attractor buffer": f"{buffer_m:g} m around the study area",
                           "Seed": str(seed)})
     m = result.model
-    click.echo(f"\nModel: {m.family_.replace('negbin', 'negative binomial')}, BIC {m.bic_:,.1f} "
-               f"(Poisson {m.family_bic_.get('poisson', float('nan')):,.1f}, negative binomial "
-               f"{m.family_bic_.get('negbin', float('nan')):,.1f}); {m.n_cells_:,} cells, "
-               f"{m.n_cells_with_events_:,} with incidents")
+    from ..model import FAMILY_TITLES, FAMILY_VARIANCE
+
+    others = ", ".join(f"{FAMILY_TITLES[f]} {b:,.1f}" for f, b in m.family_bic_.items())
+    click.echo(f"\nModel: {FAMILY_TITLES[m.family_]} ({FAMILY_VARIANCE[m.family_]}), BIC {m.bic_:,.1f} "
+               f"(BIC by family: {others}); {m.n_cells_:,} cells, {m.n_cells_with_events_:,} with incidents")
     table = result.factors
     if not len(table):
         click.echo("No risk factor improved on the null model: every cell scores 1.")
