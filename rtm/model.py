@@ -13,6 +13,7 @@ the product of the RRVs of the variables present there, scaled so the lowest cel
 from __future__ import annotations
 
 import math
+import time
 import warnings
 
 import numpy as np
@@ -116,6 +117,9 @@ class RiskTerrainModel:
         Variables in the final model.
     cv_alpha_, cv_l1_ratio_ : float
         The penalty the cross-validation chose.
+    timings_ : dict of str to float
+        Seconds spent in each stage (``screening``, ``collapsing``, ``elastic net``,
+        ``stepwise <family>``, ``final table``), for benchmarks.
     selection_log_ : list of dict
         Every stage and step (``stage``, ``family``, ``step``, ``action``, ``variables``,
         ``bic``, ``text``), for a narrative of how the model was chosen.
@@ -261,6 +265,13 @@ class RiskTerrainModel:
         if not (y > 0).any():
             raise ValueError("y has no incidents: there is nothing to model")
         rng = np.random.default_rng(self.random_state)
+        clock = [time.perf_counter()]
+        self.timings_ = {}
+
+        def lap(stage):
+            now = time.perf_counter()
+            self.timings_[stage] = self.timings_.get(stage, 0.0) + now - clock[0]
+            clock[0] = now
         log: list[dict] = []
 
         def note(stage, text, family=None, step=None, action=None, variables=(), bic=None):
@@ -290,7 +301,9 @@ class RiskTerrainModel:
                  variables=[names[i] for i in keep])
         self.screened_ = [names[i] for i in keep]
 
+        lap("screening")
         coll = collapse_cells(X.matrix[:, X.columns(self.screened_)], y)
+        lap("collapsing")
         self.n_rows_ = len(coll.y)
         note("collapse", f"{n:,} cells with {len(keep)} {'screened ' if len(keep) < len(names) else ''}candidate "
              f"variables collapse to {self.n_rows_:,} distinct rows of variables and count; all fits use such rows "
@@ -311,7 +324,9 @@ class RiskTerrainModel:
         self.preselect_cells_ = n if cells is None else len(cells)
 
         self.cv_alpha_, self.cv_l1_ratio_ = math.nan, float(np.atleast_1d(l1)[0])
+        lap("collapsing")
         pre_local = self._preselect(coll, l1, rng, cells, zero_weight) if names else []
+        lap("elastic net")
         pre = [keep[i] for i in pre_local]
         self.preselected_ = [names[i] for i in pre]
         if names:
@@ -338,8 +353,10 @@ class RiskTerrainModel:
         pool = list(range(len(pre)))
         best = {}
         caches = {}
+        lap("collapsing")
         for fam in families:
             best[fam], caches[fam] = self._stepwise(fam, Xu, yu, wu, pool, groups, names, note)
+            lap(f"stepwise {fam}")
         self.family_bic_ = {f: best[f].bic(n) for f in families}
         fam = min(families, key=lambda f: self.family_bic_[f])
         if len(families) > 1:
@@ -379,6 +396,7 @@ class RiskTerrainModel:
                 or "no variable beats the null model")
              + f"; BIC {self.bic_:.1f}", family=fam, variables=self.selected_, bic=self.bic_)
         self.selection_log_ = log
+        lap("final table")
         return self
 
     def _preselect(self, coll: CollapsedCells, l1, rng, cells=None, zero_weight: float = 1.0) -> list[int]:
