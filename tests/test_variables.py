@@ -141,9 +141,39 @@ def test_lines_and_polygons_are_sampled_at_the_spacing():
     x, y, w = sample_points(np.array([tiny]), 25.0)
     assert len(x) == 1 and w[0] == pytest.approx(1 / 625)
     grid = make_grid(n=40)
-    road = shapely.LineString([(200, 1000), (1800, 1000)])
-    dens = density_surface(grid, make_layer("road", [road], "line"), 200, spacing=25.0)
-    assert dens.sum() * (50 / 1000) ** 2 == pytest.approx(1600 / 25)
+    road = shapely.LineString([(400, 1000), (1600, 1000)])
+    dens = density_surface(grid, make_layer("road", [road], "line"), 300, spacing=25.0)  # FFT path
+    assert dens.sum() * (50 / 1000) ** 2 == pytest.approx(1200 / 25)
+
+
+def _direct_quartic(grid, xy, w, h):
+    """The quartic KDE written out: every cell centre against every point, in features per km2."""
+    cx, cy = grid.centres()
+    out = np.zeros(grid.shape)
+    for (px, py), wi in zip(xy, w):
+        r2 = ((cx - px) ** 2 + (cy - py) ** 2) / h**2
+        out += wi * np.where(r2 < 1, 3 / (np.pi * h**2) * (1 - r2) ** 2, 0.0)
+    return out * 1e6
+
+
+@pytest.mark.parametrize("h", [50.0, 80.0, 100.0, 150.0, 200.0])
+def test_short_bandwidth_density_uses_true_positions(h):
+    """Up to 4 cells of bandwidth the density is the quartic KDE of the points where they
+    are, not of their cell centres: equal to a direct sum on a small grid."""
+    from rtm.variables.density import kernel_density
+
+    grid = make_grid(n=24)  # 50 m cells
+    rng = np.random.default_rng(int(h))
+    xy = rng.uniform(-60, 1260, (80, 2))  # some just outside the grid
+    w = rng.uniform(0.5, 2.0, 80)
+    got = kernel_density(grid, xy[:, 0], xy[:, 1], w, h)
+    ref = _direct_quartic(grid, xy, w, h)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-9)
+    # binning each point to its cell centre (the FFT path) is visibly different at these widths
+    col = np.floor(xy[:, 0] / 50)
+    row = np.floor((grid.y0 - xy[:, 1]) / 50)
+    binned = _direct_quartic(grid, np.column_stack([(col + 0.5) * 50, grid.y0 - (row + 0.5) * 50]), w, h)
+    assert np.abs(binned - ref).max() > 0.05 * ref.max()
 
 
 def test_density_variable_uses_mean_plus_n_sd_over_the_mask():
