@@ -158,7 +158,7 @@ def _direct_quartic(grid, xy, w, h):
 
 @pytest.mark.parametrize("h", [50.0, 80.0, 100.0, 150.0, 200.0])
 def test_short_bandwidth_density_uses_true_positions(h):
-    """Up to 4 cells of bandwidth the density is the quartic KDE of the points where they
+    """Up to 6 cells of bandwidth the density is the quartic KDE of the points where they
     are, not of their cell centres: equal to a direct sum on a small grid."""
     from rtm.variables.density import kernel_density
 

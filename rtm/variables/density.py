@@ -111,7 +111,7 @@ def density_surface(grid: Grid, layer, bandwidth: float, *, spacing: float | Non
     return kernel_density(grid, x, y, w, bandwidth)
 
 
-EXACT_CELLS = 4.0
+EXACT_CELLS = 6.0
 """Bandwidths up to this many cells are computed from the points' true positions
 (:func:`exact_kernel_density`); wider ones by binning and FFT, whose error in position
 (at most half a cell diagonal) is then small against the bandwidth."""
