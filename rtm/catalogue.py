@@ -10,6 +10,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .errors import InputError, setting_error
 from .filters import parse_filter
 from .layers import Layer, load_layer
@@ -270,6 +272,54 @@ def factor_treatments(plan: list[Factor]) -> tuple[dict, dict]:
     ops = {f.name: f.spec.operationalisation for f in plan if f.spec is not None}
     max_m = {f.name: f.spec.max_influence_m for f in plan if f.spec is not None}
     return ops, max_m
+
+
+def covering(plan: list[Factor], areas) -> list[Factor]:
+    """The factors whose file's extent overlaps the study area's (the default factors of a run).
+
+    Parameters
+    ----------
+    plan : list of Factor
+    areas : Areas
+        The study area.
+
+    Returns
+    -------
+    list of Factor
+        Those whose file (explicit or the entry's default) has a bounding box touching the
+        study area's, grown by 1 km: the Chicago entries' sample files are not used for a
+        model of Southend. Reads only each file's header (``pyogrio.read_info``); a file it
+        cannot read is kept, so loading reports the problem.
+
+    Raises
+    ------
+    InputError
+        (setting ``factors``) when no factor's file covers the study area.
+    """
+    import pyogrio
+    import shapely
+
+    from . import coords
+
+    box = shapely.box(*areas.frame.total_bounds).buffer(1000.0)
+    kept = []
+    for f in plan:
+        src = f.file or (f.spec.file if f.spec is not None else None)
+        try:
+            info = pyogrio.read_info(src, force_total_bounds=True)
+            b = info["total_bounds"]
+            x, y = coords.project(np.array([b[0], b[2]]), np.array([b[1], b[3]]), coords.to_crs(info["crs"]),
+                                  areas.crs)
+        except Exception:  # noqa: BLE001 - an unreadable file is reported when it is loaded
+            kept.append(f)
+            continue
+        if np.isfinite(x).all() and np.isfinite(y).all() and box.intersects(shapely.box(x[0], y[0], x[1], y[1])):
+            kept.append(f)
+    if not kept:
+        raise setting_error("factors", "no catalogue entry's default file covers the study area "
+                            f"(entries with files: {', '.join(f.name for f in plan)})",
+                            "name files for this area with --layer NAME=FILE")
+    return kept
 
 
 def load_factors(plan: list[Factor], areas=None, buffer_m: float = 0.0, progress=None) -> dict[str, Layer]:

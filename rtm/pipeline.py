@@ -267,11 +267,15 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], settings: Rtm
         choices.loc[name, "requested"] = "auto"
         choices.loc[name, "reason"] = "auto (RTMDx's nearest-neighbour rule, asked for): " + choice.reason
     for name in items:
-        if name not in auto and name not in ops:
-            choices.loc[name, "requested"] = "default"
-            choices.loc[name, "reason"] = ("both, the default: proximity and density are each tested at every "
-                                           "spatial influence and BIC decides, since the nearest-neighbour rule "
-                                           "(auto) picks the wrong one when clustering and the effect disagree")
+        if name in auto:
+            continue
+        if name not in ops:
+            choices.loc[name, "requested"] = "both (default)"
+        if resolved[name] == "both":
+            how = "the default" if name not in ops else "as set for this factor (the default)"
+            choices.loc[name, "reason"] = (f"both, {how}: proximity and density are each tested at every spatial "
+                                           "influence and BIC decides (the nearest-neighbour rule, auto, picks "
+                                           "the wrong one when clustering and the effect disagree)")
     variables.choices = choices.reset_index()
 
     say(f"fitting the model ({variables.matrix.shape[1]} variables, {n_cells:,} cells)")

@@ -89,6 +89,14 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
                            factor_limit)
     hw = HarmWeights.from_name(weights, unknown, default_weight)
     areas = load_areas(area, area_field, select=list(area_select) or None, working_crs=kw["working_crs"])
+    if not factors and not layer_items:  # the catalogue's entries whose default file covers the area
+        from ..catalogue import covering
+
+        plan = covering(plan, areas)
+        ops, max_m = factor_treatments(plan)
+        settings = RtmSettings(cell_size, block_length, bands, increment, ops | treat, max_m, seed, family,
+                               factor_limit)
+        click.echo(f"Factors (catalogue entries whose file covers the area): {', '.join(f.name for f in plan)}")
     area_km2 = areas.frame.area.sum() / 1e6
     click.echo(f"Study area: {Path(area).name}: {len(areas.names)} district(s) ({', '.join(areas.names[:8])}"
                f"{', ...' if len(areas.names) > 8 else ''}), {area_km2:,.2f} km2, {areas.crs.to_string()}")
