@@ -214,6 +214,30 @@ def test_max_per_factor_limits_spatial_influences_of_one_factor(area):
     assert two.bic_ < one.bic_
 
 
+def test_factor_limit_once_per_operationalisation_or_once_in_all(area):
+    _, X, _, _ = area
+    # pubs act both by proximity (200 m) and by density (400 m)
+    both = X.matrix[:, X.columns(["pubs_prox_200", "pubs_dens_400"])].astype(float)
+    y = np.random.default_rng(4).poisson(0.4 * np.exp(both @ np.log([2.5, 2.0])))
+    per_op = RiskTerrainModel(random_state=0, families=("poisson",)).fit(X, y)
+    assert {"pubs_prox_200", "pubs_dens_400"} <= set(per_op.selected_)
+    once = RiskTerrainModel(random_state=0, families=("poisson",), limit_by="factor").fit(X, y)
+    assert len([v for v in once.selected_ if v.startswith("pubs_")]) == 1
+    assert once.bic_ > per_op.bic_
+    with pytest.raises(ValueError, match="limit_by must be"):
+        RiskTerrainModel(limit_by="layer").fit(X, y)
+
+
+def test_negbin_is_read_as_nb2():
+    from rtm.terrain_settings import RtmSettings
+
+    assert RtmSettings(family="negbin").family == "nb2"
+    assert RtmSettings().families == ("poisson", "nb1", "nb2")
+    assert RtmSettings(family="nb1").families == ("nb1",)
+    assert RtmSettings().describe()["factor_limit"] == "operationalisation"
+    assert RiskTerrainModel(families=("negbin",))._checked_params()[0] == ("nb2",)
+
+
 def test_relative_risk_scores_classes_and_raster(poisson_fit, tmp_path):
     X, y, model = poisson_fit
     grid = make_grid()

@@ -148,7 +148,7 @@ def test_southend_model_without_factors_uses_its_pubs_and_stations(tmp_path):
     out = tmp_path / "southend"
     res = run("model", "--incidents", str(sou / "crime" / "2018-01-southend-street.csv"),
               "--incidents", str(sou / "crime" / "2018-02-southend-street.csv"),
-              "--offence-value", "Violence and sexual offences", "--area", str(sou / "southend_lsoa2011.geojson"),
+              "--area", str(sou / "southend_lsoa2011.geojson"),
               "--catalogue", str(ROOT / "layers"), "--cell-size", "200", "--block-length", "200", "--bands", "2",
               "--out", str(out))
     assert res.exit_code == 0, res.output
