@@ -118,15 +118,15 @@ def test_density_surface_conserves_features_and_reaches_outside_the_grid():
     grid = make_grid(n=40)  # 2 km square
     rng = np.random.default_rng(3)
     xy = rng.uniform(600, 1400, (30, 2))
-    dens = density_surface(grid, make_layer("bars", shapely.points(xy)), 300)
+    dens = density_surface(grid, make_layer("bars", shapely.points(xy)), 350)  # 7 cells: binned + FFT
     cell_km2 = (50 / 1000) ** 2
     assert dens.sum() * cell_km2 == pytest.approx(30.0)
     assert (dens >= 0).all()
     cx, cy = centres(grid)
-    far = np.hypot(cx[..., None] - xy[:, 0], cy[..., None] - xy[:, 1]).min(axis=-1) > 300 + 50
+    far = np.hypot(cx[..., None] - xy[:, 0], cy[..., None] - xy[:, 1]).min(axis=-1) > 350 + 50
     assert (dens[far] == 0).all()
     # a feature 100 m outside the grid still raises the density at the edge
-    out = density_surface(grid, make_layer("bar", [shapely.Point(-100, 1000)]), 300)
+    out = density_surface(grid, make_layer("bar", [shapely.Point(-100, 1000)]), 350)
     assert out[20, 0] > 0 and out[20, 10] == 0
 
 
@@ -142,7 +142,7 @@ def test_lines_and_polygons_are_sampled_at_the_spacing():
     assert len(x) == 1 and w[0] == pytest.approx(1 / 625)
     grid = make_grid(n=40)
     road = shapely.LineString([(400, 1000), (1600, 1000)])
-    dens = density_surface(grid, make_layer("road", [road], "line"), 300, spacing=25.0)  # FFT path
+    dens = density_surface(grid, make_layer("road", [road], "line"), 350, spacing=25.0)  # FFT path
     assert dens.sum() * (50 / 1000) ** 2 == pytest.approx(1200 / 25)
 
 
