@@ -180,7 +180,7 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], settings: Rtm
         The risk factors by name (single words), e.g. from :func:`rtm.catalogue.load_factors`.
     settings : RtmSettings
         Cell size, block length, bands, increment, per-factor operationalisations (default
-        ``auto``) and maximum influences (default: the largest spatial influence tested),
+        ``both``) and maximum influences (default: the largest spatial influence tested),
         seed and family.
     model : RiskTerrainModel, optional
         An unfitted model with non-default settings (its seed and families are replaced
@@ -204,12 +204,12 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], settings: Rtm
 
     1. Grid: ``Grid.from_areas(areas, cell_size)``; a cell belongs to the study area when
        its centre does. Incidents are counted per cell (summing ``weight``).
-    2. ``auto`` factors are resolved by the Clark-Evans nearest-neighbour test on their
+    2. Factors are tested both ways (``both``, the default); ``auto`` factors are resolved by the Clark-Evans nearest-neighbour test on their
        features inside the study area (density when clustered or when the mean
        nearest-neighbour distance is within the factor's maximum spatial influence, else
        proximity), with the study-area polygons' area.
     3. Risk variables for every factor and spatial influence (:func:`rtm.variables.build_variables`).
-    4. Elastic net pre-selection, stepwise BIC selection, Poisson or negative binomial
+    4. Elastic net pre-selection, stepwise BIC selection, Poisson, NB1 or NB2
        (:class:`rtm.model.RiskTerrainModel`).
     5. Relative risk scores, risk classes (mean + 1 and 2 SD of the RRS) and the
        nearest-neighbour index of the incidents inside the study area.

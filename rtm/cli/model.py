@@ -47,9 +47,10 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
           factor_limit, out, **kw):
     """Fit a risk terrain model and write its factors, risk map and report.
 
-    Each risk factor (an attractor layer) is tested as proximity or density at BANDS
-    distances of whole or half block lengths; an elastic net and a stepwise BIC search
-    pick the factors, Poisson or negative binomial, as in RTMDx. The output folder gets:
+    Each risk factor (an attractor layer) is tested as proximity and as density (unless
+    --operationalisation says otherwise) at BANDS distances of whole or half block lengths;
+    an elastic net and a stepwise BIC search pick the factors, and BIC the count model
+    (Poisson, NB1 or NB2), after RTMDx. The output folder gets:
 
     \b
       rtm_factors.csv   the final model: type, variable, factor, operationalisation,
