@@ -138,10 +138,12 @@ def main(argv=None) -> int:
         print("|---|---|---:|---:|---:|")
         rates = res.factors[res.factors["type"] == "rate"]
         for r in rates.itertuples():
-            print(f"| {r.factor} | {r.operationalisation} | {r.spatial_influence_m:g} | {r.rrv:.2f} | {r.p_value:.2g} |")
+            print(f"| {r.factor} | {r.operationalisation} | {r.spatial_influence_m:g} | {r.rrv:.2f} | "
+                  f"{r.p_value:.2g} |")
         if not len(rates):
             print("| (none: no factor beats the null model) | | | | |")
-        print("\n| risk class | cells | share of area | share of fitted violence | share of later violence | PAI later |")
+        print("\n| risk class | cells | share of area | share of fitted violence | share of later violence "
+              "| PAI later |")
         print("|---|---:|---:|---:|---:|---:|")
         for c17, c18 in zip(res.classes.itertuples(), t_cls.itertuples()):
             pai = c18.share_of_incidents / c18.share_of_area if c18.share_of_area else float("nan")

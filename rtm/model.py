@@ -146,7 +146,8 @@ class RiskTerrainModel:
     # -- scikit-learn conventions ---------------------------------------------------------
     def get_params(self, deep: bool = True) -> dict:
         return {k: getattr(self, k) for k in ("alpha_grid", "l1_ratio", "cv_folds", "max_per_factor", "families",
-                                              "random_state", "n_alphas", "screen_max", "preselect_max_cells", "limit_by")}
+                                              "random_state", "n_alphas", "screen_max", "preselect_max_cells",
+                                              "limit_by")}
 
     def set_params(self, **params) -> "RiskTerrainModel":
         for k, v in params.items():

@@ -204,10 +204,11 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], settings: Rtm
 
     1. Grid: ``Grid.from_areas(areas, cell_size)``; a cell belongs to the study area when
        its centre does. Incidents are counted per cell (summing ``weight``).
-    2. Factors are tested both ways (``both``, the default); ``auto`` factors are resolved by the Clark-Evans nearest-neighbour test on their
-       features inside the study area (density when clustered or when the mean
-       nearest-neighbour distance is within the factor's maximum spatial influence, else
-       proximity), with the study-area polygons' area.
+    2. Factors are tested both ways (``both``, the default); ``auto`` factors are resolved
+       by the Clark-Evans nearest-neighbour test on their features inside the study area
+       (density when clustered or when the mean nearest-neighbour distance is within the
+       factor's maximum spatial influence, else proximity), with the study-area polygons'
+       area.
     3. Risk variables for every factor and spatial influence (:func:`rtm.variables.build_variables`).
     4. Elastic net pre-selection, stepwise BIC selection, Poisson, NB1 or NB2
        (:class:`rtm.model.RiskTerrainModel`).

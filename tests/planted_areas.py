@@ -85,7 +85,8 @@ def make_area(seed: int) -> Area:
         name = "roads"
     else:
         cx, cy = uniform(int(rng.integers(4, 9)))
-        polys = [shapely.box(a, b, a + rng.uniform(1, 3) * block, b + rng.uniform(1, 3) * block) for a, b in zip(cx, cy)]
+        polys = [shapely.box(a, b, a + rng.uniform(1, 3) * block, b + rng.uniform(1, 3) * block)
+                 for a, b in zip(cx, cy)]
         layers.append(Layer("estates", gpd.GeoDataFrame(geometry=polys, crs=CRS), "polygon"))
         name = "estates"
     if seed % 5 != 4:  # every fifth area has a line/polygon layer with no effect
@@ -96,7 +97,8 @@ def make_area(seed: int) -> Area:
     # 4. a decoy near the planted points (jittered copies of a third of them), no effect
     k = max(5, len(ax) // 3)
     pick = rng.choice(len(ax), k, replace=False)
-    layers.append(_points("takeaways", ax[pick] + rng.normal(0, 2.5 * block, k), ay[pick] + rng.normal(0, 2.5 * block, k)))
+    jitter = 2.5 * block
+    layers.append(_points("takeaways", ax[pick] + rng.normal(0, jitter, k), ay[pick] + rng.normal(0, jitter, k)))
     return Area(seed, grid, layers, block, bands, planted, overdispersed=bool(seed % 4 >= 2))
 
 
