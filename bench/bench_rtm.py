@@ -185,7 +185,7 @@ def main() -> int:
     return 0
 
 
-FAMILY = {"poisson": "Poisson", "negbin": "negative binomial"}
+FAMILY = {"poisson": "Poisson", "nb1": "negative binomial NB1", "nb2": "negative binomial NB2"}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -44,6 +44,8 @@ def main(argv=None) -> int:
     ap.add_argument("--increment", default="half", choices=["whole", "half"])
     ap.add_argument("--hotspot-bandwidth", type=float, default=300.0,
                     help="bandwidth (m) of the kernel-density hotspot baseline")
+    ap.add_argument("--operationalisation", default="both", choices=["both", "auto"],
+                    help="treatment of every factor (default both, the engine's default)")
     ap.add_argument("--out", help="also write rtm_factors.csv, risk_terrain.tif and report.html here")
     args = ap.parse_args(argv)
     if not DATA.is_dir():
@@ -76,18 +78,18 @@ def main(argv=None) -> int:
         print(f"  {n:<20} {len(lay):>7,} features within {reach:g} m of the city (of {lay.report.rows_in:,})")
 
     t1 = time.perf_counter()
-    res = run_rtm(fit, areas, layers, RtmSettings(args.cell_size, args.block_length, args.bands, args.increment))
+    res = run_rtm(fit, areas, layers, RtmSettings(args.cell_size, args.block_length, args.bands, args.increment,
+                                                  {n: args.operationalisation for n in layers}))
     t_model = time.perf_counter() - t1
     m = res.model
     print(f"\nSettings: cell {args.cell_size:g} m, block {args.block_length:g} m, {args.bands} bands of "
           f"{args.increment} blocks ({', '.join(f'{d:g}' for d in res.spatial_influences)} m); "
           f"{m.n_cells_:,} cells, {m.n_cells_with_events_:,} with a 2017 burglary")
-    print("\nOperationalisation (auto: Clark-Evans test on the features inside the city):")
+    print(f"\nOperationalisation ({args.operationalisation}):")
     for c in res.variables.choices.itertuples():
         print(f"  {c.factor:<20} {c.used:<10} {c.reason}")
-    print(f"\nModel: {m.family_} (BIC Poisson {m.family_bic_['poisson']:,.1f}, negative binomial "
-          f"{m.family_bic_['negbin']:,.1f}); {len(m.candidates_)} candidates, {len(m.preselected_)} kept by the "
-          "elastic net")
+    print(f"\nModel: {m.family_} (BIC " + ", ".join(f"{f} {b:,.1f}" for f, b in m.family_bic_.items())
+          + f"); {len(m.candidates_)} candidates, {len(m.preselected_)} kept by the elastic net")
     print("| factor | operationalisation | spatial influence (m) | coefficient | SE | p-value | RRV |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for r in res.factors.itertuples():
@@ -95,7 +97,7 @@ def main(argv=None) -> int:
             print(f"| {r.factor} | {r.operationalisation} | {r.spatial_influence_m:g} | {r.coefficient:.3f} | "
                   f"{r.std_error:.3f} | {r.p_value:.2g} | {r.rrv:.2f} |")
         else:
-            print(f"| overdispersion (alpha) | | | {r.coefficient:.3f} | {r.std_error:.3f} | {r.p_value:.2g} | |")
+            print(f"| overdispersion ({r.variable}) | | | {r.coefficient:.3f} | {r.std_error:.3f} | {r.p_value:.2g} | |")
     print(f"RRS from 1 to {res.rrs.max():.2f}")
 
     # validation: the 2018 burglaries in the same cells

@@ -10,10 +10,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .errors import InputError, setting_error
 from .filters import parse_filter
 from .layers import Layer, load_layer
-from .terrain_settings import OPERATIONALISATIONS
+from .terrain_settings import DEFAULT_OPERATIONALISATION, OPERATIONALISATIONS
 
 GEOMETRIES = ("point", "line", "polygon")
 _TOP = {"name", "title", "description", "geometry", "source", "rtm"}
@@ -38,7 +40,8 @@ class LayerSpec:
     file : Path or None
         Default source file (resolved against the catalogue file's folder).
     operationalisation : {"proximity", "density", "both", "auto"}
-        Default RTM treatment; ``auto`` follows the RTMDx rule (nearest-neighbour test).
+        Default RTM treatment (``both`` unless the entry says); ``auto`` follows the RTMDx
+        rule (nearest-neighbour test).
     max_influence_m : float
         Default maximum spatial influence in metres.
     path : Path
@@ -99,7 +102,7 @@ def read_spec(path) -> LayerSpec:
     geometry = data.get("geometry", "point")
     if geometry not in GEOMETRIES:
         _fail(path, f"geometry '{geometry}' is not one of {', '.join(GEOMETRIES)}", "choose one of them", "geometry")
-    op = rtm.get("operationalisation", "auto")
+    op = rtm.get("operationalisation", DEFAULT_OPERATIONALISATION)
     if op not in OPERATIONALISATIONS:
         _fail(path, f"operationalisation '{op}' is not one of {', '.join(OPERATIONALISATIONS)}",
               "choose one of them", "rtm.operationalisation")
@@ -142,6 +145,10 @@ def load_catalogue(folder) -> dict[str, LayerSpec]:
 
 
 # -- factors of a run ----------------------------------------------------------------------
+CATALOGUE_FILTER = "catalogue"
+"""The FILTER of ``NAME=FILE:catalogue``: apply the catalogue entry's own filter to FILE."""
+
+
 @dataclass(frozen=True)
 class Factor:
     """One risk factor of a run: where its features come from and how it is treated.
@@ -155,7 +162,9 @@ class Factor:
     file : str or None
         An explicit file (None: the entry's default file).
     where : str or None
-        An explicit filter; with a catalogue entry and no filter the entry's filter applies.
+        An explicit filter, or :data:`CATALOGUE_FILTER` for the entry's own filter. An
+        explicit file without a filter is used whole: the entry's filter applies only to
+        its default file (``--factors``) or when asked for with ``NAME=FILE:catalogue``.
     """
 
     name: str
@@ -165,8 +174,20 @@ class Factor:
 
     def load(self, *, areas=None, buffer_m: float = 0.0) -> Layer:
         """Read the factor's features (see :func:`rtm.layers.load_layer`); InputError when unusable."""
-        if self.spec is not None and self.where is None:
-            return self.spec.load(self.file, areas=areas, buffer_m=buffer_m)
+        if self.spec is not None and (self.file is None or self.where == CATALOGUE_FILTER):
+            try:
+                return self.spec.load(self.file, areas=areas, buffer_m=buffer_m)
+            except InputError as exc:
+                if "filter names the field" not in exc.problem or not self.spec.where:
+                    raise
+                raise InputError(exc.source, f"the filter '{self.spec.where}' of the catalogue entry "
+                                 f"'{self.name}' ({self.spec.path.name}) {exc.problem.partition('filter ')[2]}",
+                                 f"give the file without a filter to use all of it (--layer {self.name}=FILE), "
+                                 f"or a filter of your own (--layer {self.name}=FILE:'FIELD = VALUE')",
+                                 field=exc.field) from None
+        if self.where == CATALOGUE_FILTER:
+            raise setting_error("layers", f"'{self.name}' is not a catalogue entry, so it has no filter to apply",
+                                "give a filter of your own, or none to use the whole file")
         return load_layer(self.file, name=self.name, where=self.where, areas=areas, buffer_m=buffer_m)
 
 
@@ -251,6 +272,54 @@ def factor_treatments(plan: list[Factor]) -> tuple[dict, dict]:
     ops = {f.name: f.spec.operationalisation for f in plan if f.spec is not None}
     max_m = {f.name: f.spec.max_influence_m for f in plan if f.spec is not None}
     return ops, max_m
+
+
+def covering(plan: list[Factor], areas) -> list[Factor]:
+    """The factors whose file's extent overlaps the study area's (the default factors of a run).
+
+    Parameters
+    ----------
+    plan : list of Factor
+    areas : Areas
+        The study area.
+
+    Returns
+    -------
+    list of Factor
+        Those whose file (explicit or the entry's default) has a bounding box touching the
+        study area's, grown by 1 km: the Chicago entries' sample files are not used for a
+        model of Southend. Reads only each file's header (``pyogrio.read_info``); a file it
+        cannot read is kept, so loading reports the problem.
+
+    Raises
+    ------
+    InputError
+        (setting ``factors``) when no factor's file covers the study area.
+    """
+    import pyogrio
+    import shapely
+
+    from . import coords
+
+    box = shapely.box(*areas.frame.total_bounds).buffer(1000.0)
+    kept = []
+    for f in plan:
+        src = f.file or (f.spec.file if f.spec is not None else None)
+        try:
+            info = pyogrio.read_info(src, force_total_bounds=True)
+            b = info["total_bounds"]
+            x, y = coords.project(np.array([b[0], b[2]]), np.array([b[1], b[3]]), coords.to_crs(info["crs"]),
+                                  areas.crs)
+        except Exception:  # noqa: BLE001 - an unreadable file is reported when it is loaded
+            kept.append(f)
+            continue
+        if np.isfinite(x).all() and np.isfinite(y).all() and box.intersects(shapely.box(x[0], y[0], x[1], y[1])):
+            kept.append(f)
+    if not kept:
+        raise setting_error("factors", "no catalogue entry's default file covers the study area "
+                            f"(entries with files: {', '.join(f.name for f in plan)})",
+                            "name files for this area with --layer NAME=FILE")
+    return kept
 
 
 def load_factors(plan: list[Factor], areas=None, buffer_m: float = 0.0, progress=None) -> dict[str, Layer]:

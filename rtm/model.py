@@ -5,7 +5,7 @@ Manual*, Rutgers Center on Public Security, 2013): an elastic-net penalised Pois
 regression with cross-validation pre-selects candidate variables (after a score-test
 screen when they are many, and on a weighted case-control sample of cells when those are
 many), then a bidirectional stepwise search from the null model keeps the set with the
-lowest BIC, for a Poisson and a negative binomial model; the family with the lower BIC wins. Each selected variable's
+lowest BIC, for a Poisson, an NB1 and an NB2 model; the family with the lowest BIC wins. Each selected variable's
 relative risk value (RRV) is ``exp(coefficient)``; a cell's relative risk score (RRS) is
 the product of the RRVs of the variables present there, scaled so the lowest cell is 1.
 """
@@ -13,6 +13,7 @@ the product of the RRVs of the variables present there, scaled so the lowest cel
 from __future__ import annotations
 
 import math
+import time
 import warnings
 
 import numpy as np
@@ -20,12 +21,24 @@ import pandas as pd
 from glum import GeneralizedLinearRegressorCV
 from scipy.stats import chi2, norm
 
-from .model_stats import (CollapsedCells, Fit, alpha_se, case_control_sample, collapse_cells, design_matrix,
-                          negbin_fit, one_thread, poisson_fit, score_statistics)
+from .model_stats import (CollapsedCells, Fit, alpha_se, case_control_sample, collapse_cells, collapse_on,
+                          design_matrix, nb1_fit, negbin_fit, one_thread, poisson_fit, score_statistics)
 from .variables import RiskVariables
 
-FAMILIES = ("poisson", "negbin")
-FAMILY_TITLES = {"poisson": "Poisson", "negbin": "negative binomial"}
+FAMILIES = ("poisson", "nb1", "nb2")
+FAMILY_TITLES = {"poisson": "Poisson", "nb1": "negative binomial NB1", "nb2": "negative binomial NB2"}
+#: The variance of each family, for reports.
+FAMILY_VARIANCE = {"poisson": "var = mu", "nb1": "var = mu (1 + delta)", "nb2": "var = mu + alpha mu^2"}
+#: The overdispersion parameter's name in tables.
+DISPERSION_NAME = {"nb1": "delta", "nb2": "alpha"}
+FAMILY_ALIASES = {"negbin": "nb2"}
+"""Old names still read (terrain.json files written before NB1 was added called NB2 ``negbin``)."""
+LIMITS = ("operationalisation", "factor")
+
+
+def family_name(family: str) -> str:
+    """The canonical family name (``negbin`` is read as ``nb2``)."""
+    return FAMILY_ALIASES.get(family, family)
 
 
 # -- the estimator -----------------------------------------------------------------------
@@ -46,10 +59,14 @@ class RiskTerrainModel:
     cv_folds : int
         Folds of the cross-validation that picks the penalty (cells are split at random).
     max_per_factor : int or None
-        Most variables of one factor and operationalisation in the final model (RTMDx keeps
-        one spatial influence); None for no limit.
-    families : sequence of {"poisson", "negbin"}
-        Count models compared by BIC.
+        Most variables of one factor (and operationalisation, see ``limit_by``) in the final
+        model (RTMDx keeps one spatial influence); None for no limit.
+    limit_by : {"operationalisation", "factor"}
+        What ``max_per_factor`` counts: ``operationalisation`` (default) lets a factor enter
+        once as proximity and once as density; ``factor`` lets it enter once in all.
+    families : sequence of {"poisson", "nb1", "nb2"}
+        Count models compared by BIC (``negbin`` is read as ``nb2``). NB1 has variance
+        ``mu (1 + delta)`` (RTMDx's gamlss NBII), NB2 ``mu + alpha mu^2``.
     screen_max : int or None
         With more candidates than this, only the ``screen_max`` with the largest Poisson
         score statistic against the null model go on to the elastic net (sure independence
@@ -73,9 +90,9 @@ class RiskTerrainModel:
     intercept_ : float
     coef_ : ndarray of float
         Coefficients of ``selected_``, in that order.
-    family_ : {"poisson", "negbin"}
+    family_ : {"poisson", "nb1", "nb2"}
     alpha_ : float
-        Overdispersion (0 for Poisson).
+        Overdispersion: delta for NB1, alpha for NB2, 0 for Poisson.
     bic_, aic_ : float
         Of the chosen model, with n = the number of cells.
     family_bic_ : dict
@@ -100,14 +117,21 @@ class RiskTerrainModel:
         Variables in the final model.
     cv_alpha_, cv_l1_ratio_ : float
         The penalty the cross-validation chose.
+    timings_ : dict of str to float
+        Seconds spent in each stage (``screening``, ``collapsing``, ``elastic net``,
+        ``stepwise <family>``, ``final table``), for benchmarks.
     selection_log_ : list of dict
         Every stage and step (``stage``, ``family``, ``step``, ``action``, ``variables``,
         ``bic``, ``text``), for a narrative of how the model was chosen.
     """
 
+    collapse_moves = True
+    """Fit each stepwise move on rows collapsed to its own columns (False: on the rows of all
+    pre-selected variables, the plain search; same fits, for benchmarks)."""
+
     def __init__(self, alpha_grid=None, l1_ratio=0.5, cv_folds: int = 5, max_per_factor: int | None = 1,
                  families=FAMILIES, random_state=None, n_alphas: int = 30, screen_max: int | None = 60,
-                 preselect_max_cells: int | None = 200_000):
+                 preselect_max_cells: int | None = 200_000, limit_by: str = "operationalisation"):
         self.alpha_grid = alpha_grid
         self.l1_ratio = l1_ratio
         self.cv_folds = cv_folds
@@ -117,11 +141,13 @@ class RiskTerrainModel:
         self.n_alphas = n_alphas
         self.screen_max = screen_max
         self.preselect_max_cells = preselect_max_cells
+        self.limit_by = limit_by
 
     # -- scikit-learn conventions ---------------------------------------------------------
     def get_params(self, deep: bool = True) -> dict:
         return {k: getattr(self, k) for k in ("alpha_grid", "l1_ratio", "cv_folds", "max_per_factor", "families",
-                                              "random_state", "n_alphas", "screen_max", "preselect_max_cells")}
+                                              "random_state", "n_alphas", "screen_max", "preselect_max_cells",
+                                              "limit_by")}
 
     def set_params(self, **params) -> "RiskTerrainModel":
         for k, v in params.items():
@@ -135,8 +161,12 @@ class RiskTerrainModel:
 
     def _checked_params(self):
         fams = (self.families,) if isinstance(self.families, str) else tuple(self.families)
+        fams = tuple(family_name(f) for f in fams)
         if not fams or any(f not in FAMILIES for f in fams) or len(set(fams)) != len(fams):
-            raise ValueError(f"families must be one or both of 'poisson', 'negbin' (each once), not {self.families!r}")
+            raise ValueError(f"families must be one or more of 'poisson', 'nb1', 'nb2' (each once), "
+                             f"not {self.families!r}")
+        if self.limit_by not in LIMITS:
+            raise ValueError(f"limit_by must be 'operationalisation' or 'factor', not {self.limit_by!r}")
         l1 = np.atleast_1d(np.asarray(self.l1_ratio, dtype=float))
         if l1.ndim != 1 or not l1.size or not np.all((l1 > 0) & (l1 <= 1)):
             raise ValueError(f"l1_ratio must be in (0, 1] (0 is a ridge penalty, which selects nothing), "
@@ -236,6 +266,13 @@ class RiskTerrainModel:
         if not (y > 0).any():
             raise ValueError("y has no incidents: there is nothing to model")
         rng = np.random.default_rng(self.random_state)
+        clock = [time.perf_counter()]
+        self.timings_ = {}
+
+        def lap(stage):
+            now = time.perf_counter()
+            self.timings_[stage] = self.timings_.get(stage, 0.0) + now - clock[0]
+            clock[0] = now
         log: list[dict] = []
 
         def note(stage, text, family=None, step=None, action=None, variables=(), bic=None):
@@ -265,7 +302,9 @@ class RiskTerrainModel:
                  variables=[names[i] for i in keep])
         self.screened_ = [names[i] for i in keep]
 
+        lap("screening")
         coll = collapse_cells(X.matrix[:, X.columns(self.screened_)], y)
+        lap("collapsing")
         self.n_rows_ = len(coll.y)
         note("collapse", f"{n:,} cells with {len(keep)} {'screened ' if len(keep) < len(names) else ''}candidate "
              f"variables collapse to {self.n_rows_:,} distinct rows of variables and count; all fits use such rows "
@@ -286,7 +325,9 @@ class RiskTerrainModel:
         self.preselect_cells_ = n if cells is None else len(cells)
 
         self.cv_alpha_, self.cv_l1_ratio_ = math.nan, float(np.atleast_1d(l1)[0])
+        lap("collapsing")
         pre_local = self._preselect(coll, l1, rng, cells, zero_weight) if names else []
+        lap("elastic net")
         pre = [keep[i] for i in pre_local]
         self.preselected_ = [names[i] for i in pre]
         if names:
@@ -308,22 +349,24 @@ class RiskTerrainModel:
         Xu, yu, wu = coll.X, coll.y, coll.weight.astype(float)
         if pre:
             note("collapse", f"on the {len(pre)} pre-selected variables the cells collapse to {len(yu):,} rows")
-        groups = list(zip(sub["factor"], sub["operationalisation"]))
+        groups = (list(zip(sub["factor"], sub["operationalisation"])) if self.limit_by == "operationalisation"
+                  else list(sub["factor"]))
         pool = list(range(len(pre)))
         best = {}
         caches = {}
+        lap("collapsing")
         for fam in families:
             best[fam], caches[fam] = self._stepwise(fam, Xu, yu, wu, pool, groups, names, note)
+            lap(f"stepwise {fam}")
         self.family_bic_ = {f: best[f].bic(n) for f in families}
         fam = min(families, key=lambda f: self.family_bic_[f])
         if len(families) > 1:
-            other = [f for f in families if f != fam][0]
-            note("family", f"{FAMILY_TITLES[fam]} chosen: BIC {self.family_bic_[fam]:.1f} against "
-                 f"{self.family_bic_[other]:.1f} for {FAMILY_TITLES[other]}", family=fam,
-                 bic=self.family_bic_[fam])
+            others = ", ".join(f"{self.family_bic_[o]:.1f} for {FAMILY_TITLES[o]}" for o in families if o != fam)
+            note("family", f"{FAMILY_TITLES[fam]} ({FAMILY_VARIANCE[fam]}) chosen: BIC {self.family_bic_[fam]:.1f} "
+                 f"against {others}", family=fam, bic=self.family_bic_[fam])
         fit = best[fam]
         self.family_ = fam
-        self.alpha_ = float(fit.alpha) if fam == "negbin" else 0.0
+        self.alpha_ = float(fit.alpha) if fam != "poisson" else 0.0
         self.bic_, self.aic_ = fit.bic(n), fit.aic()
         self.intercept_ = float(fit.params[0])
         self.selected_ = [names[i] for i in fit.cols]
@@ -336,16 +379,16 @@ class RiskTerrainModel:
                          "spatial_influence_m": float(sub.at[i, "spatial_influence_m"]), "coefficient": b,
                          "std_error": se, "p_value": float(2 * norm.sf(abs(b / se))), "rrv": math.exp(b)})
         rows.sort(key=lambda r: -r["rrv"])
-        if fam == "negbin":
+        if fam != "poisson":
             mu = np.exp(design_matrix(Xu, fit.cols) @ fit.params)
             pois = caches.get("poisson", {}).get(frozenset(fit.cols)) or poisson_fit(Xu, yu, wu, fit.cols)
             lr = max(0.0, 2 * (fit.llf - pois.llf)) if pois.ok else math.nan
             # alpha = 0 lies on the boundary: the LR statistic is a 50:50 mix of 0 and chi2(1)
             # (Self & Liang 1987, J. Am. Stat. Assoc. 82, 605-610)
-            rows.append({"type": "overdispersion", "variable": "alpha", "factor": "", "operationalisation": "",
-                         "spatial_influence_m": math.nan, "coefficient": self.alpha_,
-                         "std_error": alpha_se(yu, mu, wu, self.alpha_), "p_value": 0.5 * chi2.sf(lr, 1),
-                         "rrv": math.nan})
+            se = alpha_se(yu, mu, wu, self.alpha_) if fam == "nb2" else fit.alpha_se
+            rows.append({"type": "overdispersion", "variable": DISPERSION_NAME[fam], "factor": "",
+                         "operationalisation": "", "spatial_influence_m": math.nan, "coefficient": self.alpha_,
+                         "std_error": se, "p_value": 0.5 * chi2.sf(lr, 1), "rrv": math.nan})
         self.coef_table_ = pd.DataFrame(rows, columns=["type", "variable", "factor", "operationalisation",
                                                        "spatial_influence_m", "coefficient", "std_error",
                                                        "p_value", "rrv"])
@@ -354,6 +397,7 @@ class RiskTerrainModel:
                 or "no variable beats the null model")
              + f"; BIC {self.bic_:.1f}", family=fam, variables=self.selected_, bic=self.bic_)
         self.selection_log_ = log
+        lap("final table")
         return self
 
     def _preselect(self, coll: CollapsedCells, l1, rng, cells=None, zero_weight: float = 1.0) -> list[int]:
@@ -389,8 +433,21 @@ class RiskTerrainModel:
         def evaluate(cols: frozenset) -> Fit:
             if cols not in cache:
                 ordered = tuple(sorted(cols))
-                cache[cols] = (poisson_fit(X, y, w, ordered) if family == "poisson"
-                               else negbin_fit(X, y, w, ordered, hint[0]))
+                if self.collapse_moves:
+                    # each move's model sees only its own columns: the rows collapse again on
+                    # them (a few hundred at most), with the same likelihood as every cell
+                    Xm, ym, wm = collapse_on(X, y, w, ordered)
+                    local = tuple(range(len(ordered)))
+                else:
+                    Xm, ym, wm, local = X, y, w, ordered
+                if family == "poisson":
+                    f = poisson_fit(Xm, ym, wm, local)
+                elif family == "nb2":
+                    f = negbin_fit(Xm, ym, wm, local, hint[0])
+                else:
+                    f = nb1_fit(Xm, ym, wm, local, hint[0])
+                f.cols = ordered
+                cache[cols] = f
             return cache[cols]
 
         title = FAMILY_TITLES[family]
@@ -399,7 +456,7 @@ class RiskTerrainModel:
         note("stepwise", f"{title}: null model, BIC {fit.bic(n):.1f}", family, 0, "start", (), fit.bic(n))
         rejected = set()
         for step in range(1, 4 * len(pool) + 2):
-            hint[0] = fit.alpha if family == "negbin" and fit.ok else None
+            hint[0] = fit.alpha if family != "poisson" and fit.ok else None
             moves = []
             for j in pool:
                 if j in current:

@@ -20,7 +20,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
-from .model import FAMILY_TITLES
+from .model import DISPERSION_NAME, FAMILY_TITLES, FAMILY_VARIANCE
 
 #: Section headings, in order (tests and readers rely on them).
 SECTIONS = ("Summary", "Input details", "Analysis parameters", "Model selection", "Best model",
@@ -148,7 +148,8 @@ def _summary(r) -> str:
             f"{r.settings.cell_size:g} m ({r.area_m2 / 1e6:,.1f} km²) were modelled with "
             f"{len(r.layers)} candidate risk factor(s)."]
     if len(rates):
-        text.append(f"The best model is a {fam} model with {len(rates)} risk factor(s): {found}.")
+        text.append(f"The best model is a {fam} model ({FAMILY_VARIANCE[m.family_]}) with {len(rates)} risk "
+                    f"factor(s): {found}.")
         text.append(f"Relative risk scores range from 1 to {r.rrs.max():,.2f}. The highest risk class "
                     f"(RRS of at least {top.rrs_from:.2f}) covers {_pct(top.share_of_area)} of the area and "
                     f"holds {_pct(top.share_of_incidents)} of the incidents.")
@@ -193,8 +194,9 @@ def _parameters(r) -> str:
     intro = _p(f"Every factor is tested at {p.bands} spatial influence(s) of {p.increment} block lengths "
                f"({p.block_length:g} m): {dist} m. Proximity: a cell is 1 when its centre is within the "
                "distance of the nearest feature. Density: a cell is 1 when the kernel density (quartic "
-               "kernel, bandwidth = the distance) exceeds the mean + 2 SD over the study area. 'auto' "
-               "chooses by the nearest-neighbour test of the factor's features inside the study area.")
+               "kernel, bandwidth = the distance) exceeds the mean + 2 SD over the study area. By default "
+               "('both') each factor is tested both ways and BIC decides; 'auto' (RTMDx's rule) chooses one "
+               "by the nearest-neighbour test of the factor's features inside the study area.")
     layers = r.layers.set_index("factor")
     rows = []
     for c in r.variables.choices.itertuples(index=False):
@@ -217,14 +219,16 @@ def _selection(r) -> str:
               "with the penalty chosen by cross-validation, pre-selects variables; then, for each count "
               "model, a stepwise search on all cells from "
               "the null model adds, removes or swaps one variable at a time while the Bayesian information "
-              "criterion (BIC) falls, keeping at most one spatial influence per factor and operationalisation."),
+              "criterion (BIC) falls, keeping at most one spatial influence per factor"
+              + (" and operationalisation" if getattr(m, "limit_by", "operationalisation") == "operationalisation"
+                 else " (a factor enters once, as proximity or as density)") + "."),
            "<ul>" + "".join(f"<li>{_e(t)}</li>" for t in pre) + "</ul>"]
     for fam in m.family_bic_:
         steps = [s["text"] for s in log if s["stage"] == "stepwise" and s["family"] == fam]
         out.append(f"<h3>{_e(FAMILY_TITLES[fam].capitalize())}</h3><ol>"
                    + "".join(f"<li>{_e(t)}</li>" for t in steps) + "</ol>")
-    bics = "; ".join(f"{FAMILY_TITLES[f]} BIC {b:,.1f}" for f, b in m.family_bic_.items())
-    out.append(_p(f"Family: {bics}. The {FAMILY_TITLES[m.family_]} model has the lower BIC and is kept."
+    bics = "; ".join(f"{FAMILY_TITLES[f]} ({FAMILY_VARIANCE[f]}) BIC {b:,.1f}" for f, b in m.family_bic_.items())
+    out.append(_p(f"Family: {bics}. The {FAMILY_TITLES[m.family_]} model has the lowest BIC and is kept."
                   if len(m.family_bic_) > 1 else f"Family: {bics}."))
     return "".join(out)
 
@@ -236,10 +240,11 @@ def _best_model(r) -> str:
              _fmt(row.p_value, ".3g"), _fmt(row.rrv, ".3f")] for row in r.factors.itertuples()]
     if not rows:
         return _p("No risk factor entered the model (the null model had the lowest BIC).")
-    alpha = f"; overdispersion alpha {m.alpha_:.4g}" if m.family_ == "negbin" else ""
+    alpha = (f"; overdispersion {DISPERSION_NAME[m.family_]} {m.alpha_:.4g}" if m.family_ in DISPERSION_NAME
+             else "")
     return (_table(["Type", "Factor", "Operationalisation", "Spatial influence (m)", "Coefficient", "SE", "p-value",
                     "RRV"], rows, numeric=(3, 4, 5, 6, 7))
-            + _p(f"{FAMILY_TITLES[m.family_].capitalize()} model; intercept {m.intercept_:.4f}; BIC {m.bic_:,.1f}; "
+            + _p(f"{FAMILY_TITLES[m.family_].capitalize()} model ({FAMILY_VARIANCE[m.family_]}); intercept {m.intercept_:.4f}; BIC {m.bic_:,.1f}; "
                  f"AIC {m.aic_:,.1f}{alpha}; n = {m.n_cells_:,} cells. RRV = exp(coefficient): the factor "
                  "multiplies the expected count in the cells where it is present by its RRV."))
 

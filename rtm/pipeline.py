@@ -27,7 +27,7 @@ from .model import RiskTerrainModel
 from .risk_output import risk_classes, rrs_raster, write_geotiff
 from .progress import Progress, stages
 from .terrain import data_window
-from .terrain_settings import RtmSettings
+from .terrain_settings import DEFAULT_OPERATIONALISATION, RtmSettings
 from .variables import (NearestNeighbour, RiskVariables, auto_operationalisation, build_variables,
                         nearest_neighbour_index)
 
@@ -148,7 +148,7 @@ def _auto_choices(layers: Mapping, areas: Areas, union, area_m2: float, requeste
     """
     out = {}
     for name, layer in layers.items():
-        if requested.get(name, "auto") != "auto":
+        if requested.get(name, DEFAULT_OPERATIONALISATION) != "auto":
             continue
         geoms, inside = _features_inside(layer, areas, union)
         out[name] = auto_operationalisation(geoms[inside], area_m2, max_m[name])
@@ -180,7 +180,7 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], settings: Rtm
         The risk factors by name (single words), e.g. from :func:`rtm.catalogue.load_factors`.
     settings : RtmSettings
         Cell size, block length, bands, increment, per-factor operationalisations (default
-        ``auto``) and maximum influences (default: the largest spatial influence tested),
+        ``both``) and maximum influences (default: the largest spatial influence tested),
         seed and family.
     model : RiskTerrainModel, optional
         An unfitted model with non-default settings (its seed and families are replaced
@@ -204,12 +204,13 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], settings: Rtm
 
     1. Grid: ``Grid.from_areas(areas, cell_size)``; a cell belongs to the study area when
        its centre does. Incidents are counted per cell (summing ``weight``).
-    2. ``auto`` factors are resolved by the Clark-Evans nearest-neighbour test on their
-       features inside the study area (density when clustered or when the mean
-       nearest-neighbour distance is within the factor's maximum spatial influence, else
-       proximity), with the study-area polygons' area.
+    2. Factors are tested both ways (``both``, the default); ``auto`` factors are resolved
+       by the Clark-Evans nearest-neighbour test on their features inside the study area
+       (density when clustered or when the mean nearest-neighbour distance is within the
+       factor's maximum spatial influence, else proximity), with the study-area polygons'
+       area.
     3. Risk variables for every factor and spatial influence (:func:`rtm.variables.build_variables`).
-    4. Elastic net pre-selection, stepwise BIC selection, Poisson or negative binomial
+    4. Elastic net pre-selection, stepwise BIC selection, Poisson, NB1 or NB2
        (:class:`rtm.model.RiskTerrainModel`).
     5. Relative risk scores, risk classes (mean + 1 and 2 SD of the RRS) and the
        nearest-neighbour index of the incidents inside the study area.
@@ -257,18 +258,30 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], settings: Rtm
     given_max = settings.max_influence_map
     max_m = {name: float(given_max.get(name, distances[-1])) for name in items}
     auto = _auto_choices(items, areas, union, area_m2, ops, max_m)
-    resolved = {name: (auto[name].operationalisation if name in auto else ops[name]) for name in items}
+    resolved = {name: (auto[name].operationalisation if name in auto else ops.get(name, DEFAULT_OPERATIONALISATION))
+                for name in items}
 
     say(f"building risk variables ({len(items)} factor(s) x {len(distances)} spatial influences)")
     variables = build_variables(grid, items, settings.block_length, settings.bands, settings.increment, resolved)
     choices = variables.choices.set_index("factor")
     for name, choice in auto.items():
         choices.loc[name, "requested"] = "auto"
-        choices.loc[name, "reason"] = choice.reason
+        choices.loc[name, "reason"] = "auto (RTMDx's nearest-neighbour rule, asked for): " + choice.reason
+    for name in items:
+        if name in auto:
+            continue
+        if name not in ops:
+            choices.loc[name, "requested"] = "both (default)"
+        if resolved[name] == "both":
+            how = "the default" if name not in ops else "as set for this factor (the default)"
+            choices.loc[name, "reason"] = (f"both, {how}: proximity and density are each tested at every spatial "
+                                           "influence and BIC decides (the nearest-neighbour rule, auto, picks "
+                                           "the wrong one when clustering and the effect disagree)")
     variables.choices = choices.reset_index()
 
     say(f"fitting the model ({variables.matrix.shape[1]} variables, {n_cells:,} cells)")
-    model = (model or RiskTerrainModel()).set_params(random_state=settings.seed, families=settings.families)
+    model = (model or RiskTerrainModel()).set_params(random_state=settings.seed, families=settings.families,
+                                                      limit_by=settings.factor_limit)
     model.fit(variables, counts)
 
     say("scoring cells")

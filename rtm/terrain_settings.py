@@ -18,8 +18,14 @@ from .errors import setting_error
 
 INCREMENTS = ("whole", "half")
 OPERATIONALISATIONS = ("proximity", "density", "both", "auto")
-FAMILY_CHOICES = ("auto", "poisson", "negbin")
-"""``auto`` lets BIC choose between Poisson and negative binomial (RTMDx's rule)."""
+FAMILY_CHOICES = ("auto", "poisson", "nb1", "nb2")
+"""``auto`` lets BIC choose among Poisson, NB1 and NB2; ``negbin`` (the name of NB2 in files
+written before NB1 was added) is read as ``nb2``."""
+DEFAULT_OPERATIONALISATION = "both"
+"""Every factor is tested as proximity and as density unless told otherwise; BIC decides."""
+FACTOR_LIMITS = ("operationalisation", "factor")
+"""What the one-spatial-influence rule counts: a factor may enter once per operationalisation
+(as proximity and as density) or once in all."""
 
 
 def _pairs(value, what: str) -> tuple:
@@ -49,15 +55,19 @@ class RtmSettings:
     increment : {"whole", "half"}
         Step between spatial influences: whole or half block lengths.
     operationalisations : mapping of str to str
-        ``proximity``, ``density``, ``both`` or ``auto`` per factor (default ``auto``);
+        ``proximity``, ``density``, ``both`` or ``auto`` per factor (default ``both``:
+        every factor tested both ways, BIC decides; ``auto`` is RTMDx's nearest-neighbour rule);
         stored as sorted ``(name, value)`` pairs, read back with :attr:`operationalisation_map`.
     max_influence_m : mapping of str to float
         The maximum spatial influence the ``auto`` rule uses per factor (default: the
         largest spatial influence tested); stored as sorted pairs.
     seed : int
         Seed of the cross-validation folds and of the sample of empty cells.
-    family : {"auto", "poisson", "negbin"}
-        The count model; ``auto`` lets BIC choose.
+    family : {"auto", "poisson", "nb1", "nb2"}
+        The count model; ``auto`` lets BIC choose among the three. ``negbin`` is read as ``nb2``.
+    factor_limit : {"operationalisation", "factor"}
+        A factor enters the model at most once per operationalisation (default: once as
+        proximity and once as density, each at one spatial influence) or once in all.
 
     Raises
     ------
@@ -73,8 +83,11 @@ class RtmSettings:
     max_influence_m: tuple = field(default=())
     seed: int = 0
     family: str = "auto"
+    factor_limit: str = "operationalisation"
 
     def __post_init__(self):
+        if self.family == "negbin":
+            object.__setattr__(self, "family", "nb2")
         object.__setattr__(self, "operationalisations", _pairs(self.operationalisations, "operationalisations"))
         object.__setattr__(self, "max_influence_m", _pairs(self.max_influence_m, "max_influence_m"))
         for name in ("cell_size", "block_length"):
@@ -105,11 +118,14 @@ class RtmSettings:
         if self.family not in FAMILY_CHOICES:
             raise setting_error("family", f"must be one of {', '.join(FAMILY_CHOICES)}, not {self.family!r}",
                                 "use auto to let BIC choose")
+        if self.factor_limit not in FACTOR_LIMITS:
+            raise setting_error("factor_limit", f"must be 'operationalisation' or 'factor', not {self.factor_limit!r}",
+                                "use operationalisation (once as proximity and once as density) or factor")
 
     # -- views ------------------------------------------------------------------------------
     @property
     def operationalisation_map(self) -> dict:
-        """``{factor: operationalisation}`` as given (factors not named are ``auto``)."""
+        """``{factor: operationalisation}`` as given (factors not named are ``both``)."""
         return dict(self.operationalisations)
 
     @property
@@ -120,7 +136,7 @@ class RtmSettings:
     @property
     def families(self) -> tuple:
         """The families :class:`rtm.model.RiskTerrainModel` compares."""
-        return ("poisson", "negbin") if self.family == "auto" else (self.family,)
+        return ("poisson", "nb1", "nb2") if self.family == "auto" else (self.family,)
 
     def spatial_influences(self) -> list[float]:
         """The distances tested for every factor, in metres."""
@@ -144,4 +160,5 @@ class RtmSettings:
         """Every setting as plain JSON-able values (for keys, provenance and reports)."""
         return {"cell_size_m": self.cell_size, "block_length_m": self.block_length, "bands": self.bands,
                 "increment": self.increment, "operationalisations": self.operationalisation_map,
-                "max_influence_m": self.max_influence_map, "seed": self.seed, "family": self.family}
+                "max_influence_m": self.max_influence_map, "seed": self.seed, "family": self.family,
+                "factor_limit": self.factor_limit}

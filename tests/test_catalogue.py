@@ -20,7 +20,7 @@ def test_shipped_catalogue_reads_and_has_the_usual_attractors():
                  "abandoned_cars"):
         assert name in specs
     assert specs["pubs"].where == "fclass = pub"
-    assert specs["nightclubs"].operationalisation == "proximity"
+    assert all(s.operationalisation == "both" for s in specs.values())  # every factor tested both ways
     assert specs["liquor_retail"].file == (ROOT / "sample_geo/chicago/liquor_retail.geojson").resolve()
 
 
@@ -104,3 +104,41 @@ def test_pubs_from_the_london_poi_file(london_dir):
     assert pubs.report.rejected == {"not_selected": 60626 - 2216}
     night = specs["nightclubs"].load(london_dir / "london_pois.zip")
     assert len(night) == 93
+
+
+def _one_entry_catalogue(tmp_path):
+    cat = tmp_path / "cat"
+    cat.mkdir(exist_ok=True)
+    (cat / "pubs.toml").write_text('name = "pubs"\n[source]\nwhere = "fclass = pub"\n[rtm]\nmax_influence_m = 400\n',
+                                   encoding="utf-8")
+    return cat
+
+
+def test_explicit_file_without_filter_is_used_whole(tmp_path):
+    from rtm.catalogue import plan_factors
+
+    path = _write_mixed(tmp_path)
+    (f,) = plan_factors(_one_entry_catalogue(tmp_path), layer_items=[f"pubs={path}"])
+    layer = f.load()
+    assert f.spec is not None and len(layer) == 4  # all rows with a geometry, no catalogue filter
+    (g,) = plan_factors(_one_entry_catalogue(tmp_path), layer_items=[f"pubs={path}:catalogue"])
+    assert len(g.load()) == 2  # the entry's filter, asked for
+
+
+def test_catalogue_filter_on_a_file_without_its_field_names_the_entry_and_both_ways_out(tmp_path):
+    import geopandas as gpd
+
+    from rtm.catalogue import plan_factors
+
+    path = tmp_path / "premises.gpkg"
+    gpd.GeoDataFrame({"name": ["a", "b"]}, geometry=[shapely.Point(0.7, 51.5), shapely.Point(0.71, 51.5)],
+                     crs="EPSG:4326").to_file(path)
+    cat = _one_entry_catalogue(tmp_path)
+    (whole,) = plan_factors(cat, layer_items=[f"pubs={path}"])
+    assert len(whole.load()) == 2
+    (f,) = plan_factors(cat, layer_items=[f"pubs={path}:catalogue"])
+    with pytest.raises(InputError) as err:
+        f.load()
+    msg = str(err.value)
+    assert "catalogue entry 'pubs' (pubs.toml)" in msg and "'fclass'" in msg
+    assert "--layer pubs=FILE to use all" not in msg and "without a filter" in msg and "a filter of your own" in msg

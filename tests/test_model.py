@@ -69,7 +69,7 @@ def test_recovers_planted_factors_at_their_distances(poisson_fit):
     assert set(PLANTED) <= set(model.preselected_)
     assert sorted(model.selected_) == sorted(PLANTED)
     assert model.family_ == "poisson" and model.alpha_ == 0.0
-    assert model.family_bic_["poisson"] < model.family_bic_["negbin"]
+    assert model.family_bic_["poisson"] < model.family_bic_["nb2"]
     table = model.coef_table_.set_index("variable")
     assert (table["type"] == "rate").all()
     for name, rrv in PLANTED.items():
@@ -79,7 +79,7 @@ def test_recovers_planted_factors_at_their_distances(poisson_fit):
     assert table.at["shops_dens_400", "operationalisation"] == "density"
     assert model.n_cells_ == X.n_cells and model.n_cells_with_events_ == int((y > 0).sum())
     texts = [s["text"] for s in model.selection_log_]
-    assert any("add pubs_prox_200" in t for t in texts) and "Poisson chosen" in " ".join(texts)
+    assert any("add pubs_prox_200" in t for t in texts) and "Poisson (var = mu) chosen" in " ".join(texts)
 
 
 def test_coefficients_equal_a_plain_statsmodels_fit_on_every_cell(poisson_fit):
@@ -101,7 +101,7 @@ def test_negative_binomial_matches_the_joint_maximum_likelihood_on_every_cell(ar
     alpha = 0.8
     y = rng.poisson(rng.gamma(1 / alpha, alpha * np.exp(log_mu)))
     model = RiskTerrainModel(random_state=1).fit(X, y)
-    assert model.family_ == "negbin" and sorted(model.selected_) == sorted(PLANTED)
+    assert model.family_ == "nb2" and sorted(model.selected_) == sorted(PLANTED)
     exog = sm.add_constant(X.matrix[:, X.columns(model.selected_)].astype(float))
     ref = sm.NegativeBinomial(y, exog).fit(method="newton", disp=0, maxiter=100, tol=1e-12)
     rate = model.coef_table_[model.coef_table_["type"] == "rate"].set_index("variable").loc[model.selected_]
@@ -214,6 +214,30 @@ def test_max_per_factor_limits_spatial_influences_of_one_factor(area):
     assert two.bic_ < one.bic_
 
 
+def test_factor_limit_once_per_operationalisation_or_once_in_all(area):
+    _, X, _, _ = area
+    # pubs act both by proximity (200 m) and by density (400 m)
+    both = X.matrix[:, X.columns(["pubs_prox_200", "pubs_dens_400"])].astype(float)
+    y = np.random.default_rng(4).poisson(0.4 * np.exp(both @ np.log([2.5, 2.0])))
+    per_op = RiskTerrainModel(random_state=0, families=("poisson",)).fit(X, y)
+    assert {"pubs_prox_200", "pubs_dens_400"} <= set(per_op.selected_)
+    once = RiskTerrainModel(random_state=0, families=("poisson",), limit_by="factor").fit(X, y)
+    assert len([v for v in once.selected_ if v.startswith("pubs_")]) == 1
+    assert once.bic_ > per_op.bic_
+    with pytest.raises(ValueError, match="limit_by must be"):
+        RiskTerrainModel(limit_by="layer").fit(X, y)
+
+
+def test_negbin_is_read_as_nb2():
+    from rtm.terrain_settings import RtmSettings
+
+    assert RtmSettings(family="negbin").family == "nb2"
+    assert RtmSettings().families == ("poisson", "nb1", "nb2")
+    assert RtmSettings(family="nb1").families == ("nb1",)
+    assert RtmSettings().describe()["factor_limit"] == "operationalisation"
+    assert RiskTerrainModel(families=("negbin",))._checked_params()[0] == ("nb2",)
+
+
 def test_relative_risk_scores_classes_and_raster(poisson_fit, tmp_path):
     X, y, model = poisson_fit
     grid = make_grid()
@@ -268,3 +292,27 @@ def test_bad_parameters_and_unfitted_model_raise(poisson_fit):
         RiskTerrainModel(n_alphas=1.5).fit(X, y)
     assert RiskTerrainModel(cv_folds=3).get_params()["cv_folds"] == 3
     assert RiskTerrainModel(screen_max=None).get_params()["screen_max"] is None
+
+
+def test_nb1_matches_statsmodels_nb1_on_every_cell(area):
+    """NB1 (variance mu (1 + delta), RTMDx's gamlss NBII) against statsmodels' own NB1 fit."""
+    _, X, _, log_mu = area
+    rng = np.random.default_rng(8)
+    delta = 2.0
+    mu = np.exp(log_mu)
+    y = rng.negative_binomial(mu / delta, 1 / (1 + delta))
+    model = RiskTerrainModel(random_state=1).fit(X, y)
+    assert model.family_ == "nb1" and sorted(model.selected_) == sorted(PLANTED)
+    assert model.family_bic_["nb1"] < min(model.family_bic_["nb2"], model.family_bic_["poisson"])
+    exog = sm.add_constant(X.matrix[:, X.columns(model.selected_)].astype(float))
+    ref = sm.NegativeBinomial(y, exog, loglike_method="nb1").fit(method="newton", disp=0, maxiter=200, tol=1e-12)
+    rate = model.coef_table_[model.coef_table_["type"] == "rate"].set_index("variable").loc[model.selected_]
+    np.testing.assert_allclose(model.intercept_, ref.params[0], atol=1e-6)
+    np.testing.assert_allclose(rate["coefficient"], ref.params[1:-1], atol=1e-6)
+    np.testing.assert_allclose(model.alpha_, ref.params[-1], atol=1e-6)
+    np.testing.assert_allclose(rate["std_error"], ref.bse[1:-1], rtol=1e-4)
+    k = len(ref.params)
+    assert model.bic_ == pytest.approx(-2 * ref.llf + k * np.log(X.n_cells), abs=1e-6)
+    over = model.coef_table_.set_index("type").loc["overdispersion"]
+    assert over["variable"] == "delta" and over["coefficient"] == pytest.approx(ref.params[-1], abs=1e-6)
+    assert over["std_error"] == pytest.approx(ref.bse[-1], rel=1e-3)

@@ -69,9 +69,11 @@ def test_text_is_escaped(page):
 
 def test_content_of_the_sections(page, result):
     m = result.model
-    for fam in ("Poisson BIC", "negative binomial BIC"):
+    for fam in ("Poisson (var = mu) BIC", "negative binomial NB1 (var = mu (1 + delta)) BIC",
+                "negative binomial NB2 (var = mu + alpha mu^2) BIC"):
         assert fam in page
-    assert f"{m.family_bic_['poisson']:,.1f}" in page and f"{m.family_bic_['negbin']:,.1f}" in page
+    for f in ("poisson", "nb1", "nb2"):
+        assert f"{m.family_bic_[f]:,.1f}" in page
     for text in ("Cell size", "Block length", "Number of cells", "Cells with events", "100, 200, 300",
                  "Nearest-neighbour index R", "highest", "moderately high", "above average", "average or below",
                  "Share of area", "Share of incidents", "RRV"):

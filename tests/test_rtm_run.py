@@ -136,7 +136,8 @@ def test_catalogue_alone_means_every_entry_with_a_default_file():
     from rtm.catalogue import plan_factors
 
     plan = plan_factors(str(ROOT / "layers"))
-    assert sorted(f.name for f in plan) == ["abandoned_buildings", "abandoned_cars", "liquor_retail",
+    assert sorted(f.name for f in plan) == ["abandoned_buildings", "abandoned_cars", "bars_nightclubs",
+                                          "licensed_premises", "liquor_retail", "rail_stations",
                                           "sanitation_complaints", "street_lights_out"]
 
 
@@ -168,3 +169,24 @@ def test_model_outputs_carry_provenance_and_render_in_gis(chicago_run):
         table = pd.read_csv(out / "rtm_factors.csv")
         assert list(src.descriptions) == list(table.loc[table["type"] == "rate", "variable"])
     assert "<rasterrenderer" in (out / "risk_terrain.qml").read_text()
+
+
+def test_southend_model_without_factors_uses_its_pubs_and_stations(tmp_path):
+    """No --factors: the catalogue entries whose default file covers Southend (the FSA premises
+    and the rail stations of the sample), not the Chicago ones."""
+    sou = ROOT / "sample_geo" / "southend"
+    out = tmp_path / "southend"
+    res = run("model", "--incidents", str(sou / "crime" / "2018-01-southend-street.csv"),
+              "--incidents", str(sou / "crime" / "2018-02-southend-street.csv"),
+              "--area", str(sou / "southend_lsoa2011.geojson"),
+              "--catalogue", str(ROOT / "layers"), "--cell-size", "200", "--block-length", "200", "--bands", "2",
+              "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "Factors (catalogue entries whose file covers the area): bars_nightclubs, licensed_premises, " \
+           "rail_stations" in res.output
+    assert "liquor_retail" not in res.output
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "proximity and density are each tested" in report and "var = mu" in report
+    table = pd.read_csv(out / "rtm_factors.csv")
+    assert set(table.loc[table["type"] == "rate", "factor"]) <= {"bars_nightclubs", "licensed_premises",
+                                                                 "rail_stations"}

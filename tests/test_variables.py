@@ -118,15 +118,15 @@ def test_density_surface_conserves_features_and_reaches_outside_the_grid():
     grid = make_grid(n=40)  # 2 km square
     rng = np.random.default_rng(3)
     xy = rng.uniform(600, 1400, (30, 2))
-    dens = density_surface(grid, make_layer("bars", shapely.points(xy)), 300)
+    dens = density_surface(grid, make_layer("bars", shapely.points(xy)), 350)  # 7 cells: binned + FFT
     cell_km2 = (50 / 1000) ** 2
     assert dens.sum() * cell_km2 == pytest.approx(30.0)
     assert (dens >= 0).all()
     cx, cy = centres(grid)
-    far = np.hypot(cx[..., None] - xy[:, 0], cy[..., None] - xy[:, 1]).min(axis=-1) > 300 + 50
+    far = np.hypot(cx[..., None] - xy[:, 0], cy[..., None] - xy[:, 1]).min(axis=-1) > 350 + 50
     assert (dens[far] == 0).all()
     # a feature 100 m outside the grid still raises the density at the edge
-    out = density_surface(grid, make_layer("bar", [shapely.Point(-100, 1000)]), 300)
+    out = density_surface(grid, make_layer("bar", [shapely.Point(-100, 1000)]), 350)
     assert out[20, 0] > 0 and out[20, 10] == 0
 
 
@@ -141,9 +141,39 @@ def test_lines_and_polygons_are_sampled_at_the_spacing():
     x, y, w = sample_points(np.array([tiny]), 25.0)
     assert len(x) == 1 and w[0] == pytest.approx(1 / 625)
     grid = make_grid(n=40)
-    road = shapely.LineString([(200, 1000), (1800, 1000)])
-    dens = density_surface(grid, make_layer("road", [road], "line"), 200, spacing=25.0)
-    assert dens.sum() * (50 / 1000) ** 2 == pytest.approx(1600 / 25)
+    road = shapely.LineString([(400, 1000), (1600, 1000)])
+    dens = density_surface(grid, make_layer("road", [road], "line"), 350, spacing=25.0)  # FFT path
+    assert dens.sum() * (50 / 1000) ** 2 == pytest.approx(1200 / 25)
+
+
+def _direct_quartic(grid, xy, w, h):
+    """The quartic KDE written out: every cell centre against every point, in features per km2."""
+    cx, cy = grid.centres()
+    out = np.zeros(grid.shape)
+    for (px, py), wi in zip(xy, w):
+        r2 = ((cx - px) ** 2 + (cy - py) ** 2) / h**2
+        out += wi * np.where(r2 < 1, 3 / (np.pi * h**2) * (1 - r2) ** 2, 0.0)
+    return out * 1e6
+
+
+@pytest.mark.parametrize("h", [50.0, 80.0, 100.0, 150.0, 200.0])
+def test_short_bandwidth_density_uses_true_positions(h):
+    """Up to 6 cells of bandwidth the density is the quartic KDE of the points where they
+    are, not of their cell centres: equal to a direct sum on a small grid."""
+    from rtm.variables.density import kernel_density
+
+    grid = make_grid(n=24)  # 50 m cells
+    rng = np.random.default_rng(int(h))
+    xy = rng.uniform(-60, 1260, (80, 2))  # some just outside the grid
+    w = rng.uniform(0.5, 2.0, 80)
+    got = kernel_density(grid, xy[:, 0], xy[:, 1], w, h)
+    ref = _direct_quartic(grid, xy, w, h)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-9)
+    # binning each point to its cell centre (the FFT path) is visibly different at these widths
+    col = np.floor(xy[:, 0] / 50)
+    row = np.floor((grid.y0 - xy[:, 1]) / 50)
+    binned = _direct_quartic(grid, np.column_stack([(col + 0.5) * 50, grid.y0 - (row + 0.5) * 50]), w, h)
+    assert np.abs(binned - ref).max() > 0.05 * ref.max()
 
 
 def test_density_variable_uses_mean_plus_n_sd_over_the_mask():
@@ -210,7 +240,7 @@ def test_build_variables_table_choices_and_memory_layout():
     rng = np.random.default_rng(2)
     bars = make_layer("bars", shapely.points(rng.normal(500, 40, (30, 2))))
     banks = make_layer("banks", shapely.points(lattice(400.0, 3) + 100))
-    rv = build_variables(grid, [bars, banks], 100, 2, "half", {"banks": "both"})
+    rv = build_variables(grid, [bars, banks], 100, 2, "half", {"bars": "auto"})  # banks: both, the default
     assert isinstance(rv, RiskVariables)
     assert rv.matrix.dtype == np.uint8 and rv.matrix.shape == (int(mask.sum()), 6)
     assert rv.names == ["bars_dens_50", "bars_dens_100", "banks_prox_50", "banks_prox_100", "banks_dens_50",

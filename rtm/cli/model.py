@@ -15,9 +15,10 @@ from .options import (Progress, area_options, column_map, count_line, factor_opt
 @click.command(context_settings=CONTEXT)
 @click.option("--incidents", "incidents", multiple=True, required=True, type=click.Path(), metavar="PATH",
               help="Incident file, folder or zip (repeat for several), read as by 'rtm validate'.")
-@factor_options("A risk factor from a file (repeatable). When NAME is a catalogue entry its filter and "
-                "treatment apply unless a FILTER is given, e.g. pubs=pois.zip:'fclass = pub'. Without "
-                "--factors or --layer, every catalogue entry that has a default file is used.")
+@factor_options("A risk factor from a file (repeatable). Without a FILTER the whole file is used; "
+                "pubs=pois.zip:'fclass = pub' applies a filter, pubs=pois.zip:catalogue the catalogue "
+                "entry's own. Without --factors or --layer, every catalogue entry whose default file "
+                "covers the study area is used.")
 @area_options(required=True)
 @click.option("--cell-size", required=True, type=click.FloatRange(min=0, min_open=True), metavar="METRES",
               help="Grid cell size, e.g. 100 (about half a block length).")
@@ -33,16 +34,24 @@ from .options import (Progress, area_options, column_map, count_line, factor_opt
               help="Keep attractors this far outside the study area (default: the largest spatial "
               "influence tested, the farthest any feature can reach a cell).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the cross-validation folds.")
+@click.option("--family", type=click.Choice(["auto", "poisson", "nb1", "nb2", "negbin"]), default="auto",
+              show_default=True, help="Count model: auto lets BIC choose among Poisson, NB1 (variance "
+              "mu(1+delta), RTMDx's) and NB2 (mu + alpha mu^2); negbin is NB2.")
+@click.option("--factor-limit", type=click.Choice(["operationalisation", "factor"]), default="operationalisation",
+              show_default=True, help="A factor enters the model once per operationalisation (as proximity "
+              "and as density) or once in all.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the output files.")
 @mapping_options
 @friendly
 def model(incidents, catalogue, factors, layer_items, treatments, area, area_field, area_select, area_tolerance,
-          cell_size, block_length, bands, increment, weights, unknown, default_weight, buffer, seed, out, **kw):
+          cell_size, block_length, bands, increment, weights, unknown, default_weight, buffer, seed, family,
+          factor_limit, out, **kw):
     """Fit a risk terrain model and write its factors, risk map and report.
 
-    Each risk factor (an attractor layer) is tested as proximity or density at BANDS
-    distances of whole or half block lengths; an elastic net and a stepwise BIC search
-    pick the factors, Poisson or negative binomial, as in RTMDx. The output folder gets:
+    Each risk factor (an attractor layer) is tested as proximity and as density (unless
+    --operationalisation says otherwise) at BANDS distances of whole or half block lengths;
+    an elastic net and a stepwise BIC search pick the factors, and BIC the count model
+    (Poisson, NB1 or NB2), after RTMDx. The output folder gets:
 
     \b
       rtm_factors.csv   the final model: type, variable, factor, operationalisation,
@@ -80,9 +89,18 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
     treat = pairs(treatments, "operationalisations")
     plan = plan_factors(catalogue, factors, layer_items, treat)
     ops, max_m = factor_treatments(plan)
-    settings = RtmSettings(cell_size, block_length, bands, increment, ops | treat, max_m, seed)
+    settings = RtmSettings(cell_size, block_length, bands, increment, ops | treat, max_m, seed, family,
+                           factor_limit)
     hw = HarmWeights.from_name(weights, unknown, default_weight)
     areas = load_areas(area, area_field, select=list(area_select) or None, working_crs=kw["working_crs"])
+    if not factors and not layer_items:  # the catalogue's entries whose default file covers the area
+        from ..catalogue import covering
+
+        plan = covering(plan, areas)
+        ops, max_m = factor_treatments(plan)
+        settings = RtmSettings(cell_size, block_length, bands, increment, ops | treat, max_m, seed, family,
+                               factor_limit)
+        click.echo(f"Factors (catalogue entries whose file covers the area): {', '.join(f.name for f in plan)}")
     area_km2 = areas.frame.area.sum() / 1e6
     click.echo(f"Study area: {Path(area).name}: {len(areas.names)} district(s) ({', '.join(areas.names[:8])}"
                f"{', ...' if len(areas.names) > 8 else ''}), {area_km2:,.2f} km2, {areas.crs.to_string()}")
@@ -104,10 +122,11 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
                           "Attractor buffer": f"{buffer_m:g} m around the study area",
                           "Seed": str(seed)})
     m = result.model
-    click.echo(f"\nModel: {m.family_.replace('negbin', 'negative binomial')}, BIC {m.bic_:,.1f} "
-               f"(Poisson {m.family_bic_.get('poisson', float('nan')):,.1f}, negative binomial "
-               f"{m.family_bic_.get('negbin', float('nan')):,.1f}); {m.n_cells_:,} cells, "
-               f"{m.n_cells_with_events_:,} with incidents")
+    from ..model import FAMILY_TITLES, FAMILY_VARIANCE
+
+    others = ", ".join(f"{FAMILY_TITLES[f]} {b:,.1f}" for f, b in m.family_bic_.items())
+    click.echo(f"\nModel: {FAMILY_TITLES[m.family_]} ({FAMILY_VARIANCE[m.family_]}), BIC {m.bic_:,.1f} "
+               f"(BIC by family: {others}); {m.n_cells_:,} cells, {m.n_cells_with_events_:,} with incidents")
     table = result.factors
     if not len(table):
         click.echo("No risk factor improved on the null model: every cell scores 1.")

@@ -12,7 +12,7 @@ import shapely
 
 from ..grid import Grid
 from ..layers import Layer
-from ..terrain_settings import OPERATIONALISATIONS
+from ..terrain_settings import DEFAULT_OPERATIONALISATION, OPERATIONALISATIONS
 from .density import kernel_density, sample_points
 from .geometry import geometries, masked_centres, name_of, spatial_influences
 from .nearest_neighbour import auto_operationalisation
@@ -100,7 +100,7 @@ def build_variables(grid: Grid, layers: Sequence[Layer] | Mapping[str, object], 
     block_length, bands, increment
         The spatial influences tested (see :func:`spatial_influences`).
     operationalisations : dict name -> {"proximity", "density", "both", "auto"}, optional
-        Treatment of each factor; factors not named get ``auto``.
+        Treatment of each factor; factors not named get ``both``.
     max_influence_m : float or dict name -> float, optional
         The maximum spatial influence the ``auto`` rule compares the mean nearest-neighbour
         distance with (default: the largest distance tested).
@@ -152,7 +152,7 @@ def build_variables(grid: Grid, layers: Sequence[Layer] | Mapping[str, object], 
 
     plan, choices = [], []
     for name, lay in items:
-        requested = ops.get(name, "auto")
+        requested = ops.get(name, DEFAULT_OPERATIONALISATION)
         if requested == "auto":
             choice = auto_operationalisation(lay, area, max_inf(name), significance=significance)
             used, reason = choice.operationalisation, choice.reason
