@@ -336,3 +336,25 @@ def _label_cell(grid: Grid, label: str):
         return None
     r, c = grid.index(np.array([x]), np.array([y]))
     return (int(r[0]), int(c[0])) if r[0] >= 0 else None
+
+
+def with_hotspot_class(lst, incidents, settings: EmergingSettings = EmergingSettings()):
+    """``lst`` with a ``hotspot_class`` column (each spot's emerging class, :func:`add_class_column`)
+    computed on the list's grid over the periods before it; when the history is too short the
+    column says so and a note explains. A step after :func:`rtm.weekly.build_list`."""
+    from .errors import InputError
+
+    try:
+        em = emerging_hotspots(lst.grid, incidents.frame, lst.period, settings)
+    except InputError as exc:
+        lst.spots = lst.spots.assign(hotspot_class="not enough history")
+        lst.notes.append(f"Emerging hot spot classes: {exc.problem}.")
+        return lst
+    lst.spots = add_class_column(lst.spots, lst.spot_cells, em)
+    lst.provenance.setdefault("columns", {})["hotspot_class"] = (
+        f"emerging hot spot class of harm over the {len(em.periods)} {lst.period.kind}s before the period "
+        "(Gi* per period with false discovery rate control, Mann-Kendall trend; docs/hotspots.md)")
+    if em.skipped:
+        lst.notes.append(f"Emerging hot spot classes: {len(em.skipped)} {lst.period.kind}(s) with no incident at all "
+                         "were treated as missing.")
+    return lst

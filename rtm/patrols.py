@@ -105,10 +105,20 @@ def _local(times: pd.Series, tz: str) -> pd.Series:
 
 
 def _parse_times(text: pd.Series, tz: str, dayfirst: bool) -> pd.Series:
-    t = pd.to_datetime(text, errors="coerce", utc=False, format="mixed", dayfirst=dayfirst)
-    if t.dtype == object:  # mixed offsets: make all UTC, then local
-        t = pd.to_datetime(text, errors="coerce", utc=True, format="mixed", dayfirst=dayfirst)
-    return _local(t, tz)
+    """ISO 8601 first (never read day-first), then other layouts (``dd/mm/yyyy hh:mm``);
+    times with an offset are converted to ``tz``, times without one are local already."""
+    has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for aware in (False, True):
+        part = text[has_offset == aware]
+        if not len(part):
+            continue
+        t = pd.to_datetime(part, errors="coerce", format="ISO8601", utc=aware)
+        rest = t.isna()
+        if rest.any():
+            t[rest] = pd.to_datetime(part[rest], errors="coerce", format="mixed", dayfirst=dayfirst, utc=aware)
+        out[part.index] = _local(t, tz).astype("datetime64[ns]").to_numpy() if len(t) else t
+    return out
 
 
 def read_csv_pings(path, *, columns: dict | None = None, crs=None, tz: str = "Europe/London",
