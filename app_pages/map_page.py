@@ -46,6 +46,12 @@ try:
 except ValueError as exc:  # a tile template that is not {z}/{x}/{y}, or no attribution
     st.error(f"Basemap: {exc}")
     st.stop()
+try:  # hot spot and dose layers (rtm.emerging, rtm.dosage): app_pages/hotspot_layers.py
+    from app_pages.hotspot_layers import add_hotspot_layers
+
+    add_hotspot_layers(m, view, lst, spots)
+except Exception as exc:  # noqa: BLE001 - shown without a traceback
+    common.show_error(exc, "adding the hot spot and patrol dose layers")
 # render=False: st_folium renders the map's scripts itself; its extra whole-page render builds an
 # HTML document it never sends (0.1 s on the sample, the component's arguments are the same)
 st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key="harm_map", render=False)
