@@ -123,7 +123,8 @@ class Emerging:
         Gi* z-score of each period.
     hot, cold : ndarray of bool, shape (T, nrows, ncols)
     trend : MannKendall
-        Of each cell's z-scores.
+        Of each cell's z-scores, for cells hot or cold in at least ``share`` of the periods
+        (NaN elsewhere: their class does not depend on a trend).
     ehsa, simple : ndarray of int8, shape (nrows, ncols)
         Class codes (:data:`EHSA_CLASSES`, :data:`SIMPLE_CLASSES`).
     settings : EmergingSettings
@@ -243,6 +244,17 @@ def classify_simple(hot: np.ndarray, cold: np.ndarray, *, hotspot_prop: float = 
     return codes
 
 
+def _trend_where(z: np.ndarray, need: np.ndarray) -> MannKendall:
+    """Mann-Kendall of the series where ``need`` (cells hot or cold in at least ``share`` of
+    the periods: the only ones whose class a trend decides); NaN elsewhere."""
+    full = [np.full(need.shape, np.nan) for _ in range(5)]
+    if need.any():
+        part = mann_kendall(z[:, need])
+        for arr, got in zip(full, part):
+            arr[need] = got
+    return MannKendall(*full)
+
+
 def emerging_hotspots(grid: Grid, frame: pd.DataFrame, period: Period,
                       settings: EmergingSettings = EmergingSettings()) -> Emerging:
     """Emerging hot spot classes of harm over the periods before ``period``.
@@ -269,8 +281,8 @@ def emerging_hotspots(grid: Grid, frame: pd.DataFrame, period: Period,
     Notes
     -----
     Cost: ``T`` Gi* passes (two FFTs each, the band's transform reused) and one
-    Mann-Kendall test of the ``T`` z-scores of every cell (``T(T-1)/2`` array
-    comparisons). Memory: a few ``(T, nrows, ncols)`` float64 stacks, about 60 MB for 52
+    Mann-Kendall test of the ``T`` z-scores of every cell significant in at least ``share``
+    of the periods (``T(T-1)/2`` array comparisons; ``trend`` is NaN elsewhere); ``bench/bench_gistar.py`` times a force grid. Memory: a few ``(T, nrows, ncols)`` float64 stacks, about 60 MB for 52
     weeks of 150,000 cells.
     """
     wanted = series_periods(period, settings.periods)
@@ -293,7 +305,8 @@ def emerging_hotspots(grid: Grid, frame: pd.DataFrame, period: Period,
         sig[t] = np.nan_to_num(q, nan=1.0) <= settings.alpha
     zz = np.nan_to_num(z)
     hot, cold = sig & (zz > 0), sig & (zz < 0)
-    trend = mann_kendall(zz)
+    most = settings.share * len(periods) - 1e-9
+    trend = _trend_where(zz, (hot.sum(0) >= most) | (cold.sum(0) >= most))
     ehsa = classify_ehsa(hot, cold, trend, share=settings.share, trend_alpha=settings.trend_alpha)
     simple = classify_simple(hot, cold, hotspot_prop=settings.hotspot_prop, persistent_prop=settings.persistent_prop,
                              recent_prop=settings.recent_prop)
