@@ -141,8 +141,9 @@ def dose_chart_png(result: DosageWeeks, path) -> Path:
     wide.plot.bar(ax=ax, width=0.8, color=plt.cm.viridis(np.linspace(0.2, 0.8, wide.shape[1])))
     ax.set_ylabel("share of suggested dose delivered (%)")
     ax.set_ylim(0, 100)
-    ax.set_xlabel("")
-    ax.set_title("Patrol dose delivered: visits of the target length against the list's suggestion")
+    ax.set_xlabel("district")
+    ax.set_title("Patrol dose delivered\n(visits of the target length against the list's suggested visits)",
+                 fontsize=10)
     ax.legend(title="period", fontsize=8)
     ax.tick_params(axis="x", rotation=0)
     fig.tight_layout()
