@@ -5,8 +5,9 @@ Run from the project folder (needs ../shared/data, the project's development dat
 
 1. docs/img/gistar_essex.png: harm-weighted Gi* (CCHI) of Southend-on-Sea, Basildon and
    Castle Point, the 12 months before March 2019, 150 m cells, band 300 m, BH FDR 0.05.
-2. docs/img/emerging_chicago.png: emerging hot spot classes of aggravated assaults in four
-   Chicago police districts over the 52 weeks before 4 March 2019 (full 2010-2019 extract).
+2. docs/img/emerging_essex.png: emerging hot spot classes of harm in the same districts over
+   the 12 months before March 2019 (10 with data); the weekly Chicago classes (aggravated
+   assaults, full 2010-2019 extract, 52 weeks before 4 March 2019) are printed.
 3. docs/img/dosage_chart.png: dose delivered against the Chicago list of that week by
    patrols SIMULATED along the list's spots (no real patrol data is public); the chart is
    the one 'rtm dosage' writes.
@@ -35,18 +36,23 @@ def _outline(ax, areas):
     ax.set_axis_off()
 
 
-def gistar_essex():
+def load_essex():
     from rtm.areas import load_areas
-    from rtm.gistar import harm_gistar
-    from rtm.grid import Grid
     from rtm.incidents import load_incidents
-    from rtm.periods import history, month_period
     from rtm.weights import HarmWeights
 
     districts = ["Southend-on-Sea", "Basildon", "Castle Point"]
     areas = load_areas(DATA / "essex_policeuk" / "boundaries", "LSOA11NM", select=districts)
     inc = load_incidents([DATA / "essex_policeuk" / "crime"], weights=HarmWeights.cchi(), areas=areas,
                          area_tolerance_m=150.0)
+    return inc, areas
+
+
+def gistar_essex(inc, areas):
+    from rtm.gistar import harm_gistar
+    from rtm.grid import Grid
+    from rtm.periods import history, month_period
+
     period = month_period("2019-03")
     year = history(inc.frame, period)
     grid = Grid.from_areas(areas, 150.0)
@@ -73,13 +79,13 @@ def gistar_essex():
           int((hs.hot & counts.hot).sum()), "in both")
 
 
-def emerging_chicago():
+def emerging_chicago_counts():
+    """The classes of the weekly Chicago series (printed for the docs' text)."""
     from rtm.areas import load_areas
-    from rtm.emerging import EHSA_CLASSES, emerging_hotspots
+    from rtm.emerging import emerging_hotspots
     from rtm.grid import Grid
     from rtm.incidents import load_incidents
     from rtm.layouts import ColumnMap
-    from rtm.mapview import emerging_colour
     from rtm.periods import week_period
     from rtm.weights import HarmWeights
 
@@ -87,12 +93,22 @@ def emerging_chicago():
     inc = load_incidents([DATA / "chicago" / "crimemapping" / "chicago_aggravated_assaults.csv.gz"],
                          mapping=ColumnMap(offence_value="Aggravated assault"), weights=HarmWeights.from_name("count"),
                          areas=areas)
-    period = week_period("2019-03-04")
+    em = emerging_hotspots(Grid.from_areas(areas, 150.0), inc.frame, week_period("2019-03-04"))
+    names = em.names()
+    print("emerging, Chicago weekly:", {c: int((names == c).sum()) for c in set(names.ravel()) if c != "no pattern"})
+
+
+def emerging_essex(inc, areas):
+    from rtm.emerging import EHSA_CLASSES, EmergingSettings, emerging_hotspots
+    from rtm.grid import Grid
+    from rtm.mapview import emerging_colour
+    from rtm.periods import month_period
+
     grid = Grid.from_areas(areas, 150.0)
-    em = emerging_hotspots(grid, inc.frame, period)
+    em = emerging_hotspots(grid, inc.frame, month_period("2019-03"), EmergingSettings(distance_m=300.0))
     names = em.names()
     present = [c for c in EHSA_CLASSES.values() if c != "no pattern" and (names == c).any()]
-    fig, ax = plt.subplots(figsize=(8, 7.5), dpi=110)
+    fig, ax = plt.subplots(figsize=(11, 6), dpi=110)
     rgb = np.ones(grid.shape + (3,))
     rgb[grid.mask] = 0.93
     for c in present:
@@ -102,15 +118,14 @@ def emerging_chicago():
     _outline(ax, areas)
     counts = {c: int((names == c).sum()) for c in present}
     ax.legend(handles=[Patch(color=emerging_colour(c), label=f"{c} ({counts[c]})") for c in present],
-              loc="upper right", fontsize=8)
-    ax.set_title(f"Emerging hot spots of aggravated assault, Chicago districts {', '.join(areas.names)}\n"
-                 f"{len(em.periods)} weeks before 4 March 2019, 150 m cells, Gi* per week (FDR 0.05), "
-                 "Mann-Kendall trend", fontsize=9)
+              loc="upper left", fontsize=8)
+    ax.set_title(f"Emerging hot spots of harm (CCHI), {', '.join(areas.names)}\n"
+                 f"{len(em.periods)} months with data of the 12 before March 2019 ({len(em.skipped)} missing), "
+                 "150 m cells, band 300 m, Gi* per month (FDR 0.05), Mann-Kendall trend", fontsize=9)
     fig.tight_layout()
-    fig.savefig(IMG / "emerging_chicago.png")
+    fig.savefig(IMG / "emerging_essex.png")
     plt.close(fig)
-    print("emerging:", counts)
-    return inc, areas
+    print("emerging, Essex monthly:", counts)
 
 
 def dosage_chicago():
@@ -156,6 +171,8 @@ def dosage_chicago():
 
 if __name__ == "__main__":
     IMG.mkdir(parents=True, exist_ok=True)
-    gistar_essex()
-    emerging_chicago()
+    essex = load_essex()
+    gistar_essex(*essex)
+    emerging_essex(*essex)
+    emerging_chicago_counts()
     dosage_chicago()
