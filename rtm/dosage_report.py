@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dosage import CAVEAT, Dosage, DoseSettings, dosage, patrolled_harm
+from .dosage import CAVEAT, DoseSettings, dosage, patrolled_harm
 from .errors import InputError, output_folder
 from .periods import month_period, week_period
 

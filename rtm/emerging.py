@@ -42,6 +42,7 @@ police.uk download) are treated as missing and left out of the series, not as ze
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -342,11 +343,10 @@ def add_class_column(spots, spot_cells: dict, em: Emerging, name: str = "hotspot
 
 def _label_cell(grid: Grid, label: str):
     """Row and column of a cell label (``150m-E583850-N187050``) on ``grid``, or None."""
-    try:
-        _, e, nn = label.rsplit("-", 2)
-        x, y = float(e[1:]) + grid.cell_size / 2, float(nn[1:]) + grid.cell_size / 2
-    except (ValueError, IndexError):
+    m = re.search(r"-E(-?\d+(?:\.\d+)?)-N(-?\d+(?:\.\d+)?)$", str(label))
+    if not m:
         return None
+    x, y = float(m.group(1)) + grid.cell_size / 2, float(m.group(2)) + grid.cell_size / 2
     r, c = grid.index(np.array([x]), np.array([y]))
     return (int(r[0]), int(c[0])) if r[0] >= 0 else None
 

@@ -2,7 +2,6 @@
 false discovery rate control, and a test that fails if counts are used instead of harm."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from pyproj import CRS
 

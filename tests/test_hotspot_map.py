@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pytest
 import shapely
 

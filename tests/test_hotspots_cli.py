@@ -8,7 +8,6 @@ import pandas as pd
 import pyogrio
 import pytest
 import rasterio
-import shapely
 from click.testing import CliRunner
 
 from rtm.cli import main

@@ -3,7 +3,6 @@ peak hours; month-only data says it cannot."""
 
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 
