@@ -152,7 +152,12 @@ def read_csv_pings(path, *, columns: dict | None = None, crs=None, tz: str = "Eu
                          "add longitude and latitude columns, or easting and northing (x, y) with their CRS")
     xs = pd.to_numeric(raw[xc].str.strip(), errors="coerce").to_numpy(float)
     ys = pd.to_numeric(raw[yc].str.strip(), errors="coerce").to_numpy(float)
-    crs_in, _ = coords.infer_crs(xs, ys, str(path), declared=declared, columns=(xc, yc))
+    try:
+        crs_in, _ = coords.infer_crs(xs, ys, str(path), declared=declared, columns=(xc, yc))
+    except InputError as exc:  # its advice names the incident options; say it for pings
+        raise InputError(path, exc.problem, "give the pings' coordinate system (the patrol CRS setting, e.g. "
+                         "EPSG:27700), or check the x/y (easting/northing) or longitude/latitude columns",
+                         field=exc.field or xc) from None
     out = pd.DataFrame({"unit": raw[unit].str.strip(), "time": _parse_times(raw[time].str.strip(), tz, dayfirst),
                         "x": xs, "y": ys, "row": np.arange(1, len(raw) + 1)})
     return out, crs_in
