@@ -454,13 +454,17 @@ class MapContent:
     attribution: str | None = None
 
 
-def build_map(content: MapContent, *, incident_label: str = "Incidents, last 4 weeks") -> OfflineMap:
+def build_map(content: MapContent, *, incident_label: str = "Incidents, last 4 weeks",
+              extra_layers: Sequence = ()) -> OfflineMap:
     """Make the harm-spot map: an offline folium map with switchable layers.
 
     Layers (top to bottom of the layer control): basemap tiles (only when given), harm
     surface, risk terrain, streets, district boundaries, attractor layers, incidents, harm
     spots. Surfaces get a legend each; the harm spots' popups are described at
     :func:`spot_popup_html`. The view fits ``content.district`` (or every district).
+
+    ``extra_layers`` are callables ``f(m)`` adding more layers (e.g. :func:`add_emerging`,
+    :func:`add_dosage`) before the layer control is made, which must come last.
 
     Returns an :class:`rtm.webmap.OfflineMap`; raises ``ValueError`` for a tile template
     that is not ``{z}/{x}/{y}`` or lacks an attribution (see :func:`rtm.webmap.offline_map`).
@@ -493,6 +497,8 @@ def build_map(content: MapContent, *, incident_label: str = "Incidents, last 4 w
         add_points(m, content.incidents, name=incident_label, colour=INCIDENT_COLOUR, tooltip="label", radius=3)
     if content.spots is not None:
         add_spots(m, content.spots)
+    for add in extra_layers:
+        add(m)
     m.fit_bounds(bounds)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
@@ -523,22 +529,26 @@ def emerging_colour(name: str) -> str:
     return table.get(word, "#bdbdbd")
 
 
-def _cells_layer(m, frame, *, name, colour_of, tooltip_of, show) -> folium.GeoJson:
+def _cells_layer(m, frame, *, name, colour_of, tooltip_of, show) -> folium.FeatureGroup:
+    """Cells as one switchable layer: a GeoJSON per colour, each with one constant style (the
+    per-feature style mapper of folium is not rendered by streamlit-folium's own renderer)."""
+    group = folium.FeatureGroup(name=name, show=show)
     ll = to_wgs84(frame[["geometry"]].copy())
-    feats = [{"type": "Feature", "geometry": g.__geo_interface__,
-              "properties": {"fill": colour_of(r), "tooltip": _e(tooltip_of(r))}}
-             for (_, r), g in zip(frame.iterrows(), ll.geometry)]
-    layer = folium.GeoJson(
-        {"type": "FeatureCollection", "features": feats}, name=name, show=show, zoom_on_click=False,
-        style_function=lambda f: {"color": f["properties"]["fill"], "weight": 0.5, "fillColor": f["properties"]["fill"],
-                                  "fillOpacity": 0.6},
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False) if feats else None)
-    layer.add_to(m)
-    return layer
+    colours = [colour_of(r) for _, r in frame.iterrows()]
+    tips = [_e(tooltip_of(r)) for _, r in frame.iterrows()]
+    for colour in dict.fromkeys(colours):
+        feats = [{"type": "Feature", "geometry": g.__geo_interface__, "properties": {"tooltip": t}}
+                 for g, c, t in zip(ll.geometry, colours, tips) if c == colour]
+        folium.GeoJson({"type": "FeatureCollection", "features": feats}, zoom_on_click=False,
+                       style_function=lambda _f, c=colour: {"color": c, "weight": 0.5, "fillColor": c,
+                                                            "fillOpacity": 0.6},
+                       tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False)).add_to(group)
+    group.add_to(m)
+    return group
 
 
 def add_emerging(m: folium.Map, cells: gpd.GeoDataFrame, *, name: str = "Emerging hot spots",
-                 show: bool = False) -> folium.GeoJson:
+                 show: bool = False) -> folium.FeatureGroup:
     """Add the cells of :meth:`rtm.emerging.Emerging.frame` coloured by ``ehsa_class`` (only
     cells with a class), with a legend of the classes shown. Returns the layer."""
     cells = cells[cells["ehsa_class"] != "no pattern"]
@@ -559,7 +569,7 @@ def dose_colour(share: float) -> str:
 
 
 def add_dosage(m: folium.Map, spots: gpd.GeoDataFrame, *, name: str = "Patrol dose delivered",
-               show: bool = True) -> folium.GeoJson:
+               show: bool = True) -> folium.FeatureGroup:
     """Add spots (``spot_id``, ``share``, ``minutes``, ``visits_of_target``,
     ``suggested_visits``) coloured by the share of the suggested dose delivered. Returns the layer."""
     layer = _cells_layer(m, spots, name=name, colour_of=lambda r: dose_colour(float(r["share"])),
