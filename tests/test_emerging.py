@@ -144,3 +144,20 @@ def test_too_few_periods_is_a_clear_error():
         emerging_hotspots(grid, _frame(grid, rows), period)
     with pytest.raises(InputError, match="too few"):
         EmergingSettings(periods=2)
+
+
+def test_list_column_says_when_history_is_too_short():
+    from rtm.samples import SAMPLES
+    from rtm.weekly import ListSettings, build_list
+    from rtm.emerging import with_hotspot_class
+
+    inc, areas = SAMPLES["southend"].load()
+    first = inc.frame["date_start"].min()
+    period = month_period(first + pd.DateOffset(months=2))
+    lst = with_hotspot_class(build_list(inc, areas, period, settings=ListSettings(area_tolerance_m=150.0)), inc)
+    assert (lst.spots["hotspot_class"] == "not enough history").all()
+    assert any("too few for emerging hot spots" in n for n in lst.notes)
+    later = with_hotspot_class(build_list(inc, areas, month_period("2019-01"),
+                                          settings=ListSettings(area_tolerance_m=150.0)), inc)
+    assert set(later.spots["hotspot_class"]) <= set(EHSA_CLASSES.values())
+    assert "hotspot_class" in later.provenance["columns"]
