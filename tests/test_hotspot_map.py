@@ -52,3 +52,18 @@ def test_map_page_offers_the_emerging_layer():
     script = json.loads(maps[0].proto.json_args)["script"]
     assert "Emerging hot spots" in script
     assert not at.error
+
+
+@pytest.mark.skipif(not SAMPLES["chicago"].available(), reason="the bundled sample data (sample_geo/) is missing")
+def test_list_page_offers_lists_per_shift():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("app_pages/list_page.py").run()
+    assert not at.exception, at.exception
+    at.toggle(key="shift_lists_on").set_value(True).run()
+    assert not at.exception, at.exception
+    shown = [m.value for m in at.markdown if m.value.startswith("**Shift")]
+    assert shown and shown[0].startswith("**Shift 07:00-19:00**") and shown[1].startswith("**Shift 19:00-07:00**")
+    assert not at.error
