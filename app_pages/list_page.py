@@ -101,3 +101,7 @@ if st.button("Publish this list", key="publish"):
         st.stop()
     st.success(f"Published {len(run.list.spots)} spot(s) for the {view.period.label}: {len(run.paths)} files in "
                f"lists/{view.period.key}/.")
+
+from app_pages.shift_section import shift_section  # noqa: E402  (lists per shift: app_pages/shift_section.py)
+
+shift_section(view)

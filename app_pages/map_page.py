@@ -41,13 +41,23 @@ content = MapContent(
     incidents=_incidents(ds, ds.id, view.period.key, recent_from, recent_to),
     attractors=layers, streets=ds.streets, street_label=ds.street_label, district=view.district,
     tiles=view.tiles, attribution=view.attribution)
+extra = []
+try:  # emerging hot spot and patrol dose layers: app_pages/hotspot_layers.py
+    from app_pages.hotspot_layers import hotspot_layers
+
+    extra = hotspot_layers(view, lst, spots)
+except Exception as exc:  # noqa: BLE001 - shown without a traceback
+    common.show_error(exc, "adding the hot spot and patrol dose layers")
 try:
-    m = build_map(content, incident_label=f"Incidents, last {view.period.window_text('recent')}")
+    m = build_map(content, incident_label=f"Incidents, last {view.period.window_text('recent')}", extra_layers=extra)
 except ValueError as exc:  # a tile template that is not {z}/{x}/{y}, or no attribution
     st.error(f"Basemap: {exc}")
     st.stop()
 # render=False: st_folium renders the map's scripts itself; its extra whole-page render builds an
 # HTML document it never sends (0.1 s on the sample, the component's arguments are the same)
 st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key="harm_map", render=False)
+from app_pages.hotspot_layers import patrol_upload  # noqa: E402
+
+patrol_upload()
 for text in ([note] if note else []) + list(lst.notes):
     st.info(text)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .archive import Archive
 from .catalogue import factor_treatments, load_factors
+from .emerging import with_hotspot_class
 from .errors import InputError
 from .periods import Period
 from .progress import Progress
@@ -206,6 +207,7 @@ def publish_period(incidents, areas, period: Period, *, terrain_from=None, setti
     lst = build_list(incidents, areas, period, terrain=terrain, settings=settings, exclusions=exclusions,
                      streets=streets, street_name=street_name, previous=previous, inputs=extra,
                      recording_points=recording_points)
+    lst = with_hotspot_class(lst, incidents)  # a column added after the list is made (rtm.emerging)
     paths = publish(lst, out_dir, archive=archive, districts=areas.frame, marking=marking)
     return WeeklyRun(lst, paths, previous, terrain, how, key, fit_to, incidents, areas, dict(layers or {}))
 

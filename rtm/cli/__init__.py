@@ -5,7 +5,9 @@ commands share; each command is one module, registered here.
 """
 
 from .backtest import backtest
+from .dosage import dosage
 from .group import main
+from .hotspots import hotspots
 from .init import init
 from .layers import layers
 from .model import model
@@ -13,7 +15,7 @@ from .validate import validate
 from .weekly import weekly
 from .weights import weights
 
-for _command in (validate, layers, model, weights, init, weekly, backtest):
+for _command in (validate, layers, model, weights, init, weekly, backtest, hotspots, dosage):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -82,6 +82,9 @@ def _spot_rule(top, area_share, harm_share, merge):
 @click.option("--visits", default="1-4", show_default=True, metavar="MIN-MAX",
               help="Suggested patrol visits a day, from the lowest to the highest listed score.")
 @click.option("--visit-minutes", type=click.IntRange(min=1), default=15, show_default=True)
+@click.option("--shifts", "shifts", is_flag=False, flag_value="07:00,19:00", default=None,
+              metavar="HH:MM,HH:MM", help="Also make a list per shift (alone: 07:00-19:00 and 19:00-07:00; or "
+              "give the shift starts); an incident belongs to the shift it started in. Needs times.")
 @click.option("--out", type=click.Path(file_okay=False),
               help="Output folder: each period's files go in OUT/<period>/, the archive is OUT/archive.sqlite.")
 @click.option("--archive", "archive_path", type=click.Path(dir_okay=False),
@@ -92,7 +95,7 @@ def weekly(workspace, incidents, area, area_field, area_select, area_tolerance, 
            default_weight, catalogue, factors, layer_items, treatments, model_dir, cell_size, block_length, bands,
            refit_every, spot_size, top, area_share, harm_share, merge, method, risk_weight, bandwidth, kernel,
            half_life, exclusions, streets, street_name, recording_points, keep_recording_points, marking, visits,
-           visit_minutes, out, archive_path, **kw):
+           visit_minutes, shifts, out, archive_path, **kw):
     """Make the harm-spot list of one week (or month) for every district.
 
     Spots are cells of --spot-size metres ranked by a score that combines recent harm (a
@@ -172,8 +175,18 @@ def weekly(workspace, incidents, area, area_field, area_select, area_tolerance, 
         archive=archive_path, exclusions=exclusions, streets=streets, street_name=street_name,
         recording_points=recording_points, keep_recording_points=keep_recording_points, marking=marking,
         week_start=week_start)
+    shift_plan = None
+    if shifts:
+        from ..shifts import Shifts
+
+        shift_plan = Shifts.parse(shifts)
     run = run_weekly(job, period, progress=Progress("reading"))
     _say_what_was_done(run, hw.scheme, model_dir)
+    if shift_plan is not None:
+        from ..shifts import publish_shift_lists
+
+        for name, (shift_list, paths) in publish_shift_lists(run, job, run.list.period, shift_plan).items():
+            click.echo(f"Shift {name}: {len(shift_list.spots)} spot(s); wrote {paths['csv'].parent}")
 
 
 def _weekly_in_workspace(folder, week, month) -> None:
