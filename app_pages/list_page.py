@@ -11,7 +11,7 @@ from rtm.mapview import spots_in
 from rtm.publish import stem_of
 
 SHOWN = ["district", "rank", "location", "score", "explanation", "harm_recent", "harm_year", "counts_by_type",
-         "rrs", "factors_present", "movement", "previous_rank", "weeks_on_list", "peak_times",
+         "rrs", "factors_present", "hotspot_class", "movement", "previous_rank", "weeks_on_list", "peak_times",
          "patrol_visits_per_day", "patrol_minutes", "spot_id", "lat", "lon"]
 
 

@@ -23,6 +23,7 @@ costs one more list when a new period is picked; 1 keeps a switch well under 2 s
 @st.cache_resource(show_spinner=False, max_entries=512)
 def _list(_ds: Dataset, ds_id: str, kind: str, period_key: str, _settings: ModelSettings, model_key: str,
           depth: int, archive_state: tuple = ()):
+    from rtm.emerging import with_hotspot_class
     from rtm.weekly import build_list
 
     period = make_period(kind, period_key)
@@ -41,6 +42,7 @@ def _list(_ds: Dataset, ds_id: str, kind: str, period_key: str, _settings: Model
     lst = build_list(_ds.incidents, _ds.areas, period, terrain=terrain, settings=_ds.list_settings,
                      exclusions=_ds.exclusions, streets=_ds.streets, street_name=_ds.street_label or "name",
                      previous=previous)
+    lst = with_hotspot_class(lst, _ds.incidents)  # as the weekly job does after making the list
     return lst, note
 
 

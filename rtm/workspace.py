@@ -35,7 +35,7 @@ KEYS = {
                   "columns"},
     "areas": {"file", "field", "tolerance_m", "select"},
     "lists": {"period", "week_start", "spots", "area_share", "spot_size_m", "merge", "exclusions", "streets",
-              "street_name", "folder", "recording_points", "keep_recording_points"},
+              "street_name", "folder", "recording_points", "keep_recording_points", "shifts"},
     "model": {"factors", "catalogue", "layers", "cell_size_m", "block_length_m", "bands", "increment",
               "refit_every", "operationalisations"},
     "basemap": {"tiles", "attribution"},
@@ -68,6 +68,8 @@ class Workspace:
     period_kind : {"week", "month"}
     week_start : str
     basemap : Basemap
+    shifts : Shifts or None
+        Shift starts when lists are also made per shift (``[lists] shifts = "07:00,19:00"``).
     """
 
     folder: Path
@@ -77,6 +79,7 @@ class Workspace:
     period_kind: str = "week"
     week_start: str = "monday"
     basemap: Basemap = field(default_factory=Basemap)
+    shifts: object = None
 
     @property
     def lists_dir(self) -> Path:
@@ -273,7 +276,19 @@ def load_workspace(folder) -> Workspace:
         attribution = "Map tiles: see the force's mapping service"
     if week_start not in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"):
         _fail(path, "lists.week_start", f"'{week_start}' is not a day of the week", 'e.g. week_start = "monday"')
-    return Workspace(folder, name, marking, job, kind, week_start, Basemap(tiles or None, attribution))
+    shifts = None
+    if "shifts" in lists.data:
+        from .shifts import Shifts
+
+        text = lists.get("shifts", str, hint='give the shift starts, e.g. shifts = "07:00,19:00"')
+        try:
+            shifts = Shifts.parse(text)
+        except InputError as exc:
+            _fail(path, "lists.shifts", exc.problem, 'give the shift starts, e.g. shifts = "07:00,19:00"')
+        if kind == "month":
+            _fail(path, "lists.shifts", "monthly (police.uk) data has no times, so it cannot be put into shifts",
+                  "leave shifts out, or use data with times and period = \"week\"")
+    return Workspace(folder, name, marking, job, kind, week_start, Basemap(tiles or None, attribution), shifts)
 
 
 def _terrain_plan(model: _Table, path: Path, folder: Path) -> TerrainPlan:
@@ -395,6 +410,8 @@ merge = 5
 # named street lines to label spots by, and their name column
 # streets = "streets.gpkg"
 # street_name = "name"
+# data with times: a list per shift as well (the shift starts; an incident belongs to the shift it began in)
+# shifts = "07:00,19:00"
 
 # the risk terrain; with no factors lists are ranked by recent harm alone
 [model]

@@ -71,10 +71,13 @@ def test_weekly_command_writes_a_list_per_shift(tmp_path):
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 0, res.output
     assert "Shift 19:00-07:00:" in res.output
-    from rtm.exports import read_csv_bytes
+    import json
 
-    night, prov = read_csv_bytes((tmp_path / "2019-03-04" / "shift_1900_0700" /
-                                  "harmspots_week_2019-03-04_shift_1900_0700.csv").read_bytes())
+    import pandas as pd
+
+    folder = tmp_path / "2019-03-04" / "shift_1900_0700"
+    night = pd.read_csv(folder / "harmspots_week_2019-03-04_shift_1900_0700.csv")
+    prov = json.loads((folder / "harmspots_week_2019-03-04_shift_1900_0700.provenance.json").read_text())
     assert prov["shift"].startswith("19:00-07:00")
     assert len(night) > 0 and "peak_times" in night
 

@@ -122,3 +122,23 @@ def test_two_published_periods_side_by_side(southend_ws):
     # the archive's own movement says the same: a February spot is 'new' exactly when it shares no cell with January
     moved = feb.set_index("spot_id")["movement"]
     assert set(new["spot_id"]) == set(moved[moved == "new"].index)
+
+
+def test_a_workspace_with_shifts_publishes_a_list_per_shift(tmp_path):
+    folder = tmp_path / "chicago"
+    assert run("init", folder, "--sample", "chicago").exit_code == 0
+    config = folder / CONFIG
+    config.write_text(config.read_text().replace('# shifts = "07:00,19:00"', 'shifts = "07:00,19:00"')
+                      .replace('factors = [', 'factors = [] # ['), encoding="utf-8")
+    res = run("weekly", "--workspace", folder, "--week", "2019-03-04")
+    assert res.exit_code == 0, res.output
+    assert "Shift 07:00-19:00:" in res.output and "Shift 19:00-07:00:" in res.output
+    assert (folder / "lists" / "2019-03-04" / "shift_0700_1900").is_dir()
+
+
+def test_shifts_in_a_monthly_workspace_are_refused_with_the_reason(southend_ws):
+    config = southend_ws / CONFIG
+    config.write_text(config.read_text().replace('# shifts = "07:00,19:00"', 'shifts = "07:00,19:00"'),
+                      encoding="utf-8")
+    with pytest.raises(InputError, match="key 'lists.shifts'.*cannot be put into shifts"):
+        load_workspace(southend_ws)

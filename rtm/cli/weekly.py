@@ -206,7 +206,12 @@ def _weekly_in_workspace(folder, week, month) -> None:
                            f"give --{ws.period_kind}, or change 'period' in [lists] of workspace.toml")
     with workspace_lock(ws.folder):
         run = run_weekly(ws.job, lambda inc: ws.period(week or month, inc), progress=Progress("reading"))
-    _say_what_was_done(run, ws.job.study.weights.scheme, None)
+        _say_what_was_done(run, ws.job.study.weights.scheme, None)
+        if ws.shifts is not None:
+            from ..shifts import publish_shift_lists
+
+            for name, (shift_list, paths) in publish_shift_lists(run, ws.job, run.list.period, ws.shifts).items():
+                click.echo(f"Shift {name}: {len(shift_list.spots)} spot(s); wrote {paths['csv'].parent}")
 
 
 def _say_what_was_done(run, scheme: str, model_dir) -> None:

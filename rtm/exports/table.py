@@ -64,6 +64,7 @@ COLUMNS = [
     Column("score_risk", "Score from risk terrain", "float", 2),
     Column("rrs", "Relative risk score (RTM)", "float", 2),
     Column("factors_present", "Risk factors present", "text"),
+    Column("hotspot_class", "Emerging hot spot class", "text"),
     Column("explanation", "Why listed", "text"),
     Column("conjunctive", "High risk and high harm", "bool"),
     Column("movement", "Movement", "text"),
