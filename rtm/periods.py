@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .errors import setting_error
+from .errors import InputError, setting_error
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 KINDS = ("week", "month")
@@ -115,9 +115,13 @@ def week_period(day, week_start: str = "monday") -> Period:
 
 def month_period(month) -> Period:
     """The calendar month ``YYYY-MM`` (or holding a date)."""
+    given = month
     if isinstance(month, str) and len(month.strip()) == 7:
         month = month.strip() + "-01"
-    t = _date(month, "month")
+    try:
+        t = _date(month, "month")
+    except InputError:
+        raise setting_error("month", f"'{given}' is not a month", "give the month as YYYY-MM, e.g. 2019-01") from None
     start = t.replace(day=1)
     return Period("month", start, start + pd.DateOffset(months=1))
 

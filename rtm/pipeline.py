@@ -21,7 +21,7 @@ import shapely
 
 from . import coords
 from .areas import Areas
-from .errors import InputError, output_folder
+from .errors import InputError, output_folder, setting_error
 from .grid import Grid
 from .model import RiskTerrainModel
 from .risk_output import risk_classes, rrs_raster, write_geotiff
@@ -253,6 +253,15 @@ def run_rtm(incidents, areas: Areas, layers: Mapping[str, object], settings: Rtm
     if not (counts > 0).any():
         _fail(f"none of the {len(x):,} incidents lies in a cell of the study area",
               "check that the incidents and the area cover the same place", "incidents")
+    if (counts > 0).sum() < 2:
+        _fail(f"all {int(in_mask.sum()):,} incidents in the study area lie in one cell, so no risk factor can "
+              "be told from the rest", "give incidents spread over the area (check their coordinates: a "
+              "default point such as a police station's is a common cause), or use smaller cells", "incidents")
+    across = math.hypot(maxx - minx, maxy - miny)
+    if distances[-1] > 5 * across:
+        raise setting_error("block_length", f"the largest spatial influence tested ({distances[-1]:,.0f} m) is far "
+                            f"beyond the study area ({across:,.0f} m across)", "give the block length in metres, "
+                            "e.g. 100")
 
     say("choosing operationalisations")
     given_max = settings.max_influence_map

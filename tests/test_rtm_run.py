@@ -190,3 +190,19 @@ def test_southend_model_without_factors_uses_its_pubs_and_stations(tmp_path):
     table = pd.read_csv(out / "rtm_factors.csv")
     assert set(table.loc[table["type"] == "rate", "factor"]) <= {"bars_nightclubs", "licensed_premises",
                                                                  "rail_stations"}
+
+
+def test_degenerate_models_get_a_message_not_a_traceback(tmp_path):
+    """Every incident on one point, and a block length typed in the wrong unit."""
+    import json
+
+    pts = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+           "geometry": {"type": "Point", "coordinates": [-87.63, 41.88]}}] * 30}
+    one = tmp_path / "onepoint.geojson"
+    one.write_text(json.dumps(pts))
+    common = ["--area", str(CHI / "districts.geojson"), "--area-field", "District", "--factors", "liquor_retail",
+              "--catalogue", str(ROOT / "layers"), "--cell-size", "100", "--out", str(tmp_path / "out")]
+    res = run("model", "--incidents", str(one), "--block-length", "100", *common)
+    assert res.exit_code == 2 and "all 30 incidents in the study area lie in one cell" in res.output
+    res = run("model", "--incidents", str(CHI / "burglaries_2017.geojson"), "--block-length", "1e9", *common)
+    assert res.exit_code == 2 and "option '--block-length': the largest spatial influence" in res.output
