@@ -60,7 +60,10 @@ def chicago_list(tmp_path_factory):
 
 
 def test_weekly_list_has_each_spots_emerging_class(chicago_list):
-    table, prov = read_csv_bytes((chicago_list / "harmspots_week_2019-03-04.csv").read_bytes())
+    import json
+
+    table = read_csv_bytes((chicago_list / "harmspots_week_2019-03-04.csv").read_bytes())
+    prov = json.loads((chicago_list / "harmspots_week_2019-03-04.provenance.json").read_text())
     assert "hotspot_class" in table.columns
     assert set(table["hotspot_class"]) <= set(EHSA_CLASSES.values())
     assert "hotspot_class" in prov["columns"]
