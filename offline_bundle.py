@@ -35,6 +35,7 @@ class Target:
     sys_platform: str  # "linux", "win32", "darwin"
     machine: str  # platform.machine().lower(): "x86_64", "amd64", "arm64", "aarch64"
     pip_platform: str | None = None
+    full: str | None = None  # "3.11.7" when known (this machine); lock markers may split on it
 
     def __str__(self) -> str:
         return f"Python {self.python} on {self.sys_platform} {self.machine}"
@@ -42,16 +43,18 @@ class Target:
     def markers(self) -> dict[str, str]:
         """The environment markers pip would see on the target (``packaging``'s names)."""
         system = {"win32": "Windows", "darwin": "Darwin"}.get(self.sys_platform, "Linux")
-        return {"python_version": self.python, "python_full_version": self.python + ".0",
+        full = self.full or self.python + ".0"
+        return {"python_version": self.python, "python_full_version": full,
                 "sys_platform": self.sys_platform, "platform_system": system,
                 "os_name": "nt" if self.sys_platform == "win32" else "posix",
                 "platform_machine": {"amd64": "AMD64", "x86": "x86"}.get(self.machine, self.machine),
                 "implementation_name": "cpython", "platform_python_implementation": "CPython",
-                "platform_release": "", "platform_version": "", "implementation_version": self.python + ".0"}
+                "platform_release": "", "platform_version": "", "implementation_version": full}
 
 
 def this_machine() -> Target:
-    return Target(f"{sys.version_info.major}.{sys.version_info.minor}", sys.platform, platform.machine().lower())
+    return Target(f"{sys.version_info.major}.{sys.version_info.minor}", sys.platform, platform.machine().lower(),
+                  full=platform.python_version())
 
 
 def target_for(pip_platform: str | None, python: str | None) -> Target:
@@ -61,7 +64,9 @@ def target_for(pip_platform: str | None, python: str | None) -> Target:
     if not re.fullmatch(r"3\.\d+", python):
         raise BundleError(f"--python-version {python!r}: give major.minor, e.g. 3.11.")
     if pip_platform is None:
-        return Target(python, here.sys_platform, here.machine, None if python == here.python else _native_tag())
+        if python == here.python:
+            return here
+        return Target(python, here.sys_platform, here.machine, _native_tag())
     windows = {"win_amd64": "amd64", "win32": "x86", "win_arm64": "arm64"}
     if pip_platform in windows:
         return Target(python, "win32", windows[pip_platform], pip_platform)
