@@ -63,7 +63,7 @@ class Archive:
             con.executescript(SCHEMA)
         except (OSError, sqlite3.DatabaseError) as exc:
             raise InputError(self.path, f"the run archive cannot be opened ({exc})",
-                             "give --archive a writable SQLite file, or move the damaged file away") from None
+                             "give a writable archive file, or move the damaged file away") from None
         return con
 
     def store(self, lst) -> int:

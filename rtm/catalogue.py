@@ -68,7 +68,7 @@ class LayerSpec:
         src = file or self.file
         if src is None:
             raise InputError(self.path, f"layer '{self.name}' has no default file",
-                             f"give the source file, for example --layer {self.name}=FILE")
+                             f"give the source file, for example {self.name}=FILE")
         return load_layer(src, name=self.name, where=self.where, **kwargs)
 
 
@@ -182,8 +182,8 @@ class Factor:
                     raise
                 raise InputError(exc.source, f"the filter '{self.spec.where}' of the catalogue entry "
                                  f"'{self.name}' ({self.spec.path.name}) {exc.problem.partition('filter ')[2]}",
-                                 f"give the file without a filter to use all of it (--layer {self.name}=FILE), "
-                                 f"or a filter of your own (--layer {self.name}=FILE:'FIELD = VALUE')",
+                                 f"give the file without a filter to use all of it ({self.name}=FILE), "
+                                 f"or a filter of your own ({self.name}=FILE:'FIELD = VALUE')",
                                  field=exc.field) from None
         if self.where == CATALOGUE_FILTER:
             raise setting_error("layers", f"'{self.name}' is not a catalogue entry, so it has no filter to apply",
@@ -318,7 +318,7 @@ def covering(plan: list[Factor], areas) -> list[Factor]:
     if not kept:
         raise setting_error("factors", "no catalogue entry's default file covers the study area "
                             f"(entries with files: {', '.join(f.name for f in plan)})",
-                            "name files for this area with --layer NAME=FILE")
+                            "name files for this area as NAME=FILE")
     return kept
 
 

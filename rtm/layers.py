@@ -107,7 +107,7 @@ def load_layer(path, *, name: str | None = None, where: str | None = None, crs=N
         src_crs = coords.to_crs(raw.crs) if raw.crs else (coords.to_crs(crs) if crs else None)
         if src_crs is None:
             raise InputError(raw.name, "the file does not say which coordinate system it is in",
-                             "add the .prj file next to the shapefile, or declare the CRS (--crs EPSG:27700)")
+                             "add the .prj file next to the shapefile, or declare its CRS (e.g. EPSG:27700)")
         how = "declared by the file" if raw.crs else "declared"
     else:
         layout = detect_layout(raw.name, raw.table.column_names, mapping)

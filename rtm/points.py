@@ -67,7 +67,7 @@ def geometry_points(raw, codes: np.ndarray, crs=None):
     if not point_like[~missing].any() and (~missing).any():
         kinds = sorted({shapely.geometry.base.GEOMETRY_TYPES[t] for t in np.unique(gtype[~missing])})
         raise InputError(raw.name, f"the file holds {', '.join(kinds)} features, not points; incidents must be points",
-                         "load boundaries with --area, or attractors as a layer; give incidents as points")
+                         "load boundaries as the study area, or attractors as a layer; give incidents as points")
     mark(codes, missing, "missing_coordinates")
     mark(codes, ~point_like, "geometry_not_point")
     pts = np.where(single_multi, shapely.get_geometry(geoms, 0), geoms)

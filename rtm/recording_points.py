@@ -78,7 +78,7 @@ class RecordingPoints:
         path = Path(path)
         if not path.exists():
             raise InputError(path, "the recording-points file does not exist",
-                             "check the path given to --recording-points")
+                             "check the recording-points file's path")
         return cls._parse(path.read_bytes(), path.name, path)
 
     @classmethod

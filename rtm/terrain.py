@@ -212,7 +212,7 @@ class RiskTerrain:
         for name in FILES.values():
             if not (folder / name).exists():
                 raise InputError(folder / name, "the fitted risk terrain is incomplete (file missing)",
-                                 "point --model at a folder written by 'rtm model --out', or fit the model again")
+                                 "use a folder a model run wrote (rtm model), or fit the model again")
         try:
             meta = json.loads((folder / FILES["meta"]).read_text(encoding="utf-8"))
             factors = pd.DataFrame(meta["factors"], columns=FACTOR_FIELDS)
@@ -223,12 +223,12 @@ class RiskTerrain:
                 presence = src.read().astype(np.uint8)
         except (ValueError, KeyError, OSError, rasterio.errors.RasterioError) as exc:
             raise InputError(folder, f"the fitted risk terrain cannot be read ({exc})",
-                             "fit the model again with 'rtm model --out'") from None
+                             "fit the model again") from None
         if not len(factors):
             presence = presence[:0]
         if presence.shape[1:] != rrs.shape or presence.shape[0] != len(factors):
             raise InputError(folder, "risk_factors.tif does not match risk_terrain.tif",
-                             "fit the model again with 'rtm model --out'")
+                             "fit the model again")
         mask = np.isfinite(rrs)
         grid = Grid(float(transform.a), float(transform.c), float(transform.f), rrs.shape[1], rrs.shape[0], crs,
                     mask, np.where(mask, 0, -1).astype(np.int32), ("area",))
@@ -245,7 +245,7 @@ def _when(text, folder) -> pd.Timestamp | None:
         return pd.Timestamp(text)
     except (ValueError, TypeError):
         raise InputError(Path(folder) / FILES["meta"], f"the data window '{text}' is not a date",
-                         "fit the model again with 'rtm model --out'") from None
+                         "fit the model again") from None
 
 
 def _moment(t: pd.Timestamp) -> str:
