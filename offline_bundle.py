@@ -90,15 +90,23 @@ def _native_tag() -> str:
 
 def pins_for(lock_text: str, target: Target) -> list[str]:
     """The lock's requirement lines that apply to ``target``, each ``name==version --hash=...``
-    with its marker evaluated and dropped (for ``pip download --no-deps``)."""
+    with its marker evaluated and dropped (for ``pip download --no-deps``).
+
+    When the target's patch version is unknown (a bundle for another machine), a pin counts
+    if its marker holds for any patch release of the minor version: the lock may split on
+    ``python_full_version`` (e.g. one version below 3.11.5, another from it), and the pip
+    that installs the bundle chooses by its own interpreter, so both wheels travel."""
     from pip._vendor.packaging.markers import Marker  # pip's own marker logic (pip is always there)
 
+    envs = [target.markers()] if target.full else \
+        [{**target.markers(), "python_full_version": f"{target.python}.{patch}",
+          "implementation_version": f"{target.python}.{patch}"} for patch in range(0, 30)]
     lines = []
     for block in re.split(r"\n(?=[A-Za-z0-9_.-]+==)", lock_text):
         head = re.match(r"([A-Za-z0-9_.-]+==\S+)(?: ; (.*?))? \\$", block.splitlines()[0])
         if not head:
             continue
-        if head.group(2) and not Marker(head.group(2)).evaluate(target.markers()):
+        if head.group(2) and not any(Marker(head.group(2)).evaluate(env) for env in envs):
             continue
         hashes = re.findall(r"--hash=sha256:[0-9a-f]{64}", block)
         lines.append(" ".join([head.group(1), *hashes]))
@@ -169,11 +177,26 @@ def make_bundle(out: Path, root: Path, lock: Path, target: Target, steps: Callab
     cross = []
     if target.pip_platform:
         cross = ["--platform", target.pip_platform, "--python-version", target.python, "--implementation", "cp"]
+    # pip refuses two versions of one package in one call: a package the lock pins twice (a
+    # split on the patch version) has its second version downloaded in a call of its own
+    batches, seen = [[]], set()
+    for pin in pins:
+        name = pin.split("==")[0].lower()
+        if name in seen:
+            batches.append([pin])
+        else:
+            seen.add(name)
+            batches[0].append(pin)
+    code = 0
     with tempfile.TemporaryDirectory() as tmp:
-        wanted = Path(tmp, "requirements.txt")
-        wanted.write_text("\n".join(pins) + "\n")
-        code = subprocess.call([sys.executable, *PIP, "download", "--no-deps", "--require-hashes",
-                                "--only-binary", ":all:", *cross, "-r", str(wanted), "-d", str(out / "wheels")])
+        for i, batch in enumerate(batches):
+            wanted = Path(tmp, f"requirements{i}.txt")
+            wanted.write_text("\n".join(batch) + "\n")
+            # a later pin of a split is for later patch releases: tell pip so (Requires-Python)
+            args = [a if not (i and cross and a == target.python) else f"{target.python}.99" for a in cross]
+            code = code or subprocess.call([sys.executable, *PIP, "download", "--no-deps", "--require-hashes",
+                                            "--only-binary", ":all:", *args, "-r", str(wanted),
+                                            "-d", str(out / "wheels")])
     if code != 0:
         raise BundleError(f"Downloading the wheels failed (exit {code}); the messages above say why "
                           "(no wheel for that system, or PyPI out of reach).")
