@@ -63,7 +63,7 @@ class RecordingPoints:
     def default(cls) -> "RecordingPoints":
         """The project's table (``rtm/data/recording_points.csv``)."""
         data = resources.files("rtm").joinpath("data/recording_points.csv").read_bytes()
-        return cls._parse(data, "default (rtm/data/recording_points.csv)")
+        return cls._parse(data, "the default, rtm/data/recording_points.csv")
 
     @classmethod
     def from_csv(cls, path) -> "RecordingPoints":
