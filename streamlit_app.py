@@ -53,7 +53,7 @@ with st.sidebar:
         else:
             ds = st.session_state["upload_ds"] if key == "upload" else common.load_sample(key)
     except InputError as exc:
-        st.error(str(exc))
+        st.error(common.plain(exc))
         st.stop()
     periods = common.period_choices(ds)
     period = None

@@ -43,7 +43,7 @@ st.title("Weekly list" if ds.kind == "week" else "Monthly list")
 lst, note = common.list_or_stop(view)
 
 spots = spots_in(lst.spots, [view.district] if view.district else None)
-where = view.district or "all districts"
+where = common.plain(view.district) if view.district else "all districts"
 st.subheader(f"{common.cap(view.period.label)}: {where}")
 st.caption(f"{len(spots)} harm spot(s), best first in each district. Click a column heading to sort; "
            "choose the district in the sidebar.")

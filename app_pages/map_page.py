@@ -24,7 +24,7 @@ st.title("Harm-spot map")
 lst, note = common.list_or_stop(view)
 
 spots = spots_in(lst.spots, [view.district] if view.district else None)
-where = view.district or "all districts"
+where = common.plain(view.district) if view.district else "all districts"
 st.caption(f"{common.cap(view.period.label)} - {where}: {len(spots)} harm spot(s). "
            "Click a spot for its score, harm, factors, movement and peak times; switch layers at the top right.")
 recent_from, recent_to = view.period.window("recent")
@@ -51,7 +51,7 @@ except Exception as exc:  # noqa: BLE001 - shown without a traceback
 try:
     m = build_map(content, incident_label=f"Incidents, last {view.period.window_text('recent')}", extra_layers=extra)
 except ValueError as exc:  # a tile template that is not {z}/{x}/{y}, or no attribution
-    st.error(f"Basemap: {exc}")
+    st.error(f"Basemap: {common.plain(exc)}")
     st.stop()
 # render=False: st_folium renders the map's scripts itself; its extra whole-page render builds an
 # HTML document it never sends (0.1 s on the sample, the component's arguments are the same)

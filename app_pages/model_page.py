@@ -67,7 +67,7 @@ try:
                               "area": ", ".join(ds.districts)})
         status.update(label="Risk terrain model ready", state="complete")
 except InputError as exc:
-    st.error(str(exc))
+    st.error(common.plain(exc))
     st.stop()
 except Exception as exc:  # noqa: BLE001 - shown without a traceback
     common.show_error(exc, "fitting the risk terrain model")

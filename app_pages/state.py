@@ -4,6 +4,7 @@ a user picked, and showing a problem without a traceback."""
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import streamlit as st
@@ -49,11 +50,19 @@ def cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def plain(text) -> str:
+    """``text`` with every Markdown and HTML character escaped, for Streamlit elements that
+    render Markdown (captions, headers, alerts): what a user typed or uploaded (a district or
+    file name) is shown as written, never rendered, and never fetches anything."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])", r"\\\1", str(text))
+
+
 def show_error(exc: BaseException, doing: str) -> None:
-    """Show a problem without a traceback: an :class:`InputError` as it reads, anything else
-    as one short line (the details go to the server log)."""
+    """Show a problem without a traceback: an :class:`InputError` as it reads (escaped: it
+    names the user's files and fields), anything else as one short line (the details go to
+    the server log)."""
     if isinstance(exc, InputError):
-        st.error(str(exc))
+        st.error(plain(exc))
     else:
         log.exception("unexpected error while %s", doing)
         st.error(f"Something went wrong while {doing} ({type(exc).__name__}). The details are in the "

@@ -352,3 +352,15 @@ def test_publishing_from_the_app_writes_what_the_weekly_job_writes(tmp_path, mon
     written = sorted(p.suffix for p in (tmp_path / view.period.key).iterdir())
     assert {".csv", ".geojson", ".gpkg", ".kml", ".tif"} <= set(written)
     assert Archive(tmp_path / "archive.sqlite").previous(view.period.next(), view.ds.districts) is not None
+
+
+def test_user_text_in_markdown_elements_is_escaped():
+    """District and file names go into captions, headers and alerts escaped: Markdown images,
+    links and HTML stay text."""
+    import re as _re
+
+    plain = _common().plain
+    shown = plain("![b](http://host.invalid/x.png) <img src=x> [l](http://host.invalid) a_b")
+    assert not _re.search(r"(?<!\\)!(?<!\\)\[", shown) and not _re.search(r"(?<!\\)<", shown)
+    assert not _re.search(r"(?<!\\)\]\(", shown)
+    assert _re.sub(r"\\(.)", r"\1", shown) == "![b](http://host.invalid/x.png) <img src=x> [l](http://host.invalid) a_b"
