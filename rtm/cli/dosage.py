@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .group import CONTEXT, friendly
+from .group import CONTEXT, friendly, option_error
 from .options import area_options, count_line, mapping_options, weight_options
 
 
@@ -61,7 +61,6 @@ def dosage(lists, patrols, patrol_crs, unit_col, time_col, ping_x_col, ping_y_co
     """
     from ..dosage import CAVEAT, DoseSettings
     from ..dosage_report import dosage_weeks, read_list, write_report
-    from ..errors import InputError
     from ..patrols import read_patrols
 
     settings = DoseSettings(ping_gap, visit_gap, target, edge)
@@ -77,8 +76,8 @@ def dosage(lists, patrols, patrol_crs, unit_col, time_col, ping_x_col, ping_y_co
     inc = None
     if incidents:
         if not area:
-            raise InputError("", "harm in patrolled spots needs the study area of the incidents",
-                             "give --area (and --area-field) as for 'rtm weekly'", "--area", "option")
+            raise option_error("--area", "harm in patrolled spots needs the study area of the incidents",
+                               "give --area (and --area-field) as for 'rtm weekly'")
         from ..weekly_job import load_study
         from ..weights import HarmWeights
         from .options import study_inputs

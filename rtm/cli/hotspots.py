@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import click
 
-from ..errors import InputError
-from .group import CONTEXT, friendly
-from .options import Progress, area_options, count_line, mapping_options, study_inputs, weight_options
+from .group import CONTEXT, friendly, option_error
+from .options import Progress, area_options, count_line, mapping_options, period_of, study_inputs, weight_options
 
 
 @click.command(context_settings=CONTEXT)
@@ -57,28 +56,26 @@ def hotspots(incidents, area, area_field, area_select, area_tolerance, week, mon
     from ..gistar import harm_gistar
     from ..grid import Grid
     from ..hotspot_files import write_hotspot_files
-    from ..periods import history, month_period, week_period
+    from ..periods import history
+    from ..weekly import ListSettings
     from ..weekly_job import load_study
     from ..weights import HarmWeights
 
-    if bool(week) == bool(month):
-        raise InputError("", "give exactly one of --week and --month", "e.g. --week 2019-03-04 or --month 2019-01",
-                         "--week / --month", "option")
-    period = week_period(week, week_start) if week else month_period(month)
+    period = period_of(week, month, week_start)
     settings = EmergingSettings(periods=periods, distance_m=distance_m, alpha=alpha)
     hw = HarmWeights.from_name(weights, unknown, default_weight)
     areas, inc = load_study(study_inputs(incidents, area, area_field, area_select, area_tolerance, hw, kw),
                             Progress("reading"))
     click.echo(count_line("Incidents", inc.report) + f" (resolution {inc.resolution}, weights {hw.scheme})")
     if inc.resolution == "month" and period.kind == "week":
-        raise InputError("", "the incidents are dated by month only, so weekly hot spots would invent days",
-                         "use --month", "--week", "option")
-    edge = area_tolerance + spot_size * 2 ** 0.5 / 2 if area_tolerance > 0 else 0.0
-    grid = Grid.from_areas(areas, spot_size, edge_m=edge)
+        raise option_error("--week", "the incidents are dated by month only, so weekly hot spots would invent days",
+                           "use --month")
+    grid = Grid.from_areas(areas, spot_size,  # the list's grid, widened as the list's is
+                           edge_m=ListSettings(spot_size=spot_size, area_tolerance_m=area_tolerance).edge_m)
     year = history(inc.frame, period)
     if not len(year):
-        raise InputError("", f"no incident is recorded in the year before the {period.label}",
-                         f"choose a period after the data starts ({inc.report.date_min})", "--week / --month", "option")
+        raise option_error("--week / --month", f"no incident is recorded in the year before the {period.label}",
+                           f"choose a period after the data starts ({inc.report.date_min})")
     gi = harm_gistar(grid, year["x"], year["y"], year["weight"], distance_m=distance_m, alpha=alpha)
     click.echo(f"Gi* on the harm of the {period.window_text('year')} before the {period.label} "
                f"({len(year):,} incidents, {int(grid.mask.sum()):,} cells of {spot_size:g} m, band "

@@ -119,6 +119,17 @@ def factor_options(layer_help: str):
     ])
 
 
+def period_of(week, month, week_start: str = "monday"):
+    """The :class:`~rtm.periods.Period` of --week or --month (exactly one of them)."""
+    from ..periods import month_period, week_period
+    from .group import option_error
+
+    if bool(week) == bool(month):
+        raise option_error("--week / --month", "give exactly one of --week and --month",
+                           "e.g. --week 2019-03-04 or --month 2019-01")
+    return week_period(week, week_start) if week else month_period(month)
+
+
 def column_map(kw):
     """The :class:`~rtm.layouts.ColumnMap` of the column options, or None when none is given."""
     from ..layouts import ColumnMap

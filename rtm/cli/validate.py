@@ -20,7 +20,8 @@ from .options import Progress, area_options, column_map, limits, mapping_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of text.")
 @mapping_options
 @friendly
-def validate(incidents, area, area_field, area_select, area_tolerance, weights, unknown, default_weight, rejects, as_json, **kw):
+def validate(incidents, area, area_field, area_select, area_tolerance, weights, unknown, default_weight, rejects,
+             as_json, **kw):
     """Check incident files and report what happens to every row.
 
     INCIDENTS are police.uk street CSVs (a file, a folder of monthly files or the

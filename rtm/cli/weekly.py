@@ -7,7 +7,7 @@ import click
 
 from .group import CONTEXT, friendly, option_error
 from .options import (BANDWIDTH, Progress, area_options, count_line, factor_options, mapping_options, pairs,
-                      study_inputs, weight_options)
+                      period_of, study_inputs, weight_options)
 
 
 def _spot_rule(top, area_share, harm_share, merge):
@@ -91,9 +91,9 @@ def _spot_rule(top, area_share, harm_share, merge):
               help="The run archive (default OUT/archive.sqlite).")
 @mapping_options
 @friendly
-def weekly(workspace, incidents, area, area_field, area_select, area_tolerance, week, month, week_start, weights, unknown,
-           default_weight, catalogue, factors, layer_items, treatments, model_dir, cell_size, block_length, bands,
-           refit_every, spot_size, top, area_share, harm_share, merge, method, risk_weight, bandwidth, kernel,
+def weekly(workspace, incidents, area, area_field, area_select, area_tolerance, week, month, week_start, weights,
+           unknown, default_weight, catalogue, factors, layer_items, treatments, model_dir, cell_size, block_length,
+           bands, refit_every, spot_size, top, area_share, harm_share, merge, method, risk_weight, bandwidth, kernel,
            half_life, exclusions, streets, street_name, recording_points, keep_recording_points, marking, visits,
            visit_minutes, shifts, out, archive_path, **kw):
     """Make the harm-spot list of one week (or month) for every district.
@@ -133,7 +133,6 @@ def weekly(workspace, incidents, area, area_field, area_select, area_tolerance, 
       rtm init essex --sample southend && rtm weekly --workspace essex
     """
     from ..catalogue import plan_factors
-    from ..periods import month_period, week_period
     from ..ranking import ScoreSettings
     from ..terrain_settings import RtmSettings
     from ..weekly import ListSettings, PatrolDose
@@ -146,10 +145,7 @@ def weekly(workspace, incidents, area, area_field, area_select, area_tolerance, 
         if not given:
             raise option_error(flag, f"{flag} is needed (or a workspace with --workspace)",
                                f"give {flag}, or run in a workspace: 'rtm weekly --workspace DIR'")
-    if bool(week) == bool(month):
-        raise option_error("--week / --month", "give exactly one of --week and --month",
-                           "e.g. --week 2019-03-04 or --month 2019-01")
-    period = week_period(week, week_start) if week else month_period(month)
+    period = period_of(week, month, week_start)
     lo, _, hi = visits.partition("-")
     try:
         dose = PatrolDose(int(lo), int(hi or lo), visit_minutes)
