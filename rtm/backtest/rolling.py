@@ -36,7 +36,6 @@ date (:func:`rtm.terrain_store.refit_date`), once per 13 weeks or 3 months.
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Callable
 
@@ -199,8 +198,10 @@ def period_scores(incidents, areas, period: Period, *, terrain_for=None,
 
 
 def _grid(areas, settings: BacktestSettings) -> Grid:
-    """The harm-spot grid of the weekly list (same cell size and edge rule)."""
-    edge = settings.area_tolerance_m + settings.spot_size * math.sqrt(2) / 2 if settings.area_tolerance_m > 0 else 0.0
+    """The harm-spot grid of the weekly list (same cell size and edge rule, :attr:`ListSettings.edge_m`)."""
+    from ..weekly import ListSettings
+
+    edge = ListSettings(spot_size=settings.spot_size, area_tolerance_m=settings.area_tolerance_m).edge_m
     return Grid.from_areas(areas, settings.spot_size, edge_m=edge)
 
 
