@@ -205,14 +205,18 @@ def test_incidents_planted_in_a_period_change_nothing_before_it(chicago):
     planted = f.iloc[:40].copy()
     planted["x"], planted["y"] = f["x"].min() + 60, f.loc[f["x"].idxmin(), "y"]
     planted["date_start"] = planted["date_end"] = week.start + pd.Timedelta(days=2)
-    more = replace(inc, frame=pd.concat([f, planted], ignore_index=True))
+    # and 30 more on each edge: 00:00 of the week's first day and of the next week's first day
+    edges = f.iloc[40:100].copy()
+    edges["x"], edges["y"] = f["x"].iloc[1000], f["y"].iloc[1000]  # where incidents are recorded
+    edges["date_start"] = edges["date_end"] = [week.start] * 30 + [week.end] * 30
+    more = replace(inc, frame=pd.concat([f, planted, edges], ignore_index=True))
     s = BacktestSettings(spot_size=150)
     before = period_scores(inc, areas, week, terrain_for=store(inc), settings=s)
     after = period_scores(more, areas, week, terrain_for=store(more), settings=s)
     assert set(before) == {"naive", "kde", "rtm", "combined", "phs", "oracle"}
     for m in before:
         if m == "oracle":
-            assert not np.array_equal(before[m], after[m])
+            assert after[m].sum() - before[m].sum() == pytest.approx(planted["weight"].sum() + edges["weight"][:30].sum())
         else:
             np.testing.assert_array_equal(before[m], after[m], err_msg=m)
     nxt = week.next()
@@ -257,3 +261,49 @@ def test_holdout_scores_once():
     for method in ("naive", "kde", "phs"):
         assert m["west", method, "hit_rate"] == 1.0
         assert m["all", method, "hit_rate"] == pytest.approx(0.5)
+
+
+# -- period edges: half-open [start, end) ----------------------------------------------------
+@pytest.mark.parametrize("kind", ["week", "month"])
+def test_incidents_on_period_edges_count_once_in_the_right_period(kind):
+    """An incident stamped at 00:00 of a period's first day belongs to that period (its
+    target) and to the history of the periods after it; one at 00:00 of the day after the
+    period belongs to the next period only. Every method sees each once, in its period."""
+    from dataclasses import replace
+
+    areas = _tiny()
+    p = week_period("2019-01-07") if kind == "week" else month_period("2019-01")
+    nxt = p.next()
+    # background history in the west district, weeks before
+    base = _incidents([(350, 150, "2018-11-20"), (350, 150, "2018-12-03"), (250, 50, "2018-12-10")]).frame
+    at_start = _incidents([(50, 150, p.start)]).frame  # 00:00 of the period's first day
+    at_end = _incidents([(150, 50, p.end)]).frame  # 00:00 of the next period's first day
+    s = BacktestSettings(methods=("naive", "kde", "combined", "phs", "oracle"), area_shares=(0.25,), top_n=None,
+                         spot_size=100, phs_window=12)
+
+    def scores(*frames, period):
+        f = pd.concat(frames, ignore_index=True)
+        return period_scores(replace(_incidents([(0, 0, "2018-01-01")]), frame=f), areas, period, settings=s)
+
+    grid = Grid.from_areas(areas, 100)
+    (ra,), (ca,) = grid.index(np.array([50.0]), np.array([150.0]))
+    (rb,), (cb,) = grid.index(np.array([150.0]), np.array([50.0]))
+    # the period itself: its target holds the start incident only; no method's ranking sees either
+    plain, both = scores(base, period=p), scores(base, at_start, at_end, period=p)
+    assert both["oracle"][ra, ca] == 1.0 and both["oracle"][rb, cb] == 0.0 and both["oracle"].sum() == 1.0
+    for m in ("naive", "kde", "combined", "phs"):
+        np.testing.assert_array_equal(plain[m], both[m], err_msg=f"{kind} {m}: saw its own period")
+    # the next period: its target holds the end incident only; the history holds the start one, once
+    only_start, both = scores(base, at_start, period=nxt), scores(base, at_start, at_end, period=nxt)
+    plain = scores(base, period=nxt)
+    assert both["oracle"][rb, cb] == 1.0 and both["oracle"][ra, ca] == 0.0 and both["oracle"].sum() == 1.0
+    assert both["naive"][ra, ca] == 1.0 and both["naive"][rb, cb] == 0.0
+    for m in ("naive", "kde", "combined", "phs"):
+        np.testing.assert_array_equal(only_start[m], both[m], err_msg=f"{kind} {m}: saw its own period")
+        assert not np.array_equal(plain[m], both[m]), f"{kind} {m}: missed the incident before it"
+    # the whole back-test over both periods: each incident is scored once, in its period
+    res = run_backtest(replace(_incidents([(0, 0, "2018-01-01")]),
+                               frame=pd.concat([base, at_start, at_end], ignore_index=True)),
+                       areas, [p, nxt], settings=replace(s, methods=("oracle",)))
+    hits = res.metrics[(res.metrics["metric"] == "hit_rate") & (res.metrics["district"] == "west")]
+    assert list(hits["period"]) == [p.key, nxt.key] and list(hits["value"]) == [1.0, 1.0]

@@ -44,7 +44,7 @@ import pandas as pd
 
 from ..errors import InputError, setting_error
 from ..grid import Grid
-from ..periods import Period, history
+from ..periods import Period, during, history, inside
 from ..terrain import RiskTerrain, TerrainOnGrid
 from .results import BacktestResult
 from .scoring import Step, _Scorer
@@ -173,8 +173,8 @@ def _step(frame: pd.DataFrame, p: Period, window: int, on_grid, previous_key=Non
     for _ in range(window):
         q = q.previous()
         edges.append(q.start)
-    target = frame[(frame["date_start"] >= p.start) & (frame["date_end"] <= p.end)]
-    phs_hist = frame[(frame["date_start"] >= edges[-1]) & (frame["date_end"] <= p.start)]
+    target = during(frame, p)
+    phs_hist = frame[inside(frame, edges[-1], p.start)]
     return Step(p.key, p.start, history(frame, p), phs_hist, edges, target, on_grid, previous_key)
 
 
@@ -227,7 +227,7 @@ def run_holdout(history: pd.DataFrame, target: pd.DataFrame, areas, *, as_of, te
     grid = Grid.from_areas(areas, settings.spot_size)
     scorer = _Scorer(grid, settings)
     as_of = pd.Timestamp(as_of)
-    hist = history[history["date_end"] <= as_of]
+    hist = history[inside(history, None, as_of)]
     start = hist["date_start"].min() if len(hist) else as_of
     on_grid = terrain.on_grid(grid) if terrain is not None else None
     if terrain is not None:
