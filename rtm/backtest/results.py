@@ -9,6 +9,32 @@ import pandas as pd
 from .settings import BacktestSettings
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A period the back-test could not score, and why.
+
+    Attributes
+    ----------
+    period : rtm.periods.Period
+    reason : str
+        ``"no target"`` (no incident of it in the study area) or ``"no history"`` (none in
+        the history window before it).
+    text : str
+        The reason in words.
+    incidents : int
+        Incidents recorded in the period (whether or not in the study area).
+    latest_before : pandas.Timestamp or None
+        End of the latest incident before the period (``"no history"``): where a longer
+        history window would have to reach.
+    """
+
+    period: object
+    reason: str
+    text: str
+    incidents: int = 0
+    latest_before: object = None
+
+
 @dataclass
 class BacktestResult:
     """What a back-test measured.
@@ -29,6 +55,8 @@ class BacktestResult:
         ``terrain fits``, ``selection and metrics``, ``total``).
     periods : list of str
         The periods scored.
+    skipped : list of Skipped
+        The periods not scored, and why.
     """
 
     metrics: pd.DataFrame
@@ -37,6 +65,7 @@ class BacktestResult:
     notes: list = field(default_factory=list)
     seconds: dict = field(default_factory=dict)
     periods: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
         """Spread across periods per district, method, list size and metric: ``mean``,
