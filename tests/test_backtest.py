@@ -309,3 +309,62 @@ def test_incidents_on_period_edges_count_once_in_the_right_period(kind):
                        areas, [p, nxt], settings=replace(s, methods=("oracle",)))
     hits = res.metrics[(res.metrics["metric"] == "hit_rate") & (res.metrics["district"] == "west")]
     assert list(hits["period"]) == [p.key, nxt.key] and list(hits["value"]) == [1.0, 1.0]
+
+
+# -- honest measures -------------------------------------------------------------------------
+def test_phs_with_an_empty_window_is_not_scored_and_says_why():
+    """History 10 weeks back, nothing in the 8 weeks of prospective hotspotting: it would rank
+    by cell id. It is left out of that week, with a note; naive is scored."""
+    areas = _tiny()
+    week = week_period("2019-03-04")
+    inc = _incidents([(50, 150, "2018-12-20"), (150, 50, "2019-03-05"), (150, 50, "2019-03-06")])
+    s = BacktestSettings(methods=("naive", "phs", "random"), area_shares=(0.25,), top_n=None, spot_size=100)
+    res = run_backtest(inc, areas, [week], settings=s)
+    assert set(res.metrics["method"]) == {"naive", "random"}
+    note = [n for n in res.notes if n.startswith("'phs' is not scored")]
+    assert note and "1 of 1" in note[0] and "2019-03-04" in note[0] and "window" in note[0]
+
+
+def test_lopo_ranks_each_period_by_the_rest_of_its_year():
+    """Three months of 2019 (and one of 2018, another year): a1 has 1 incident in January and
+    4 in March, a2 3 in February. February's lopo is January + March (a1 5, a2 0),
+    January's is February + March (a1 4 beats a2 3), March's January + February (a2 3
+    beats a1 1): its own month never counts, nor another year."""
+    areas = _tiny()
+    a1, a2 = (50, 150), (150, 50)
+    inc = _incidents([(*a1, "2018-12-10"), (*a1, "2019-01-10")] + [(*a1, f"2019-03-1{d}") for d in range(4)]
+                     + [(*a2, "2019-02-10"), (*a2, "2019-02-11"), (*a2, "2019-02-12")])
+    months = periods_between(month_period("2019-01"), "2019-03-01")
+    s = BacktestSettings(methods=("naive", "oracle", "lopo"), area_shares=(0.25,), top_n=None, spot_size=100)
+    scores = period_scores(inc, areas, months[1], settings=s)
+    grid = Grid.from_areas(areas, 100)
+    (r1,), (c1,) = grid.index(np.array([50.0]), np.array([150.0]))
+    (r2,), (c2,) = grid.index(np.array([150.0]), np.array([50.0]))
+    assert scores["lopo"][r1, c1] == 5.0 and scores["lopo"][r2, c2] == 0.0 and scores["lopo"].sum() == 5.0
+    m = run_backtest(inc, areas, months, settings=s).metrics
+    hits = m[(m["district"] == "west") & (m["metric"] == "hit_rate")].set_index(["period", "method"])["value"]
+    assert hits["2019-02", "lopo"] == 0.0 and hits["2019-02", "oracle"] == 1.0
+    assert hits["2019-01", "lopo"] == 1.0 and hits["2019-03", "lopo"] == 0.0
+
+
+def test_history_months_reaches_over_a_gap_and_the_skip_says_so():
+    """Data in July 2016 and July 2018 only: with 12 months of history July 2018 is skipped,
+    and the note gives its incidents and the end of the latest earlier one; with 25 months
+    it is scored."""
+    areas = _tiny()
+    inc = _incidents([(50, 150, "2016-07-10"), (50, 150, "2016-07-11"), (50, 150, "2018-07-10"),
+                      (150, 50, "2018-07-12")])
+    july = month_period("2018-07")
+    s = BacktestSettings(methods=("naive", "random"), area_shares=(0.25,), top_n=None, spot_size=100)
+    res = run_backtest(inc, areas, [july], settings=s)
+    assert not res.periods and [k.reason for k in res.skipped] == ["no history"]
+    assert res.skipped[0].incidents == 2 and f"{res.skipped[0].latest_before:%Y-%m-%d}" == "2016-07-11"
+    assert "12 months before it" in res.notes[0] and "2 incidents" in res.notes[0]
+    from dataclasses import replace
+
+    res = run_backtest(inc, areas, [july], settings=replace(s, history_months=25))
+    assert res.periods == ["2018-07"]
+    assert BacktestSettings(history_months=24).history_window(week_period("2019-01-07"))[0] == \
+        pd.Timestamp("2019-01-07") - pd.Timedelta(weeks=104)
+    with pytest.raises(InputError, match="history_months"):
+        BacktestSettings(history_months=0)
