@@ -349,7 +349,7 @@ def test_lopo_ranks_each_period_by_the_rest_of_its_year():
 
 def test_history_months_reaches_over_a_gap_and_the_skip_says_so():
     """Data in July 2016 and July 2018 only: with 12 months of history July 2018 is skipped,
-    and the note gives its incidents and the end of the latest earlier one; with 25 months
+    and the note gives its incidents and the end of the latest earlier one; with 24 months
     it is scored."""
     areas = _tiny()
     inc = _incidents([(50, 150, "2016-07-10"), (50, 150, "2016-07-11"), (50, 150, "2018-07-10"),
@@ -359,10 +359,11 @@ def test_history_months_reaches_over_a_gap_and_the_skip_says_so():
     res = run_backtest(inc, areas, [july], settings=s)
     assert not res.periods and [k.reason for k in res.skipped] == ["no history"]
     assert res.skipped[0].incidents == 2 and f"{res.skipped[0].latest_before:%Y-%m-%d}" == "2016-07-11"
+    assert res.skipped[0].months_needed == 24  # July 2018 - 24 months = 1 July 2016
     assert "12 months before it" in res.notes[0] and "2 incidents" in res.notes[0]
     from dataclasses import replace
 
-    res = run_backtest(inc, areas, [july], settings=replace(s, history_months=25))
+    res = run_backtest(inc, areas, [july], settings=replace(s, history_months=24))
     assert res.periods == ["2018-07"]
     assert BacktestSettings(history_months=24).history_window(week_period("2019-01-07"))[0] == \
         pd.Timestamp("2019-01-07") - pd.Timedelta(weeks=104)

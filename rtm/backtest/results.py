@@ -24,8 +24,9 @@ class Skipped:
     incidents : int
         Incidents recorded in the period (whether or not in the study area).
     latest_before : pandas.Timestamp or None
-        End of the latest incident before the period (``"no history"``): where a longer
-        history window would have to reach.
+        End of the latest incident before the period (``"no history"``).
+    months_needed : int or None
+        The shortest ``history_months`` (up to 120) whose window holds an earlier incident.
     """
 
     period: object
@@ -33,6 +34,7 @@ class Skipped:
     text: str
     incidents: int = 0
     latest_before: object = None
+    months_needed: int | None = None
 
 
 @dataclass

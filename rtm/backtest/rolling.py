@@ -158,10 +158,16 @@ def run_backtest(incidents, areas, periods: list[Period], *,
             continue
         if not len(step.history):
             text = settings.history_text(p.kind)
-            latest = frame.loc[inside(frame, None, p.start), "date_end"].max()
+            before = frame.loc[inside(frame, None, p.start), ["date_start", "date_end"]]
+            latest = before["date_end"].max()
             gap = "" if pd.isna(latest) else f" (the latest earlier incident ends {latest:%Y-%m-%d})"
             why = f"no incident is recorded in the {text} before it{gap}, so nothing ranks its cells"
-            skipped.append(Skipped(p, "no history", why, len(target), None if pd.isna(latest) else latest))
+            need = None
+            if len(before):  # the shortest history that reaches the latest earlier incident
+                first = before["date_start"].max()
+                need = next((n for n in range(1, 121) if BacktestSettings(history_months=n).history_window(p)[0]
+                             <= first), None)
+            skipped.append(Skipped(p, "no history", why, len(target), None if pd.isna(latest) else latest, need))
             notes.append(f"The {p.label} is skipped: it has {len(target):,} incidents but {why}.")
             last_key = None
             continue

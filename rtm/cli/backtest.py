@@ -230,11 +230,7 @@ def _nothing_scored(result, period, date_from, date_to, inc, settings):
     empty = [k for k in result.skipped if k.reason == "no target"]
     if gaps:
         k = gaps[0]
-        months = None
-        if k.latest_before is not None:
-            import math
-
-            months = math.ceil((k.period.start - k.latest_before).days / 30.44) + 1
+        months = k.months_needed
         what = (f"the {k.period.label} has {k.incidents:,} incidents, but none is recorded in the "
                 f"{settings.history_text(period)} before it" +
                 (f" (the latest earlier incident ends {k.latest_before:%Y-%m-%d}: the data has a gap)"
@@ -242,7 +238,7 @@ def _nothing_scored(result, period, date_from, date_to, inc, settings):
         if len(result.skipped) > 1:
             what += f"; {len(result.skipped) - 1} more {period}(s) skipped as well"
         fix = (f"give --history-months {months} (or more) to reach back over the gap, or choose later periods"
-               if months is not None and months <= 120 else
+               if months is not None else
                f"choose periods with a year of data before them (the data runs {inc.report.date_min} to "
                f"{inc.report.date_max})")
         return option_error("--from / --to", what, fix)
