@@ -2,6 +2,8 @@
 
 A list for a period uses only incidents whose whole recorded period ends at or before the
 period's first moment, so nothing that happened during the period (or could have) shapes it.
+Periods and windows are half-open, ``[start, end)`` (:func:`inside`): an incident stamped
+exactly at 00:00 of a period's first day is that period's, never also the one before.
 """
 
 from __future__ import annotations

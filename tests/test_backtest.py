@@ -345,6 +345,11 @@ def test_lopo_ranks_each_period_by_the_rest_of_its_year():
     hits = m[(m["district"] == "west") & (m["metric"] == "hit_rate")].set_index(["period", "method"])["value"]
     assert hits["2019-02", "lopo"] == 0.0 and hits["2019-02", "oracle"] == 1.0
     assert hits["2019-01", "lopo"] == 1.0 and hits["2019-03", "lopo"] == 0.0
+    # weeks: those starting in the year, Mon 7 Jan 2019 to the week of Mon 30 Dec 2019
+    from rtm.backtest.rolling import year_span
+
+    for day in ("2019-01-07", "2019-06-12", "2019-12-31"):
+        assert year_span(week_period(day)) == (pd.Timestamp("2019-01-07"), pd.Timestamp("2020-01-06"))
 
 
 def test_history_months_reaches_over_a_gap_and_the_skip_says_so():

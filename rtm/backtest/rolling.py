@@ -181,12 +181,7 @@ def run_backtest(incidents, areas, periods: list[Period], *,
         last_key = p.key
         if progress is not None:
             progress(i + 1, len(periods), p.key)
-    for m, missed in scorer.unscored.items():
-        keys = [k for k, _ in missed]
-        shown = ", ".join(keys[:6]) + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
-        notes.append(f"'{m}' is not scored in {len(keys)} of {len(done)} scored period(s) ({shown}): "
-                     f"{missed[0][1]}. Its cells would tie at 0 and be listed by cell id; its means are "
-                     "over the other periods.")
+    notes += unscored_notes(scorer.unscored, len(done))
     for fit in getattr(terrain_for, "fits", ()):  # a TerrainStore says what it fitted or read
         notes.append(f"Risk terrain {fit.how} for the year before {fit.fit_to:%Y-%m-%d} ({fit.seconds:.1f} s).")
     seconds = dict(scorer.seconds)
@@ -196,6 +191,18 @@ def run_backtest(incidents, areas, periods: list[Period], *,
     return BacktestResult(metrics, pd.DataFrame(curves, columns=["period", "method", "area_share", "hit_rate",
                                                                  "harm_capture"]),
                           settings, notes, seconds, done, skipped)
+
+
+def unscored_notes(unscored: dict, n_periods: int) -> list[str]:
+    """One note per method left out of some periods (``_Scorer.unscored``), with the reason."""
+    out = []
+    for m, missed in unscored.items():
+        keys = [k for k, _ in missed]
+        shown = ", ".join(keys[:6]) + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
+        out.append(f"'{m}' is not scored in {len(keys)} of {n_periods} scored period(s) ({shown}): "
+                   f"{missed[0][1]}. Its cells would tie at 0 and be listed by cell id; its means are "
+                   "over the other periods.")
+    return out
 
 
 def year_span(p: Period) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -265,7 +272,8 @@ def run_holdout(history: pd.DataFrame, target: pd.DataFrame, areas, *, as_of, te
     (test): give each table ``x``, ``y``, ``weight``, ``date_start`` and ``date_end``
     (e.g. the year as ``[2017-01-01, 2018-01-01)``) and ``as_of`` the moment between them.
     ``naive`` uses all of ``history``; ``phs`` has one period (all of ``history`` at
-    age 0, so it is its spatial kernel alone); there is no stability. Returns a
+    age 0, so it is its spatial kernel alone); there is no stability, and no ``lopo`` (one
+    period: noted). Returns a
     :class:`BacktestResult` with one period named ``key``.
     """
     t_all = time.perf_counter()
@@ -284,4 +292,4 @@ def run_holdout(history: pd.DataFrame, target: pd.DataFrame, areas, *, as_of, te
     seconds = dict(scorer.seconds) | {"total": time.perf_counter() - t_all}
     return BacktestResult(pd.DataFrame(rows, columns=COLUMNS),
                           pd.DataFrame(curves, columns=["period", "method", "area_share", "hit_rate", "harm_capture"]),
-                          settings, [], seconds, [key])
+                          settings, unscored_notes(scorer.unscored, 1), seconds, [key])
