@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 from scipy import fft as sp_fft
 
+from .binning import BINNINGS, bin_points, linear_binning_correction  # noqa: F401 (bin_points: public here too)
 from .grid import Grid
 
 KERNELS = ("quartic", "gaussian")
 EDGES = ("mask", "none")
-BINNINGS = ("linear", "nearest")
 GAUSSIAN_SIGMAS = 4.0  # the Gaussian kernel is cut at this many standard deviations
 _DAY = np.timedelta64(86_400_000_000_000, "ns")
 
@@ -106,25 +106,10 @@ def kernel_weights(cell_size: float, bandwidth: float, kernel: str = "quartic") 
 
 
 def binned_kernel(cell_size: float, bandwidth: float, kernel: str = "quartic") -> np.ndarray:
-    """The kernel :func:`harm_surface` convolves linearly binned weights with: the sampled
-    kernel (:func:`kernel_weights`) corrected for the smoothing that linear binning adds.
-
-    Sharing a point at fraction ``f`` of a cell between two centres adds
-    ``f (1 - f) / 2`` times the kernel's second derivative along that axis (the error of
-    linear interpolation); over evenly spread offsets that is ``1/12`` on average. So the
-    kernel is ``K - (d2x K + d2y K) / 12`` (``d2`` the second difference over cells, the
-    kernel padded by one cell of zeros), cut at 0 (the rim, where the correction would
-    make it negative) and normalised to sum to 1, then its all-zero border is trimmed.
-    The same reach as the kernel; shape ``(2m + 1, 2m + 1)``. Cost: O(kernel cells).
-    """
-    k = np.pad(kernel_weights(cell_size, bandwidth, kernel), 1)
-    d2 = np.zeros_like(k)
-    d2[1:-1, :] += k[2:, :] - 2 * k[1:-1, :] + k[:-2, :]
-    d2[:, 1:-1] += k[:, 2:] - 2 * k[:, 1:-1] + k[:, :-2]
-    k = np.maximum(k - d2 / 12.0, 0.0)
-    while k.shape[0] > 1 and not (k[0].any() or k[:, 0].any()):
-        k = k[1:-1, 1:-1]  # symmetric, so the opposite border is zero too
-    return k / k.sum()
+    """The kernel :func:`harm_surface` convolves linearly binned weights with:
+    :func:`kernel_weights` corrected for the smoothing linear binning adds
+    (:func:`rtm.binning.linear_binning_correction`). Same reach; normalised to sum to 1."""
+    return linear_binning_correction(kernel_weights(cell_size, bandwidth, kernel))
 
 
 def _check_bandwidth(bandwidth) -> None:
@@ -381,63 +366,6 @@ def harm_surface(grid: Grid, x, y, weights=None, *, bandwidth_m: float, kernel: 
     if edge == "mask":
         surface[~grid.mask] = 0.0
     return surface
-
-
-def bin_points(grid: Grid, x: np.ndarray, y: np.ndarray, pad: int, shape: tuple, binning: str = "linear"):
-    """Where points' weights go on the grid padded by ``pad`` cells on every side.
-
-    Parameters
-    ----------
-    grid : Grid
-    x, y : array of float
-        Points (metres).
-    pad : int
-        Cells added on each side; ``shape`` is the padded grid's.
-    binning : {"linear", "nearest"}
-        ``"linear"``: each point's weight is shared among the 4 nearest cell centres in
-        proportion to the bilinear weights (``(1 - fx)(1 - fy)`` for the nearest, etc.,
-        ``fx``, ``fy`` its offset from the upper-left of those centres in cells), so the
-        binned weights keep the point's exact centre of mass. ``"nearest"``: all of it to
-        the cell holding the point (moves it up to ``cell_size / sqrt(2)``).
-
-    Returns
-    -------
-    flats : list of ndarray of int64
-        4 arrays (1 for nearest), one per corner: the flat index into the padded grid of
-        every point's share.
-    shares : list of ndarray of float64
-        The shares, aligned with ``flats``; per point they sum to 1. A share off the padded
-        grid is 0 (its index points at cell 0).
-
-    Cost: O(n), a few array passes (about 0.1 s per million points for linear).
-    """
-    if binning not in BINNINGS:
-        raise ValueError(f"binning must be 'linear' or 'nearest', not {binning!r}")
-    cs = grid.cell_size
-    nr, nc = shape
-    u = (x - grid.x0) / cs + pad
-    v = (grid.y0 - y) / cs + pad
-    if binning == "nearest":
-        col, row = np.floor(u).astype(np.int64), np.floor(v).astype(np.int64)
-        ok = (col >= 0) & (col < nc) & (row >= 0) & (row < nr)
-        return [np.where(ok, row * nc + col, 0)], [ok.astype(float)]
-    u -= 0.5  # centres at whole numbers
-    v -= 0.5
-    c0, r0 = np.floor(u), np.floor(v)
-    fu, fv = u - c0, v - r0
-    del u, v
-    c0, r0 = c0.astype(np.int64), r0.astype(np.int64)
-    gu, gv = 1.0 - fu, 1.0 - fv
-    shares = [gu * gv, fu * gv, gu * fv, fu * fv]
-    base = r0 * nc + c0
-    flats = [base, base + 1, base + nc, base + nc + 1]
-    if (c0.min(initial=0) < 0 or r0.min(initial=0) < 0 or c0.max(initial=0) + 1 >= nc
-            or r0.max(initial=0) + 1 >= nr):  # some corners off the padded grid
-        for j, (dr, dc) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
-            ok = (c0 + dc >= 0) & (c0 + dc < nc) & (r0 + dr >= 0) & (r0 + dr < nr)
-            shares[j] = np.where(ok, shares[j], 0.0)
-            flats[j] = np.where(ok, flats[j], 0)
-    return flats, shares
 
 
 # -- bandwidth ---------------------------------------------------------------------------
