@@ -13,7 +13,7 @@ from app_pages import models
 from app_pages.datasets import ROOT, Dataset, ModelSettings, make_period
 from app_pages.state import show_error
 from rtm.errors import InputError
-from rtm.periods import Period
+from rtm.periods import Period, inside
 
 MOVEMENT_DEPTH = 1
 """Movement and weeks on the list are followed back over this many earlier periods (each
@@ -33,7 +33,7 @@ def _list(_ds: Dataset, ds_id: str, kind: str, period_key: str, _settings: Model
         from rtm.archive import Archive
 
         previous = Archive(_ds.workspace.archive_path).previous(period, _ds.districts)
-    elif depth > 0 and (_ds.incidents.frame["date_end"] <= period.previous().start).any():
+    elif depth > 0 and inside(_ds.incidents.frame, None, period.previous().start).any():
         try:
             prev, _ = _list(_ds, ds_id, kind, period.previous().key, _settings, model_key, depth - 1)
             previous = prev.as_previous()

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .periods import inside
+
 
 def file_entry(path) -> dict:
     """``file`` (name without folder), ``sha256`` and ``bytes`` of a file (a folder: of each file in it)."""
@@ -152,7 +154,7 @@ def list_provenance(lst, incidents, areas, terrain, settings, extra: dict) -> di
     y_from, y_to = p.window("year")
     r_from, _ = p.window("recent")
     used = incidents.frame
-    used = used[(used["date_start"] >= y_from) & (used["date_end"] <= y_to)]
+    used = used[inside(used, y_from, y_to)]
     sources = source_entries(incidents.report.sources)
     area_sources = source_entries(areas.report.sources)
     scoring = settings.scoring

@@ -21,7 +21,7 @@ from .areas import Areas
 from .errors import InputError, setting_error
 from .grid import Grid
 from .gridref import grid_references
-from .periods import Period, history
+from .periods import Period, history, inside
 from .recording_points import RecordingPoints
 from .provenance import list_provenance, previous_fingerprint, software_version, source_entries  # noqa: F401
 from .spot_labels import (drop_recording_points, left_out_note, location_labels, map_places, places_by_spot,
@@ -169,7 +169,7 @@ def _check_inputs(incidents, period: Period, terrain: RiskTerrain | None) -> Non
     if incidents.resolution == "month" and period.kind == "week":
         raise setting_error("period", "the incidents are dated by month only (police.uk), so a weekly list "
                             "would have to invent days", "make a monthly list")
-    before = (incidents.frame["date_end"] <= period.start).sum()
+    before = inside(incidents.frame, None, period.start).sum()
     if not before:
         raise setting_error("period", f"no incident is recorded before the {period.label}",
                             f"choose a period after the data starts ({incidents.report.date_min})")
@@ -464,7 +464,7 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
 def _notes(incidents, period: Period, scores: CellScores, grid: Grid) -> list[str]:
     notes = []
     frame = incidents.frame
-    latest = frame.loc[frame["date_end"] <= period.start, "date_end"].max()
+    latest = frame.loc[inside(frame, None, period.start), "date_end"].max()
     gap = (period.start - latest).days if pd.notna(latest) else None
     if gap is not None and gap > (31 if period.kind == "month" else 7):
         notes.append(f"The latest incident used ends {latest:%Y-%m-%d}, {gap} days before the period starts: "

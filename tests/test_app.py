@@ -207,7 +207,8 @@ def test_backtest_page_runs_on_a_few_weeks_and_reruns(app, downloads):
     assert not app.exception and not app.error
     table = app.dataframe[0].value
     assert {"naive", "kde", "rtm", "combined", "random", "oracle"} <= set(table.index)
-    assert table.loc["oracle", "harm_capture"] == pytest.approx(1.0)
+    assert table.loc["oracle", "harm_captured"] == pytest.approx(1.0)
+    assert {"pai_harm", "pai_counts"} <= set(table.columns)  # shown as "PAI (harm)", "PAI (counts)"
     assert len(app.get("image")) == 1  # the capture-against-area chart
     button = app.get("download_button")[0]
     assert downloads[button.proto.url].startswith(b"period,district,method")

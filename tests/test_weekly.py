@@ -107,6 +107,24 @@ def test_incidents_planted_in_the_period_change_nothing(southend):
     assert after["harm_recent"].max() >= 1e6
 
 
+def test_an_incident_stamped_at_00_00_of_the_week_belongs_to_that_week(chicago):
+    """Half-open weeks: incidents timestamped exactly at the week's first moment are the
+    week's own (its list does not see them); the next week's list does."""
+    inc, areas = chicago
+    p = week_period("2019-03-04")
+    base = build_list(inc, areas, p).spots
+    plant = inc.frame.iloc[:50].copy()
+    far = base.iloc[-1]
+    plant["x"], plant["y"] = far["easting"], far["northing"]
+    plant["date_start"] = plant["date_end"] = p.start
+    plant["weight"] = 1e6
+    planted = Incidents(pd.concat([inc.frame, plant], ignore_index=True), inc.crs, inc.resolution, inc.report,
+                        inc.rejects)
+    again = build_list(planted, areas, p).spots
+    pd.testing.assert_frame_equal(base.drop(columns="geometry"), again.drop(columns="geometry"))
+    assert build_list(planted, areas, p.next()).spots["harm_recent"].max() >= 1e6
+
+
 def test_weekly_list_of_month_only_data_is_refused(southend):
     inc, areas = southend
     with pytest.raises(InputError, match="month only"):
@@ -182,11 +200,16 @@ def test_archive_gives_movement_and_weeks_on_the_list(chicago, chicago_terrain, 
     kept = s2[s2["movement"] != "new"]
     assert len(kept) > 10 and (kept["weeks_on_list"] == 2).all()
     prev = first.spots.set_index(["district", "spot_id"])["rank"]
+    # a spot continues the best-ranked spot of the week before that shares a cell with it
+    before = {}
+    for r in first.spots.itertuples():
+        for c in first.spot_cells[r.spot_id]:
+            before[(r.district, c)] = min(before.get((r.district, c), r.rank), r.rank)
     for r in kept.itertuples():
-        if (r.district, r.spot_id) in prev.index:
-            assert r.previous_rank == prev[(r.district, r.spot_id)]
-            want = "same" if r.rank == r.previous_rank else ("up" if r.rank < r.previous_rank else "down")
-            assert r.movement == want
+        shared = [before[(r.district, c)] for c in second.spot_cells[r.spot_id] if (r.district, c) in before]
+        assert shared and r.previous_rank == min(shared)
+        want = "same" if r.rank == r.previous_rank else ("up" if r.rank < r.previous_rank else "down")
+        assert r.movement == want
     new = s2[s2["movement"] == "new"]
     assert not (set(zip(new["district"], new["spot_id"])) & set(prev.index))
 
