@@ -37,9 +37,13 @@ METHODS = ("combined", "harm", "risk", "conjunctive")
 DEFAULT_RISK_WEIGHT = 0.1
 DEFAULT_HALF_LIFE_DAYS = 365.0
 DEFAULT_BANDWIDTH_CELLS = 1.1  # quartic radius in cells: a cell keeps ~90% of its own harm
-DEFAULT_HISTORY_MONTHS = 12
-DEFAULT_COUNT_SHARE = 0.0
-DEFAULT_COUNT_ROWS = "crimes"
+# The best fixed member of the tuning family (rtm.tuning) on average across Essex police.uk
+# (monthly, 14 districts) and Chicago assaults (weekly, sample and whole city), and above
+# naive on each (docs/backtest.md, "Self-tuning"; bench/choose_default.py): three years of
+# history, half harm and half counts of every row (anti-social behaviour included).
+DEFAULT_HISTORY_MONTHS = 36
+DEFAULT_COUNT_SHARE = 0.5
+DEFAULT_COUNT_ROWS = "all"
 COUNT_ROWS = ("crimes", "all")
 
 

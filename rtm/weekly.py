@@ -26,7 +26,7 @@ from .recording_points import RecordingPoints
 from .provenance import list_provenance, previous_fingerprint, software_version, source_entries  # noqa: F401
 from .spot_labels import (drop_recording_points, left_out_note, location_labels, map_places, places_by_spot,
                           streets_inside)
-from .ranking import CellScores, ScoreSettings, SpotRule, cell_scores, select_spots
+from .ranking import CellScores, ScoreSettings, SpotRule, cell_scores, score_history, select_spots
 from .terrain import RiskTerrain, TerrainOnGrid, factor_phrase
 
 DEFAULT_SPOT_SIZE = 150.0  # metres, the harm-spot size of the Essex Grip trials
@@ -361,7 +361,12 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     hist, left_out = drop_recording_points(hist, grid, recording_points)
     x, y = hist["x"].to_numpy(float), hist["y"].to_numpy(float)
     w = hist["weight"].to_numpy(float)
-    scores = cell_scores(grid, x, y, w, hist, period.start, terrain=on_grid, settings=settings.scoring)
+    scored = hist  # the score's own history window (ScoreSettings.history_months); the facts keep the year
+    if settings.scoring.history_months != 12:
+        scored, _ = drop_recording_points(score_history(frame, period, settings.scoring), grid, recording_points)
+    scores = cell_scores(grid, scored["x"].to_numpy(float), scored["y"].to_numpy(float),
+                         scored["weight"].to_numpy(float), scored, period.start, terrain=on_grid,
+                         settings=settings.scoring)
     r_from, r_to = period.window("recent")
     recent = (hist["date_start"] >= r_from).to_numpy()
     last_harm = grid.counts(x[recent], y[recent], w[recent])

@@ -45,6 +45,7 @@ import pandas as pd
 from ..errors import InputError, setting_error
 from ..grid import Grid
 from ..periods import Period, history
+from ..ranking import score_history
 from ..terrain import RiskTerrain, TerrainOnGrid
 from .results import BacktestResult
 from .scoring import Step, _Scorer
@@ -135,7 +136,8 @@ def run_backtest(incidents, areas, periods: list[Period], *,
     fit_seconds = 0.0
     last_key = None
     for i, p in enumerate(periods):
-        step = _step(frame, p, window, None, previous_key=last_key if last_key == p.previous().key else None)
+        step = _step(frame, p, window, None, previous_key=last_key if last_key == p.previous().key else None,
+                     scoring=settings.scoring)
         target = step.target
         in_area = grid.mask.ravel()[_flat(grid, target)].sum() if len(target) else 0
         if not in_area:
@@ -167,15 +169,17 @@ def run_backtest(incidents, areas, periods: list[Period], *,
                           settings, notes, seconds, done)
 
 
-def _step(frame: pd.DataFrame, p: Period, window: int, on_grid, previous_key=None) -> Step:
-    """The step of period ``p``: its history, PHS history and edges, and its target."""
+def _step(frame: pd.DataFrame, p: Period, window: int, on_grid, previous_key=None, scoring=None) -> Step:
+    """The step of period ``p``: its history, PHS history and edges, its target, and (when
+    ``scoring`` has a window other than the year) the harm surface's own history."""
     edges, q = [p.start], p
     for _ in range(window):
         q = q.previous()
         edges.append(q.start)
     target = frame[(frame["date_start"] >= p.start) & (frame["date_end"] <= p.end)]
     phs_hist = frame[(frame["date_start"] >= edges[-1]) & (frame["date_end"] <= p.start)]
-    return Step(p.key, p.start, history(frame, p), phs_hist, edges, target, on_grid, previous_key)
+    scored = score_history(frame, p, scoring) if scoring is not None and scoring.history_months != 12 else None
+    return Step(p.key, p.start, history(frame, p), phs_hist, edges, target, on_grid, previous_key, scored)
 
 
 def period_scores(incidents, areas, period: Period, *, terrain_for=None,
@@ -188,7 +192,7 @@ def period_scores(incidents, areas, period: Period, *, terrain_for=None,
     check_inputs(incidents, [period], settings.methods, terrain_for)
     grid = _grid(areas, settings)
     step = _step(incidents.frame, period, settings.phs_window or PHS_WINDOW[period.kind],
-                 _terrain_on(terrain_for, period, grid, {}))
+                 _terrain_on(terrain_for, period, grid, {}), scoring=settings.scoring)
     out = _Scorer(grid, settings).scores(step)
     if "oracle" in settings.methods:
         t = step.target

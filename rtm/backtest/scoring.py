@@ -38,6 +38,9 @@ class Step:
     terrain : TerrainOnGrid or None
     previous_key : str or None
         The period just before, for the stability measures.
+    score_history : DataFrame or None
+        Incidents the harm-surface methods score when their window
+        (:attr:`~rtm.ranking.ScoreSettings.history_months`) is not the year; None: ``history``.
     """
 
     key: str
@@ -48,6 +51,7 @@ class Step:
     target: pd.DataFrame
     terrain: TerrainOnGrid | None
     previous_key: str | None = None
+    score_history: pd.DataFrame | None = None  # the scores' window (ScoreSettings.history_months); None: history
 
 
 class _Scorer:
@@ -94,6 +98,9 @@ class _Scorer:
             t = self._tick("naive", t)
         if {"kde", "rtm", "combined"} & set(methods):
             scoring = replace(st.scoring, method="combined")
+            if step.score_history is not None:
+                h = step.score_history
+                x, y, w = h["x"].to_numpy(float), h["y"].to_numpy(float), h["weight"].to_numpy(float)
             cs = cell_scores(g, x, y, w, h, step.as_of, terrain=step.terrain, settings=scoring)
             out["kde"], out["combined"] = cs.harm, cs.score
             if "rtm" in methods:

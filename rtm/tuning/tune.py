@@ -121,6 +121,14 @@ def covered_windows(incidents, first: Period, windows=HISTORY_MONTHS) -> tuple:
     return ok or (min(windows),)
 
 
+def _ranked(table: pd.DataFrame, names: list) -> pd.Series:
+    """Mean capture of ``names``, best first; ties (settings the data cannot tell apart) go
+    to the one listed first, so the simplest member of the family is chosen."""
+    means = table[table["name"].isin(names)].groupby("name")["capture"].mean().reindex(names).dropna()
+    order = pd.Series(range(len(means)), index=means.index)
+    return means.iloc[sorted(range(len(means)), key=lambda i: (-round(means.iloc[i], 12), order.iloc[i]))]
+
+
 def tune(incidents, areas, *, kind: str = "week", validate: tuple | None = None, test: tuple | None = None,
          week_start: str = "monday", spot_size: float = 150.0, area_tolerance_m: float = 0.0, top_n: int = 20,
          terrain_for=None, default: ScoreSettings = ScoreSettings(),
@@ -169,13 +177,13 @@ def tune(incidents, areas, *, kind: str = "week", validate: tuple | None = None,
     if not len(table):
         raise setting_error("validate", "no period of the validation span has harm to score",
                             "choose a validation span inside the data")
-    means = mean_capture(table[table["name"].isin(list(members))])
+    means = _ranked(table, list(members))
     best = str(means.index[0])
     if terrain_for is not None:
         risk = {f"{best} rw{w:g}": replace(members[best], risk_weight=w) for w in RISK_WEIGHTS}
         rt = capture_table(incidents, areas, val, risk, **opts)
         table = pd.concat([table, rt], ignore_index=True)
-        rmeans = mean_capture(rt)
+        rmeans = _ranked(rt, list(risk))
         if rmeans.iloc[0] > means.iloc[0]:
             best = str(rmeans.index[0])
             members[best] = risk[best]
