@@ -89,6 +89,9 @@ class ListSettings:
     area_tolerance_m : float
         The loading tolerance (``--area-tolerance``): the spot grid's study area is widened
         by it plus half a cell diagonal so that incidents kept by it can be listed.
+    tuning : tuple of (key, value)
+        How ``scoring`` was chosen, for provenance: the record of a workspace's ``[tuning]``
+        table (``rtm tune --save``); empty: the shipped default or settings given by hand.
     """
 
     spot_size: float = DEFAULT_SPOT_SIZE
@@ -96,6 +99,7 @@ class ListSettings:
     rule: SpotRule = field(default_factory=lambda: SpotRule(max_cells=DEFAULT_MERGE_CELLS))
     patrol: PatrolDose = field(default_factory=PatrolDose)
     area_tolerance_m: float = 0.0
+    tuning: tuple = ()
 
     def to_dict(self) -> dict:
         return asdict(self)

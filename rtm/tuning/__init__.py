@@ -1,15 +1,25 @@
 """Self-tuning: choose a force's ranking from its own past (``rtm tune``).
 
-:mod:`.family` is the documented family of rankings, :mod:`.evaluate` scores any set of
-them over rolling origins at the list's size, :mod:`.tune` picks on a validation span and
-reports on a later test span. The choice is kept in a workspace's ``[tuning]`` table
-(:mod:`rtm.workspace`) and used by its lists.
+:mod:`.members` is the documented family of rankings, :mod:`.evaluate` scores any set of
+them over rolling origins at the list's size, :mod:`.choose` picks on a validation span and
+reports on a later test span, :mod:`.saved` keeps the choice in a workspace's ``[tuning]``
+table (read by :mod:`rtm.workspace`), so its lists use it. Names are imported on first use,
+so reading a workspace does not load the back-test.
 """
 
-from .evaluate import LOPO, NAIVE, ORACLE, capture_table, mean_capture
-from .family import BANDWIDTH_CELLS, HALF_LIVES, HISTORY_MONTHS, RISK_WEIGHTS, SIGNALS, effective, family
-from .tune import CHOSEN, DEFAULT, TuneResult, covered_windows, spans, tune
+from importlib import import_module
 
-__all__ = ["BANDWIDTH_CELLS", "CHOSEN", "DEFAULT", "HALF_LIVES", "HISTORY_MONTHS", "LOPO", "NAIVE", "ORACLE",
-           "RISK_WEIGHTS", "SIGNALS", "TuneResult", "capture_table", "covered_windows", "effective", "family",
-           "mean_capture", "spans", "tune"]
+_WHERE = {"LOPO": "evaluate", "NAIVE": "evaluate", "ORACLE": "evaluate", "capture_table": "evaluate",
+          "mean_capture": "evaluate", "BANDWIDTH_CELLS": "members", "HALF_LIVES": "members",
+          "HISTORY_MONTHS": "members", "RISK_WEIGHTS": "members", "SIGNALS": "members", "effective": "members",
+          "family": "members", "CHOSEN": "choose", "DEFAULT": "choose", "TuneResult": "choose",
+          "covered_windows": "choose", "spans": "choose", "tune": "choose", "save_tuning": "saved",
+          "tuning_text": "saved"}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

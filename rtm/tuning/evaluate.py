@@ -22,7 +22,7 @@ from ..backtest.settings import BacktestSettings
 from ..metrics import best_capture, ranked_cells
 from ..periods import Period, history
 from ..ranking import ScoreSettings, cell_scores, score_history
-from .family import effective
+from .members import effective
 
 NAIVE, LOPO, ORACLE = "naive", "lopo ceiling", "oracle"
 
@@ -63,7 +63,7 @@ def capture_table(incidents, areas, periods: list[Period], settings: dict[str, S
     Notes
     -----
     Cost: one :func:`~rtm.ranking.cell_scores` per period and distinct setting (settings
-    that cannot differ on the data, :func:`.family.effective`, share one), and one
+    that cannot differ on the data, :func:`.members.effective`, share one), and one
     partial sort per district, setting and period.
     """
     t0 = time.perf_counter()

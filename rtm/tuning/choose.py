@@ -1,6 +1,6 @@
 """Choosing a force's ranking from its own past: validation span, then a test span it never saw.
 
-:func:`tune` back-tests the family (:mod:`.family`) over the validation span with rolling
+:func:`tune` back-tests the family (:mod:`.members`) over the validation span with rolling
 origins (each period ranked only from incidents before it), picks the setting with the
 highest mean harm capture at the list's size, and then scores the chosen setting, naive
 (harm in the 12 months before) and the shipped default over the later test span, with the
@@ -19,7 +19,7 @@ from ..errors import setting_error
 from ..periods import Period, month_period, periods_between, week_period
 from ..ranking import ScoreSettings
 from .evaluate import LOPO, NAIVE, ORACLE, capture_table, mean_capture
-from .family import HISTORY_MONTHS, RISK_WEIGHTS, family
+from .members import HISTORY_MONTHS, RISK_WEIGHTS, family
 
 DEFAULT = "shipped default"
 CHOSEN = "tuned"
@@ -147,7 +147,7 @@ def tune(incidents, areas, *, kind: str = "week", validate: tuple | None = None,
     spot_size, area_tolerance_m, top_n
         The list's grid and size (cells per district).
     terrain_for : RiskTerrain or callable(Period), optional
-        With a terrain the risk weight is tuned too (:data:`.family.RISK_WEIGHTS` on the
+        With a terrain the risk weight is tuned too (:data:`.members.RISK_WEIGHTS` on the
         best of the family); without, it keeps ``default``'s and does not count.
     default : ScoreSettings
         The shipped default, scored beside the choice.
@@ -161,7 +161,7 @@ def tune(incidents, areas, *, kind: str = "week", validate: tuple | None = None,
     No look-ahead: every list is ranked from incidents that ended before its period, the
     choice is made on the validation span alone and the test span is scored once, after.
     Cost: per validation period one :func:`~rtm.ranking.cell_scores` per distinct setting
-    (60 at most: :func:`.family.family`), then four per test period; see docs/backtest.md
+    (60 at most: :func:`.members.family`), then four per test period; see docs/backtest.md
     for the measured times.
     """
     t0 = time.perf_counter()
@@ -171,6 +171,9 @@ def tune(incidents, areas, *, kind: str = "week", validate: tuple | None = None,
     if windows != HISTORY_MONTHS:
         notes.append(f"History windows of {', '.join(str(h) for h in HISTORY_MONTHS if h not in windows)} months "
                      f"were not tried: the data starts too late before the validation span ({val[0].key}).")
+    if terrain_for is None:
+        notes.append("No risk terrain was given, so the risk weight was not tuned and does not count "
+                     "(give attractor layers, or a workspace with a [model], to tune it).")
     members = family(spot_size, windows, base=replace(default, method="combined"))
     opts = dict(spot_size=spot_size, area_tolerance_m=area_tolerance_m, top_n=top_n, terrain_for=terrain_for)
     table = capture_table(incidents, areas, val, members | {DEFAULT: default}, bounds=True, progress=progress, **opts)
