@@ -138,5 +138,8 @@ def _report(result, kind: str) -> None:
                "period's own best cells)")
     for note in result.notes:
         click.echo(f"Note: {note}")
+    if result.capture("shipped default") >= result.capture("tuned"):
+        click.echo("Note: on the test span the shipped default did at least as well as the choice; saving the "
+                   "choice would not help this force.")
     s = result.seconds
     click.echo(f"Time: {s['total']:.1f} s (validation {s['validation']:.1f} s, test {s['test']:.1f} s)")
