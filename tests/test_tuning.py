@@ -230,3 +230,24 @@ def test_tuning_text_is_a_table_the_workspace_reads(tmp_path):
     table = tomllib.loads(tuning_text(res))["tuning"]
     assert table["chosen"] == res.chosen_name and table["top_n"] == 20
     assert table["test_capture_naive"] == pytest.approx(res.capture(NAIVE), abs=1e-5)
+
+
+@pytest.mark.skipif(not SAMPLES["chicago"].available(), reason="the bundled Chicago sample is missing")
+def test_with_a_risk_terrain_the_risk_weight_is_tuned_too():
+    from rtm.catalogue import load_catalogue
+    from rtm.terrain_settings import RtmSettings
+    from rtm.terrain_store import TerrainStore
+    from rtm.tuning import RISK_WEIGHTS
+    from rtm.variables import attractor_buffer
+
+    inc, areas = SAMPLES["chicago"].load()
+    cat = load_catalogue("layers")
+    layers = {n: cat[n].load(None, areas=areas, buffer_m=attractor_buffer(100, 3)) for n in ("liquor_retail",)}
+    store = TerrainStore(inc, areas, layers, RtmSettings())
+    res = tune(inc, areas, kind="week", validate=("2018-01-01", "2018-01-28"), test=("2018-02-05", "2018-02-25"),
+               terrain_for=store)
+    tried = [n for n in res.validation["name"] if " rw" in n]
+    assert len(tried) == len(RISK_WEIGHTS)
+    assert res.chosen.risk_weight in RISK_WEIGHTS
+    assert not any("risk weight was not tuned" in n for n in res.notes)
+    assert all(f.fit_to <= pd.Timestamp("2018-02-05") for f in store.fits)  # no terrain saw the test span

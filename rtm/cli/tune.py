@@ -107,6 +107,8 @@ def tune(workspace, save, incidents, area, area_field, area_select, area_toleran
                                             spot_size=spot_size, top_n=top, progress=Progress("reading"), **spans)
         click.echo(count_line("Incidents", inc.report) + f" ({inc.report.date_min} to {inc.report.date_max}, "
                    f"weights {hw.scheme})")
+        for name, layer in layers.items():
+            click.echo(count_line(f"Layer {name}", layer.report))
         kind = period
     _report(result, kind)
     if out:
