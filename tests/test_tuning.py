@@ -251,3 +251,18 @@ def test_with_a_risk_terrain_the_risk_weight_is_tuned_too():
     assert res.chosen.risk_weight in RISK_WEIGHTS
     assert not any("risk weight was not tuned" in n for n in res.notes)
     assert all(f.fit_to <= pd.Timestamp("2018-02-05") for f in store.fits)  # no terrain saw the test span
+
+
+@pytest.mark.skipif(not SAMPLES["chicago"].available(), reason="the bundled Chicago sample is missing")
+def test_bad_spans_are_named_by_their_options():
+    from rtm.samples import SAMPLE_DIR
+
+    s = SAMPLES["chicago"]
+    base = ["tune", "--incidents", s.paths()[0], "--offence-value", "Aggravated assault", "--weights", "count",
+            "--area", SAMPLE_DIR / s.areas, "--area-field", s.area_field]
+    res = run(*base, "--validate-from", "2018-03-01", "--validate-to", "2018-03-31", "--test-from", "2018-01-01",
+              "--test-to", "2018-02-01")
+    assert res.exit_code == 2 and "--test-from" in res.output and "before the validation span ends" in res.output
+    res = run(*base, "--validate-from", "2018-01-01", "--validate-to", "2018-01-31", "--test-from", "2021-01-01",
+              "--test-to", "2021-02-01")
+    assert res.exit_code == 2 and "no period of the test span has harm" in res.output

@@ -194,6 +194,9 @@ def tune(incidents, areas, *, kind: str = "week", validate: tuple | None = None,
     t_val = time.perf_counter()
     test_table = capture_table(incidents, areas, tst, {CHOSEN: chosen, DEFAULT: default}, bounds=True, **opts)
     t_test = time.perf_counter()
+    if not len(test_table):
+        raise setting_error("test", "no period of the test span has harm to score",
+                            "choose a test span inside the data")
     v = mean_capture(table).rename("capture").reset_index()
     t = mean_capture(test_table).rename("capture").reset_index()
     naive = float(t.set_index("name").loc[NAIVE, "capture"]) if NAIVE in set(t["name"]) else float("nan")
