@@ -160,6 +160,7 @@ def list_provenance(lst, incidents, areas, terrain, settings, extra: dict) -> di
     period, data window, parameters (``settings``: :class:`rtm.weekly.ListSettings`), input
     fingerprints (``extra``: e.g. :func:`list_inputs`) and software version. Never a
     creation time, so the same inputs give byte-identical exports."""
+    from .ranking import history_start
     from .terrain import factor_phrase
 
     p = lst.period
@@ -187,6 +188,8 @@ def list_provenance(lst, incidents, areas, terrain, settings, extra: dict) -> di
             "kernel": scoring.kernel,
             "half_life_days": scoring.half_life_days,
             "history_months": scoring.history_months,
+            "score_window": f"the score uses incidents recorded from "
+                            f"{history_start(p, scoring):%Y-%m-%d} to before {p.start:%Y-%m-%d}",
             "count_share": scoring.count_share,
             "count_rows": scoring.count_rows,
             "spots": settings.rule.describe(),

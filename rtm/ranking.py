@@ -142,13 +142,16 @@ def score_history(frame: pd.DataFrame, period, settings: ScoreSettings) -> pd.Da
     window's start, ``date_end`` at or before the period's start). Weekly periods count 52
     weeks per 12 months (12 months: the 52 weeks of :func:`rtm.periods.history`). Cost: two
     comparisons over ``frame``."""
+    keep = (frame["date_start"] >= history_start(period, settings)) & (frame["date_end"] <= period.start)
+    return frame.loc[keep]
+
+
+def history_start(period, settings: ScoreSettings) -> pd.Timestamp:
+    """The first moment of the history a list for ``period`` scores (:func:`score_history`)."""
     months = int(settings.history_months)
     if period.kind == "week":
-        start = period.start - pd.Timedelta(weeks=round(months * 52 / 12))
-    else:
-        start = period.start - pd.DateOffset(months=months)
-    keep = (frame["date_start"] >= start) & (frame["date_end"] <= period.start)
-    return frame.loc[keep]
+        return period.start - pd.Timedelta(weeks=round(months * 52 / 12))
+    return period.start - pd.DateOffset(months=months)
 
 
 def count_weights(weights, settings: ScoreSettings) -> np.ndarray:
