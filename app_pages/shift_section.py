@@ -16,11 +16,11 @@ COLUMNS = ["district", "rank", "location", "score", "harm_recent", "peak_times",
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _shift_lists(_ds, ds_id: str, _period, period_key: str, _settings, model_key: str, starts: str):
     from rtm.shifts import Shifts, shift_lists
-    from rtm.weekly import ListSettings
 
     terrain, _ = models.terrain_for(_ds, _settings, _period)
+    # the data set's list settings: a workspace's own (its [tuning] included), else the defaults
     return shift_lists(_ds.incidents, _ds.areas, _period, Shifts.parse(starts), terrain=terrain,
-                       settings=ListSettings(area_tolerance_m=_ds.area_tolerance_m), streets=_ds.streets,
+                       settings=_ds.list_settings, streets=_ds.streets,
                        street_name=_ds.street_label or "name")
 
 

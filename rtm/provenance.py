@@ -143,11 +143,26 @@ def source_entries(sources) -> list[dict]:
              "sha256": s.get("sha256")} for s in sources]
 
 
+def ranking_choice(settings) -> dict:
+    """How the list's score settings were chosen: tuned on the force's past (the record of
+    the workspace's ``[tuning]`` table, ``rtm tune --save``), the shipped default, or given."""
+    from .ranking import ScoreSettings
+
+    scoring = settings.scoring
+    if settings.tuning:
+        return {"how": "tuned: chosen by 'rtm tune' on this force's own past", "settings": scoring.describe()} \
+            | {k: list(v) if isinstance(v, tuple) else v for k, v in settings.tuning}
+    same = scoring == ScoreSettings(method=scoring.method)
+    return {"how": "the shipped default (not tuned to this force)" if same else "set by hand (not tuned)",
+            "settings": scoring.describe()}
+
+
 def list_provenance(lst, incidents, areas, terrain, settings, extra: dict) -> dict:
     """What a list (:class:`rtm.weekly.HarmSpotList`) was made from, for every export:
     period, data window, parameters (``settings``: :class:`rtm.weekly.ListSettings`), input
     fingerprints (``extra``: e.g. :func:`list_inputs`) and software version. Never a
     creation time, so the same inputs give byte-identical exports."""
+    from .ranking import history_start
     from .terrain import factor_phrase
 
     p = lst.period
@@ -174,10 +189,16 @@ def list_provenance(lst, incidents, areas, terrain, settings, extra: dict) -> di
             "bandwidth_m": lst.scores.bandwidth_m,
             "kernel": scoring.kernel,
             "half_life_days": scoring.half_life_days,
+            "history_months": scoring.history_months,
+            "score_window": f"the score uses incidents recorded from "
+                            f"{history_start(p, scoring):%Y-%m-%d} to before {p.start:%Y-%m-%d}",
+            "count_share": scoring.count_share,
+            "count_rows": scoring.count_rows,
             "spots": settings.rule.describe(),
             "patrol": asdict(settings.patrol),
             "area_tolerance_m": settings.area_tolerance_m,
         },
+        "ranking": ranking_choice(settings),
         "risk_terrain": ({k: (str(v) if not isinstance(v, (int, float)) else v) for k, v in terrain.fitted.items()}
                          | {"data_from": None if terrain.data_from is None else terrain.data_from.isoformat(),
                             "data_to": None if terrain.data_to is None else terrain.data_to.isoformat()}

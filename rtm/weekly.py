@@ -26,7 +26,7 @@ from .recording_points import RecordingPoints
 from .provenance import list_provenance, previous_fingerprint, software_version, source_entries  # noqa: F401
 from .spot_labels import (drop_recording_points, left_out_note, location_labels, map_places, places_by_spot,
                           streets_inside)
-from .ranking import CellScores, ScoreSettings, SpotRule, cell_scores, select_spots
+from .ranking import CellScores, ScoreSettings, SpotRule, cell_scores, score_history, select_spots
 from .terrain import RiskTerrain, TerrainOnGrid, factor_phrase
 
 DEFAULT_SPOT_SIZE = 150.0  # metres, the harm-spot size of the Essex Grip trials
@@ -89,6 +89,9 @@ class ListSettings:
     area_tolerance_m : float
         The loading tolerance (``--area-tolerance``): the spot grid's study area is widened
         by it plus half a cell diagonal so that incidents kept by it can be listed.
+    tuning : tuple of (key, value)
+        How ``scoring`` was chosen, for provenance: the record of a workspace's ``[tuning]``
+        table (``rtm tune --save``); empty: the shipped default or settings given by hand.
     """
 
     spot_size: float = DEFAULT_SPOT_SIZE
@@ -96,6 +99,7 @@ class ListSettings:
     rule: SpotRule = field(default_factory=lambda: SpotRule(max_cells=DEFAULT_MERGE_CELLS))
     patrol: PatrolDose = field(default_factory=PatrolDose)
     area_tolerance_m: float = 0.0
+    tuning: tuple = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -361,7 +365,12 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     hist, left_out = drop_recording_points(hist, grid, recording_points)
     x, y = hist["x"].to_numpy(float), hist["y"].to_numpy(float)
     w = hist["weight"].to_numpy(float)
-    scores = cell_scores(grid, x, y, w, hist, period.start, terrain=on_grid, settings=settings.scoring)
+    scored = hist  # the score's own history window (ScoreSettings.history_months); the facts keep the year
+    if settings.scoring.history_months != 12:
+        scored, _ = drop_recording_points(score_history(frame, period, settings.scoring), grid, recording_points)
+    scores = cell_scores(grid, scored["x"].to_numpy(float), scored["y"].to_numpy(float),
+                         scored["weight"].to_numpy(float), scored, period.start, terrain=on_grid,
+                         settings=settings.scoring)
     r_from, r_to = period.window("recent")
     recent = (hist["date_start"] >= r_from).to_numpy()
     last_harm = grid.counts(x[recent], y[recent], w[recent])

@@ -39,7 +39,15 @@ KEYS = {
     "model": {"factors", "catalogue", "layers", "cell_size_m", "block_length_m", "bands", "increment",
               "refit_every", "operationalisations"},
     "basemap": {"tiles", "attribution"},
+    "tuning": set(),  # the keys of rtm.tuning.saved.KEYS, filled in below
 }
+def _tuning_keys() -> set:
+    from .tuning.saved import KEYS as tuning_keys
+
+    return set(tuning_keys)
+
+
+KEYS["tuning"] = _tuning_keys()
 COLUMN_ROLES = {"id", "date", "lon", "lat", "x", "y", "offence", "weight", "location", "offence_value"}
 
 
@@ -260,7 +268,9 @@ def load_workspace(folder) -> Workspace:
     spot_size = float(lists.get("spot_size_m", (int, float), 150.0, check=lambda v: 10 <= v <= 5000,
                                 hint="give metres, e.g. 150"))
     rule = SpotRule(top_n=spots, area_share=None if share is None else share / 100, max_cells=merge)
-    settings = ListSettings(spot_size=spot_size, rule=rule, area_tolerance_m=tolerance)
+    scoring, record = _tuning(t["tuning"], path)
+    settings = ListSettings(spot_size=spot_size, scoring=scoring, rule=rule, area_tolerance_m=tolerance,
+                            tuning=record)
     lists_dir = lists.path_of("folder", folder, "lists", must_exist=False)
 
     terrain = _terrain_plan(t["model"], path, folder)
@@ -289,6 +299,36 @@ def load_workspace(folder) -> Workspace:
             _fail(path, "lists.shifts", "monthly (police.uk) data has no times, so it cannot be put into shifts",
                   "leave shifts out, or use data with times and period = \"week\"")
     return Workspace(folder, name, marking, job, kind, week_start, Basemap(tiles or None, attribution), shifts)
+
+
+def _tuning(table: _Table, path: Path):
+    """The score settings of ``[tuning]`` (written by ``rtm tune --save``) and the record of
+    the choice for provenance (``(key, value)`` pairs); the shipped default and ``()`` when
+    the table is absent."""
+    from .ranking import COUNT_ROWS, ScoreSettings
+    from .tuning.saved import RECORD_KEYS, SETTING_KEYS
+
+    if not table.data:
+        return ScoreSettings(), ()
+    missing = [k for k in SETTING_KEYS if k not in table.data]
+    if missing:
+        _fail(path, f"tuning.{missing[0]}", f"[tuning] lacks {', '.join(missing)}",
+              "run 'rtm tune --workspace DIR --save' again, or delete the [tuning] table")
+    hl = table.get("half_life_days", (int, float, str), check=lambda v: v == "none" or
+                   (not isinstance(v, str) and 0 < v <= 36500), hint='give days, e.g. 365, or "none"')
+    given = dict(
+        history_months=table.get("history_months", int, check=lambda v: 1 <= v <= 120, hint="e.g. 36"),
+        count_share=float(table.get("count_share", (int, float), check=lambda v: 0 <= v <= 1,
+                                    hint="a share from 0 to 1, e.g. 0.5")),
+        count_rows=table.get("count_rows", str, check=lambda v: v in COUNT_ROWS, hint='use "crimes" or "all"'),
+        bandwidth_m=float(table.get("bandwidth_m", (int, float), check=lambda v: 0 < v <= 10_000,
+                                    hint="give metres, e.g. 165")),
+        half_life_days=None if hl == "none" else float(hl),
+        risk_weight=float(table.get("risk_weight", (int, float), check=lambda v: 0 <= v <= 1,
+                                    hint="a weight from 0 to 1, e.g. 0.1")))
+    record = tuple((k, table.data[k] if not isinstance(table.data[k], list) else tuple(table.data[k]))
+                   for k in RECORD_KEYS if k in table.data)
+    return ScoreSettings(**given), (("source", "workspace.toml [tuning], chosen by rtm tune"),) + record
 
 
 def _terrain_plan(model: _Table, path: Path, folder: Path) -> TerrainPlan:

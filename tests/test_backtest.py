@@ -374,3 +374,21 @@ def test_history_months_reaches_over_a_gap_and_the_skip_says_so():
         pd.Timestamp("2019-01-07") - pd.Timedelta(weeks=104)
     with pytest.raises(InputError, match="history_months"):
         BacktestSettings(history_months=0)
+
+
+def test_combined_scores_its_own_history_window_and_naive_keeps_the_year():
+    """An incident two years back ranks its cell for 'combined' with a 36-month window, not with
+    12 months; 'naive' is the year before whatever the scoring's window."""
+    from rtm.ranking import ScoreSettings
+
+    areas = _tiny()
+    old, recent = (50, 150), (150, 50)
+    inc = _incidents([(*old, "2017-01-10"), (*recent, "2018-12-20")])
+    week = week_period("2019-01-07")
+    for months, lists_old in ((12, False), (36, True)):
+        s = BacktestSettings(methods=("naive", "combined"), spot_size=100,
+                             scoring=ScoreSettings(history_months=months, half_life_days=None, bandwidth_m=100.0))
+        scores = period_scores(inc, areas, week, settings=s)
+        grid_r, grid_c = 0, 0  # the cell of 'old': top-left of the 4 x 2 grid
+        assert (scores["combined"][grid_r, grid_c] > 0) == lists_old, months
+        assert scores["naive"][grid_r, grid_c] == 0

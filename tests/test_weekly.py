@@ -384,3 +384,29 @@ def test_cli_weekly_provenance_recording_points_and_marking(tmp_path):
     assert r.exit_code == 0, r.output
     kept = pd.read_csv(tmp_path / "b/2019-01/harmspots_month_2019-01.csv")
     assert kept["location"].str.contains("Police Station").any()
+
+
+def test_the_score_sees_its_history_window_and_the_facts_keep_the_year():
+    """An incident two years back ranks its cell under the default 36-month window (and not
+    under 12 months), while the spot's 'harm in the 52 weeks' stays the year's."""
+    from dataclasses import replace
+
+    from rtm.areas import Areas
+    from rtm.ranking import ScoreSettings
+
+    areas = Areas(gpd.GeoDataFrame({"name": ["town"]}, geometry=[shapely.box(0, 0, 1500, 1500)], crs="EPSG:27700"))
+    t = pd.to_datetime(["2017-03-01", "2018-12-01"])
+    frame = pd.DataFrame({"x": [75.0, 1425.0], "y": [75.0, 1425.0], "date_start": t, "date_end": t,
+                          "weight": [500.0, 10.0], "offence_type": "Robbery", "location": "On or near X"})
+    inc = Incidents.from_frame(frame, "EPSG:27700", "datetime")
+    week = week_period("2019-01-07")
+    rule = SpotRule(top_n=1)
+    default = build_list(inc, areas, week, settings=ListSettings(rule=rule), recording_points=None)
+    assert ScoreSettings().history_months == 36
+    top = default.spots.iloc[0]
+    assert (top["easting"], top["northing"]) == (75.0, 75.0)  # the older, larger harm leads
+    assert top["harm_year"] == 0  # but none of it is in the year before
+    year = build_list(inc, areas, week, recording_points=None,
+                      settings=ListSettings(rule=rule, scoring=replace(ScoreSettings(), history_months=12)))
+    assert (year.spots.iloc[0]["easting"], year.spots.iloc[0]["northing"]) == (1425.0, 1425.0)
+    assert default.provenance["parameters"]["history_months"] == 36

@@ -55,6 +55,7 @@ import pandas as pd
 from ..errors import InputError, setting_error
 from ..grid import Grid
 from ..periods import Period, during, inside
+from ..ranking import score_history
 from ..terrain import RiskTerrain, TerrainOnGrid
 from .results import BacktestResult, Skipped
 from .scoring import Step, _Scorer
@@ -233,7 +234,12 @@ def _step(frame: pd.DataFrame, p: Period, window: int, on_grid, previous_key=Non
     if "lopo" in settings.methods:
         y0, y1 = year_span(p)
         others = frame[inside(frame, y0, y1) & ~inside(frame, p.start, p.end)]
-    return Step(p.key, p.start, hist, phs_hist, edges, target, on_grid, previous_key, others)
+    # The harm-surface methods score their own window (ScoreSettings.history_months) unless
+    # the back-test's --history-months sets one window for every method.
+    scoring = settings.scoring
+    scored = (score_history(frame, p, scoring)
+              if settings.history_months is None and scoring.history_months != 12 else None)
+    return Step(p.key, p.start, hist, phs_hist, edges, target, on_grid, previous_key, others, scored)
 
 
 def period_scores(incidents, areas, period: Period, *, terrain_for=None,

@@ -41,6 +41,9 @@ class Step:
     others : DataFrame or None
         Incidents of the other periods of the same year (the ``lopo`` ceiling); None when
         it is not asked for or cannot be made (a hold-out).
+    score_history : DataFrame or None
+        Incidents the harm-surface methods score when their window
+        (:attr:`~rtm.ranking.ScoreSettings.history_months`) is not the year; None: ``history``.
     """
 
     key: str
@@ -52,6 +55,7 @@ class Step:
     terrain: TerrainOnGrid | None
     previous_key: str | None = None
     others: pd.DataFrame | None = None
+    score_history: pd.DataFrame | None = None  # the scores' window (ScoreSettings.history_months); None: history
 
 
 #: Why a method has nothing to rank from, when all its scores are 0 in the study area.
@@ -112,6 +116,9 @@ class _Scorer:
             t = self._tick("naive", t)
         if {"kde", "rtm", "combined"} & set(methods):
             scoring = replace(st.scoring, method="combined")
+            if step.score_history is not None:
+                h = step.score_history
+                x, y, w = h["x"].to_numpy(float), h["y"].to_numpy(float), h["weight"].to_numpy(float)
             cs = cell_scores(g, x, y, w, h, step.as_of, terrain=step.terrain, settings=scoring)
             out["kde"], out["combined"] = cs.harm, cs.score
             if "rtm" in methods:

@@ -16,11 +16,12 @@ from .hotspots import hotspots  # noqa: E402
 from .init import init  # noqa: E402
 from .layers import layers  # noqa: E402
 from .model import model  # noqa: E402
+from .tune import tune  # noqa: E402
 from .validate import validate  # noqa: E402
 from .weekly import weekly  # noqa: E402
 from .weights import weights  # noqa: E402
 
-for _command in (validate, layers, model, weights, init, weekly, backtest, hotspots, dosage):
+for _command in (validate, layers, model, weights, init, weekly, backtest, hotspots, dosage, tune):
     main.add_command(_command)
 
 __all__ = ["main"]
