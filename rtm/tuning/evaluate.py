@@ -82,7 +82,7 @@ def capture_table(incidents, areas, periods: list[Period], settings: dict[str, S
                              target["weight"].to_numpy(float)).ravel()
         h_cell[~grid.mask.ravel()] = 0.0
         total = float(h_cell.sum())
-        if total <= 0 or not (frame["date_start"] < p.start).any():
+        if total <= 0 or not (frame["date_end"] <= p.start).any():
             continue
         targets[p.key] = h_cell
         terrain = _terrain_on(terrain_for, p, grid, on_grid_cache)
