@@ -175,7 +175,16 @@ def period_choices(ds: Dataset) -> list[Period]:
 
 
 def default_period_index(ds: Dataset, periods: list[Period]) -> int:
-    """Where the sidebar's period list opens: the data set's default period, else the newest."""
+    """Where the sidebar's period list opens: in a workspace, its latest published period
+    (one query of its archive); else the data set's default period; else the newest."""
+    if ds.workspace is not None:
+        from rtm.archive import Archive
+
+        table = Archive(ds.workspace.archive_path).periods()
+        published = set(table.loc[table["period_kind"] == ds.kind, "period_key"])
+        for i, p in enumerate(periods):
+            if p.key in published:
+                return i
     if ds.default_period:
         key = make_period(ds.kind, ds.default_period).key
         keys = [p.key for p in periods]
