@@ -98,7 +98,7 @@ if published:  # the files the weekly run (or Publish) wrote, byte for byte
     for start in range(0, len(published), 6):
         for col, (label, path, mime) in zip(st.columns(6), published[start:start + 6]):
             col.download_button(label, path.read_bytes(), file_name=path.name, mime=mime,
-                                use_container_width=True, key=f"pub_{path.name}")
+                                width="stretch", key=f"pub_{path.name}")
 if not published or view.district:
     if published:
         st.caption(f"{common.plain(view.district)} only, made from the list shown above:")

@@ -37,7 +37,7 @@ where = common.plain(view.district) if view.district else "all districts"
 st.subheader(f"{common.cap(period.label)}: {where}")
 st.caption(f"{len(table)} harm spot(s) as published. Movement and weeks on the list come from the whole archive "
            f"({len(periods)} published {unit}(s)).")
-st.dataframe(table[[c for c in SHOWN if c in table.columns]], hide_index=True, use_container_width=True,
+st.dataframe(table[[c for c in SHOWN if c in table.columns]], hide_index=True, width="stretch",
              height=min(38 + 35 * max(len(table), 1), 500),
              column_config={"harm_recent": st.column_config.NumberColumn("harm, recent", format="%.1f"),
                             "harm_year": st.column_config.NumberColumn("harm, year", format="%.1f"),
@@ -54,7 +54,7 @@ else:
     st.caption("The files the weekly run wrote for every district, byte for byte.")
     for start in range(0, len(files), 6):
         for col, (label, path, mime) in zip(st.columns(6), files[start:start + 6]):
-            col.download_button(label, path.read_bytes(), file_name=path.name, mime=mime, use_container_width=True,
+            col.download_button(label, path.read_bytes(), file_name=path.name, mime=mime, width="stretch",
                                 key=f"pub_{path.name}")
 
 st.subheader("Two published lists side by side")
@@ -75,9 +75,9 @@ left, right = st.columns(2)
 with left:
     st.markdown(f"**{common.plain(common.cap(this.label))}**")
     st.dataframe(compared[compared["status"] != "gone"][["district", "rank", "location", "status", "last_rank"]]
-                 .rename(columns={"last_rank": "rank before"}), hide_index=True, use_container_width=True)
+                 .rename(columns={"last_rank": "rank before"}), hide_index=True, width="stretch")
 with right:
     st.markdown(f"**{common.plain(common.cap(last.label))}**")
     st.dataframe(compared[compared["status"] != "new"][["district", "last_rank", "location", "status", "rank"]]
                  .rename(columns={"last_rank": "rank", "rank": "rank after"})
-                 .sort_values(["district", "rank"]), hide_index=True, use_container_width=True)
+                 .sort_values(["district", "rank"]), hide_index=True, width="stretch")
