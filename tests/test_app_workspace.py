@@ -175,3 +175,51 @@ def test_list_page_downloads_are_the_published_files_and_publish_matches_the_wee
     assert _served_id(xlsx, xlsx_mime) in ids
     assert Archive(southend_ws / "archive.sqlite").periods()["period_key"].tolist() == ["2019-01", "2019-02",
                                                                                          "2019-03"]
+
+
+def _uploaded(name: str, data: bytes):
+    """An upload as Streamlit's file_uploader hands it to the page (its own UploadedFile)."""
+    from streamlit.proto.Common_pb2 import FileURLs
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+
+    return UploadedFile(UploadedFileRec("id-" + name, name, "text/csv", data), FileURLs())
+
+
+def test_incidents_added_in_the_app_are_kept_in_the_workspace_for_the_weekly_run(southend_ws, tmp_path):
+    """A new month uploaded on the Data page is saved in the workspace's uploads/incidents/ (not a
+    session folder): the workspace, as the weekly run and every later session read it, now ends a
+    month later; a file that cannot be used is refused with a message and not kept."""
+    import shutil
+
+    from app_pages.uploads import add_to_workspace
+    from rtm.errors import InputError
+    from rtm.weekly_job import load_study
+    from rtm.workspace import UPLOADS, load_workspace
+
+    ws_dir = tmp_path / "southend"
+    shutil.copytree(southend_ws, ws_dir)
+    feb = (ROOT / "sample_geo/southend/crime/2019-02-southend-street.csv").read_text(encoding="utf-8")
+    march = feb.replace(",2019-02,", ",2019-03,").replace("\n", "\n").splitlines()
+    march = "\n".join([march[0]] + [f"m{i}{line[1:]}" for i, line in enumerate(march[1:])]) + "\n"
+    before = load_study(load_workspace(ws_dir).job.study)[1]
+    added = add_to_workspace([_uploaded("2019-03 southend (new).csv", march.encode())], ws_dir)
+    assert added == [ws_dir / UPLOADS / "2019-03_southend_new_.csv"] and added[0].read_text() == march
+    assert not [p for p in (ws_dir / "uploads").iterdir() if p.name != "incidents"]  # no working folder left
+    ws = load_workspace(ws_dir)
+    after = load_study(ws.job.study)[1]
+    assert len(after) > len(before)
+    assert ws.period(incidents=after).key == "2019-04"  # the weekly run's next list moves on a month
+    with pytest.raises(InputError, match="already has a different file"):
+        add_to_workspace([_uploaded("2019-03 southend (new).csv", b"other")], ws_dir)
+    with pytest.raises(InputError, match="not accepted"):
+        add_to_workspace([_uploaded("notes.exe", b"MZ")], ws_dir)
+    assert sorted(p.name for p in (ws_dir / UPLOADS).iterdir()) == ["2019-03_southend_new_.csv"]
+
+
+def test_data_page_of_a_workspace_offers_adding_incidents_to_it(southend_ws, monkeypatch):
+    at = _app(monkeypatch, southend_ws)
+    at.switch_page("app_pages/data_page.py").run()
+    assert not at.exception and not at.error
+    assert "Add incidents to this workspace" in [e.label for e in at.expander]
+    at.button(key="ws_add").click().run()  # nothing chosen: nothing added, no error
+    assert not at.exception and not at.error and not (southend_ws / "uploads").exists()
