@@ -167,6 +167,9 @@ def workspace_env(steps: Steps) -> dict[str, str]:
         steps(f"Opening the workspace {os.environ['RTM_WORKSPACE']} (RTM_WORKSPACE).")
         return {}
     steps(f"Opening the sample workspace {SAMPLE_WORKSPACE} (Southend-on-Sea; set RTM_WORKSPACE for a force's) ...")
+    lists = SAMPLE_WORKSPACE / "lists"
+    if (SAMPLE_WORKSPACE / "archive.sqlite").is_file() and lists.is_dir() and any(lists.iterdir()):
+        return {"RTM_WORKSPACE": str(SAMPLE_WORKSPACE)}  # made and published on an earlier start
     code = subprocess.call([str(PY), "-m", "rtm.sample_workspace", str(SAMPLE_WORKSPACE)], cwd=ROOT)
     if code != 0:
         steps("The sample workspace could not be made (see above); the app opens on its bundled samples.")

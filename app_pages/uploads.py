@@ -98,10 +98,3 @@ def _made(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
-
-def remove_session_uploads() -> None:
-    """Remove this session's upload folder (:func:`upload_dir`) once its files are loaded or
-    kept elsewhere, so that nothing a session uploaded stays in the temp folder."""
-    folder = st.session_state.pop("_upload_dir", None)
-    if folder:
-        shutil.rmtree(folder, ignore_errors=True)
