@@ -25,6 +25,9 @@ from .weekly_job import StudyInputs, TerrainPlan, WeeklyJob
 
 CONFIG = "workspace.toml"
 LOCK = ".rtm-weekly.lock"
+UPLOADS = Path("uploads") / "incidents"
+"""Incident files added through the app: read with the configured sources whenever the folder
+holds a file, by the weekly run and the app alike."""
 DEFAULT_CATALOGUE = Path(__file__).resolve().parents[1] / "layers"
 """The project's attractor catalogue, used when a workspace names none."""
 
@@ -223,6 +226,9 @@ def load_workspace(folder) -> Workspace:
             _fail(path, "incidents.sources", f"'{s}' does not exist (looked for {p})",
                   "correct the path; relative paths are relative to the workspace folder")
         paths.append(str(p))
+    added = folder / UPLOADS
+    if added.is_dir() and any(f.is_file() for f in added.iterdir()):
+        paths.append(str(added))  # files added in the app (uploads/incidents/)
     weights_name = inc.get("weights", str, "cchi")
     if weights_name not in ("cchi", "count"):
         weights_name = inc.path_of("weights", folder)
@@ -413,6 +419,7 @@ marking = "OFFICIAL"
 [incidents]
 # police.uk CSVs, folders of monthly files or zips, or tables (CSV, Parquet, GeoJSON, ...)
 sources = [{sources}]
+# files added in the app are kept in uploads/incidents/ and read with these
 # cchi (Cambridge Crime Harm Index), count, or an edited weights CSV ('rtm weights --write')
 weights = "{weights}"
 # offence types the weights lack: reject, zero, or default (then give default_weight = 1.0)

@@ -195,8 +195,9 @@ def test_data_page_load_report_and_switching_to_southend(app):
     app.switch_page("app_pages/map_page.py").run()
     assert not app.exception
     script = _map_args(app)["script"]
-    assert "Harm surface" in script and "Risk terrain (RRS)" not in script
-    assert any("ranked by recent harm alone" in i.value for i in app.info)
+    # Southend's attractors (sample_geo/southend: Open Pubs, rail stations) make its risk terrain
+    assert "Harm surface" in script and "Risk terrain (RRS)" in script and "Attractors: rail stations" in script
+    assert not any("ranked by recent harm alone" in i.value for i in app.info)
 
 
 def test_backtest_page_runs_on_a_few_weeks_and_reruns(app, downloads):
