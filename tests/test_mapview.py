@@ -147,8 +147,13 @@ def test_build_map_has_every_layer_fits_the_district_and_needs_no_internet():
     tiled = build_map(MapContent(areas=_areas(), tiles="https://tiles.force.internal/{z}/{x}/{y}.png",
                                  attribution="Force"))
     assert all("tiles.force.internal" in u for u in external_urls(render_html(tiled)))
+    # a missing attribution gets a default: never an error instead of a map
+    from rtm.mapview import DEFAULT_ATTRIBUTION
+
+    plain = render_html(build_map(MapContent(areas=_areas(), tiles="https://tiles.force.internal/{z}/{x}/{y}.png")))
+    assert "L.tileLayer" in plain and json.dumps(DEFAULT_ATTRIBUTION)[1:-1] in plain
     with pytest.raises(ValueError):
-        build_map(MapContent(areas=_areas(), tiles="https://tiles.force.internal/{z}/{x}/{y}.png"))
+        build_map(MapContent(areas=_areas(), tiles="https://tiles.force.internal/tile.png"))
 
 
 def test_empty_list_still_draws_a_map():
