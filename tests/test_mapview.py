@@ -151,7 +151,7 @@ def test_build_map_has_every_layer_fits_the_district_and_needs_no_internet():
     from rtm.mapview import DEFAULT_ATTRIBUTION
 
     plain = render_html(build_map(MapContent(areas=_areas(), tiles="https://tiles.force.internal/{z}/{x}/{y}.png")))
-    assert "L.tileLayer" in plain and json.dumps(DEFAULT_ATTRIBUTION)[1:-1] in plain
+    assert "L.tileLayer" in plain and DEFAULT_ATTRIBUTION.split("'")[-1] in plain
     with pytest.raises(ValueError):
         build_map(MapContent(areas=_areas(), tiles="https://tiles.force.internal/tile.png"))
 
