@@ -112,7 +112,9 @@ def load_workspace_dataset(folder: str) -> Dataset:
     ws = load_workspace(folder)
     areas, inc = load_study(ws.job.study)
     plan = ws.job.terrain
-    streets = read_vector(ws.job.streets, "streets", areas.crs) if ws.job.streets else None
+    from rtm.mapstreets import read_streets
+
+    streets = read_streets(ws.job.streets, ws.job.street_name, areas.crs, key="streets.file") if ws.job.streets else None
     zones = read_vector(ws.job.exclusions, "exclusion zones", areas.crs) if ws.job.exclusions else None
     return Dataset(id=f"workspace-{Path(folder).resolve().name}", title=ws.name, incidents=inc, areas=areas,
                    kind=ws.period_kind, area_tolerance_m=ws.job.study.area_tolerance_m,

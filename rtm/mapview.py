@@ -321,7 +321,7 @@ def build_map(content: MapContent, *, incident_label: str = "Incidents, last 4 w
         notes.append("The basemap is left out: its tiles do not cover the districts in view.")
         tiles = None
     m = offline_map(location=centre, zoom_start=12, tiles=tiles,
-                    attribution=(content.attribution or DEFAULT_ATTRIBUTION) if tiles else None,
+                    attribution=html.escape((content.attribution or "").strip() or DEFAULT_ATTRIBUTION) if tiles else None,
                     tile_options=options if tiles else None, control_scale=True)
     m.notes = notes
     if content.grid is not None and content.harm is not None:
