@@ -36,6 +36,10 @@ MAX_LABELS = 4000
 """At most this many labels per map (an evenly spread subset beyond): a map stays quick to draw."""
 LINE_LABEL_SPACING_M = 400.0
 """A named street gets one label per this many metres of its length (at least one)."""
+SAME_NAME_M = 250.0
+"""Labels of the same street closer than this (metres) are shown once."""
+ANY_LABEL_M = 60.0
+"""No two labels closer than this (metres): at street zoom they would overlap."""
 _PREFIX = "on or near "
 
 
@@ -137,6 +141,34 @@ def line_labels(lines: gpd.GeoDataFrame, name_field: str, spacing_m: float = LIN
     return out.to_crs(lines.crs) if metric is not lines else out
 
 
+def thin_labels(points: gpd.GeoDataFrame, same_m: float = SAME_NAME_M, any_m: float = ANY_LABEL_M) -> gpd.GeoDataFrame:
+    """Keep labels that can be read: in row order (most used first), a label is kept unless a
+    kept label of the same text lies within ``same_m`` metres or any kept label within ``any_m``.
+
+    Takes points with a ``label`` column in a metric CRS (a geographic one is measured in a
+    local UTM zone). Returns the kept rows, in order. Costs one pass with a grid index.
+    """
+    if len(points) < 2:
+        return points
+    metric = points if points.crs is None or points.crs.is_projected else points.to_crs(points.estimate_utm_crs())
+    geoms = metric.geometry.representative_point()
+    xs, ys, texts = geoms.x.to_numpy(), geoms.y.to_numpy(), metric["label"].astype(str).to_numpy()
+    cell: dict[tuple[int, int], list[int]] = {}
+    same: dict[str, list[int]] = {}
+    keep = []
+    for i in range(len(xs)):
+        cx, cy = int(xs[i] // any_m), int(ys[i] // any_m)
+        near = [j for dx in (-1, 0, 1) for dy in (-1, 0, 1) for j in cell.get((cx + dx, cy + dy), ())]
+        if any((xs[j] - xs[i]) ** 2 + (ys[j] - ys[i]) ** 2 < any_m ** 2 for j in near):
+            continue
+        if any((xs[j] - xs[i]) ** 2 + (ys[j] - ys[i]) ** 2 < same_m ** 2 for j in same.get(texts[i], ())):
+            continue
+        keep.append(i)
+        cell.setdefault((cx, cy), []).append(i)
+        same.setdefault(texts[i], []).append(i)
+    return points.iloc[keep]
+
+
 class StreetLabels(MacroElement):
     """The labels of a "Street names" layer, shown only at street zoom (see the module text).
 
@@ -181,7 +213,8 @@ def add_street_names(m, labels: gpd.GeoDataFrame, *, name: str = "Street names (
     Takes the map, points with a ``label`` column (:func:`street_points`, :func:`line_labels`,
     or both concatenated), ``within`` (a shapely geometry in the labels' CRS: only labels
     inside it are kept), ``min_zoom`` and ``cap`` (at most this many labels: the first rows,
-    most used first when from :func:`street_points`). Labels are HTML-escaped.
+    most used first when from :func:`street_points`). Labels too close to be read are left
+    out (:func:`thin_labels`). Labels are HTML-escaped.
 
     Returns ``(layer, drawn)``: the ``folium.FeatureGroup`` and the number of labels; no layer
     (None, 0) when there is no label to show, so the layer is offered only where it covers
@@ -192,6 +225,7 @@ def add_street_names(m, labels: gpd.GeoDataFrame, *, name: str = "Street names (
     pts = labels[labels.geometry.notna() & ~labels.geometry.is_empty]
     if within is not None and len(pts):
         pts = pts[pts.geometry.intersects(within)]
+    pts = thin_labels(pts)
     if len(pts) > cap:
         pts = pts.iloc[:cap]
     if not len(pts):

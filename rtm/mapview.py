@@ -335,12 +335,12 @@ def build_map(content: MapContent, *, incident_label: str = "Incidents, last 4 w
                     classes="risk", show=False, legend_position="bottomleft")
     if content.streets is not None and len(content.streets):
         add_lines(m, content.streets, label=content.street_label)
-    labels = []
-    if content.street_points is not None and len(content.street_points):
-        labels.append(content.street_points.to_crs(focus.crs) if focus.crs is not None else content.street_points)
+    labels = []  # the streets file's names first: where labels crowd, they are kept
     if content.streets is not None and len(content.streets) and content.street_label in content.streets:
         lines = content.streets.to_crs(focus.crs) if focus.crs is not None else content.streets
         labels.append(line_labels(lines, content.street_label))
+    if content.street_points is not None and len(content.street_points):
+        labels.append(content.street_points.to_crs(focus.crs) if focus.crs is not None else content.street_points)
     if labels:
         every = pd.concat(labels, ignore_index=True)
         add_street_names(m, gpd.GeoDataFrame(every, geometry="geometry", crs=labels[0].crs),
