@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import common
+from app_pages.columns import backtest_columns
 
 view = common.current_view()
 ds = view.ds
@@ -66,9 +67,7 @@ if st.button("Run the back-test", type="primary") or st.session_state.get("_bt_d
     table = table.pivot(index="method", columns="metric", values="mean").reindex(
         [m for m in methods if m in set(table["method"])])
     st.subheader(f"Mean over {len(result.periods)} periods, all districts, {focus} of each district's area")
-    st.dataframe(table, use_container_width=True,
-                 column_config={c: st.column_config.NumberColumn(c.replace("_", " "), format="%.3f")
-                                for c in table.columns})
+    st.dataframe(table, use_container_width=True, column_config=backtest_columns(table.columns))
     st.pyplot(result.figures()["capture_curve"], use_container_width=False)
     for note in result.notes:
         st.info(note)

@@ -70,7 +70,7 @@ content = MapContent(
     incidents=_incidents(ds, ds.id, view.period.key, recent_from, recent_to),
     attractors=layers, streets=ds.streets, street_label=ds.street_label,
     street_points=_street_points(ds, ds.id), district=view.district,
-    tiles=tiles, attribution=attribution, tile_options=tile_options)
+    tiles=tiles, attribution=attribution, tile_options=tile_options, provenance=lst.provenance)
 extra = []
 try:  # emerging hot spot and patrol dose layers: app_pages/hotspot_layers.py
     from app_pages.hotspot_layers import hotspot_layers

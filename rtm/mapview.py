@@ -56,40 +56,39 @@ ATTRACTOR_COLOURS = ("#e66101", "#5e3c99", "#1b7837", "#8c510a", "#c51b7d", "#01
 MAX_POINTS = 800
 """At most this many incidents or attractor features per layer (a map stays quick to send and draw)."""
 
-# -- popups and tooltips --------------------------------------------------------------------------------
-def _movement_text(row) -> str:
-    move = str(row.get("movement", "") or "")
-    prev = row.get("previous_rank")
-    weeks = row.get("weeks_on_list")
-    text = move
-    if move in ("up", "down", "same") and _num(prev, ".0f"):
-        text += f" (was #{_num(prev, '.0f')})"
-    if _num(weeks, ".0f"):
-        text += f"; {_num(weeks, '.0f')} period(s) on the list"
-    return text
 
-
-def spot_popup_html(row: Mapping) -> str:
+# -- popups and tooltips --------------------------------------------------------------------
+def spot_popup_html(row: Mapping, provenance: Mapping | None = None) -> str:
     """The popup of one harm spot: rank, score and its explanation, harm, counts by type,
-    factors present, movement and peak times, every value HTML-escaped.
+    factors present, movement, peak times and patrol dose, with the exports' human titles
+    and units (:mod:`rtm.exports.table`: "Harm, last 4 weeks", "CCHI days"...), every value
+    HTML-escaped.
 
-    Takes one row of ``HarmSpotList.spots`` (a mapping or a pandas row). Returns HTML.
+    Takes one row of ``HarmSpotList.spots`` (a mapping or a pandas row) and the list's
+    ``provenance`` (its period kind and weights name the windows and the harm unit; None:
+    weekly lists, CCHI). Returns HTML.
     """
+    from .exports.table import harm_unit, movement_text, patrol_text, windows
+
+    prov = dict(provenance or {})
+    recent, year = windows(prov)
+    unit = harm_unit(prov)
+    kind = "month" if prov.get("period_kind") == "month" else "week"
+    harm = [(f"Harm, {recent}", row.get("harm_recent")), (f"Harm, {year}", row.get("harm_year"))]
     lines = [
-        ("Score", f"{_num(row.get('score'), '.2f')} &mdash; {_e(row.get('explanation'))}"),
-        ("Harm", f"{_e(_num(row.get('harm_recent')))} recent; {_e(_num(row.get('harm_year')))} in the last year"),
-        ("Incidents by type", _e(row.get("counts_by_type")) or "none"),
+        ("Score (x the average cell)", f"{_num(row.get('score'), '.2f')} &mdash; {_e(row.get('explanation'))}"),
+        *[(title, f"{_e(_num(v, ',.1f'))} {_e(unit)}" if _num(v) else "-") for title, v in harm],
+        (f"Crimes by type, {year}", _e(row.get("counts_by_type")) or "none"),
         ("Risk factors present", _e(row.get("factors_present")) or "none"),
-        ("Movement", _e(_movement_text(row))),
-        ("Peak times", _e(row.get("peak_times"))),
-        ("Patrol", f"{_e(_num(row.get('patrol_visits_per_day'), '.0f'))} visit(s) a day of "
-                   f"{_e(_num(row.get('patrol_minutes'), '.0f'))} min"),
+        ("Movement", _e(movement_text(row, kind))),
+        ("Peak times", _e(row.get("peak_times")) or "-"),
+        ("Patrol dose", _e(patrol_text(row))),
     ]
     ref = str(row.get("grid_ref") or "")
     head = (f"<b>{_e(spot_name(row))}</b>"
             + (f"<br>{_e(ref)}" if ref else "")
             + f"<br><small>{_e(row.get('spot_id'))}</small>")
-    body = "".join(f"<tr><th style='text-align:left;vertical-align:top;padding-right:6px'>{k}</th>"
+    body = "".join(f"<tr><th style='text-align:left;vertical-align:top;padding-right:6px'>{_e(k)}</th>"
                    f"<td>{v}</td></tr>" for k, v in lines)
     return f"<div class='rtm-spot'>{head}<table>{body}</table></div>"
 
@@ -101,7 +100,7 @@ def spot_tooltip_text(row: Mapping) -> str:
 
 
 # -- vector layers ---------------------------------------------------------------------------
-def spots_geojson(spots: gpd.GeoDataFrame) -> dict:
+def spots_geojson(spots: gpd.GeoDataFrame, provenance: Mapping | None = None) -> dict:
     """The spots as a GeoJSON FeatureCollection in longitude/latitude.
 
     Each feature carries ``rank``, ``district``, ``spot_id``, ``score`` and the escaped
@@ -114,16 +113,18 @@ def spots_geojson(spots: gpd.GeoDataFrame) -> dict:
     for (_, row), geom in zip(spots.iterrows(), ll.geometry):
         props = {"rank": int(row["rank"]), "district": str(row["district"]), "spot_id": str(row["spot_id"]),
                  "score": round(float(row["score"]), 3),
-                 "popup": spot_popup_html(row), "tooltip": spot_tooltip_text(row)}
+                 "popup": spot_popup_html(row, provenance), "tooltip": spot_tooltip_text(row)}
         feats.append({"type": "Feature", "properties": props, "geometry": geom.__geo_interface__})
     return {"type": "FeatureCollection", "features": feats}
 
 
-def add_spots(m: folium.Map, spots: gpd.GeoDataFrame, name: str = "Harm spots") -> folium.FeatureGroup:
+def add_spots(m: folium.Map, spots: gpd.GeoDataFrame, name: str = "Harm spots",
+              provenance: Mapping | None = None) -> folium.FeatureGroup:
     """Add the spots as one switchable layer in their own pane (:data:`SPOT_PANE`, above every
     other layer): a white halo under a dark outline (:data:`SPOT_COLOUR`), with popups and
-    tooltips. Returns the layer (a ``folium.FeatureGroup`` of the halo and the spots)."""
-    data = spots_geojson(spots)
+    tooltips (``provenance``: see :func:`spot_popup_html`). Returns the layer (a
+    ``folium.FeatureGroup`` of the halo and the spots)."""
+    data = spots_geojson(spots, provenance)
     some = bool(data["features"])  # folium refuses popup fields on an empty layer
     folium.map.CustomPane(SPOT_PANE, z_index=SPOT_PANE_Z, pointer_events=False).add_to(m)
     group = folium.FeatureGroup(name=name)
@@ -263,6 +264,8 @@ class MapContent:
         More options of the tile layer (``max_native_zoom``, ``min_zoom``, ``bounds`` as
         ``[[south, west], [north, east]]``); a basemap whose ``bounds`` miss the area in view
         is left out.
+    provenance : dict, optional
+        The list's provenance (``HarmSpotList.provenance``): the popups' windows and harm unit.
     """
 
     areas: gpd.GeoDataFrame
@@ -279,6 +282,7 @@ class MapContent:
     tiles: str | None = None
     attribution: str | None = None
     tile_options: Mapping = field(default_factory=dict)
+    provenance: Mapping | None = None
 
 
 DEFAULT_ATTRIBUTION = "Basemap: the force's mapping service"
@@ -359,7 +363,7 @@ def build_map(content: MapContent, *, incident_label: str = "Incidents, last 4 w
     if content.incidents is not None:
         add_points(m, content.incidents, name=incident_label, colour=INCIDENT_COLOUR, tooltip="label", radius=3)
     if content.spots is not None:
-        add_spots(m, content.spots)
+        add_spots(m, content.spots, provenance=content.provenance)
     for add in extra_layers:
         add(m)
     m.fit_bounds(bounds)

@@ -52,7 +52,8 @@ def _spots() -> gpd.GeoDataFrame:
 def test_popup_holds_every_part_and_escapes_text():
     html = spot_popup_html(_spots().iloc[0])
     for part in ("#1", "3.21", "x the average cell", "recent", "Robbery 1", "within 100 m of pubs",
-                 "up (was #3)", "2 period(s) on the list", "22:00-01:00", "4 visit(s) a day of 15 min"):
+                 "up (was #3)", "2 weeks on the list", "22:00-01:00", "4 visits a day, 15 min each",
+                 "Harm, last 4 weeks", "40.0 CCHI days", "Harm, last 52 weeks", "365.0 CCHI days"):
         assert part in html, part
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "was #" not in spot_popup_html(_spots().iloc[1])  # new spots have no previous rank
