@@ -5,6 +5,7 @@ the file and the workspace key, never the server's folders."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import geopandas as gpd
@@ -129,3 +130,50 @@ def test_map_with_local_tiles_stays_on_the_machine_and_leaves_out_tiles_elsewher
     areas_far = areas.set_geometry(areas.geometry.translate(0, 300_000))
     m = build_map(MapContent(areas=areas_far, tiles=basemap.tile_template(ts), tile_options=basemap.tile_options(ts)))
     assert "L.tileLayer" not in render_html(m) and "do not cover" in " ".join(m.notes)
+
+
+def test_messages_never_show_the_servers_folders():
+    from rtm.errors import without_paths
+
+    text = "ws.toml, key 'areas.file': 'a.geojson' does not exist (looked for /srv/rtm/ws/a.geojson)"
+    assert without_paths(text) == "ws.toml, key 'areas.file': 'a.geojson' does not exist (looked for a.geojson)"
+    assert without_paths(r"C:\data\crime.csv: bad") == "crime.csv: bad"
+    assert without_paths("Southend/Leigh and A/B") == "Southend/Leigh and A/B"  # not paths
+
+
+def _app(folder, monkeypatch):
+    import json
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("RTM_WORKSPACE", str(folder))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "streamlit_app.py"), default_timeout=120).run()
+    maps = [c for c in at.get("component_instance") if c.proto.component_name == "streamlit_folium.st_folium"]
+    return at, (json.loads(maps[0].proto.json_args) if maps else None)
+
+
+def test_app_draws_a_workspace_tile_file_from_its_own_address(tmp_path, monkeypatch):
+    folder = _workspace(tmp_path, 'file = "t.mbtiles"\n')
+    write_mbtiles(folder / "t.mbtiles", zooms=range(10, 12))
+    key = basemap.open_tileset(folder / "t.mbtiles").key
+    try:
+        at, args = _app(folder, monkeypatch)
+        assert not at.exception and not at.error
+        script = json.dumps(args)
+        assert f"/app/static/basemap/{key}/" in script and external_urls(script) == []
+        assert (basemap.CACHE_DIR / key / ".complete").is_file()
+        assert "Street names" in script and "High Street" in script  # Southend's "On or near" points
+        assert not at.get("expander") or all("Basemap" not in e.label for e in at.get("expander"))  # set once
+    finally:
+        import shutil
+
+        shutil.rmtree(basemap.CACHE_DIR / key, ignore_errors=True)
+
+
+def test_app_says_what_is_wrong_with_the_workspace_without_server_paths(tmp_path, monkeypatch):
+    folder = _workspace(tmp_path, 'file = "missing.mbtiles"\n')
+    at, args = _app(folder, monkeypatch)
+    assert not at.exception and args is None
+    text = " ".join(e.value for e in at.error).replace("\\", "")  # Markdown escapes off
+    assert "basemap.file" in text and "missing.mbtiles" in text and str(tmp_path) not in text
