@@ -135,9 +135,13 @@ def catalogue() -> dict:
     return load_catalogue(CATALOGUE)
 
 
-def catalogue_choices() -> list[str]:
-    """Catalogue entries whose default file is present on this machine."""
-    return [name for name, spec in catalogue().items() if spec.file is not None and Path(spec.file).exists()]
+def catalogue_choices(ds: "Dataset | None" = None) -> list[str]:
+    """Catalogue entries whose default file is present on this machine and, given a data set,
+    whose features come near its districts (:func:`rtm.coverage.file_covers`)."""
+    from rtm.coverage import file_covers
+
+    return [name for name, spec in catalogue().items() if spec.file is not None and Path(spec.file).exists()
+            and (ds is None or file_covers(spec.file, ds.areas.frame))]
 
 
 @st.cache_resource(show_spinner="Loading attractor layers...", max_entries=64)

@@ -28,7 +28,7 @@ if view.period is None:
     st.stop()
 
 current = common.model_settings(ds)
-choices = sorted(set(common.catalogue_choices()) | set(ds.layer_files) | set(current.factors))
+choices = sorted(set(common.catalogue_choices(ds)) | set(ds.layer_files) | set(current.factors))  # near the data
 with st.form("model_settings"):
     st.write("**Settings** (they also decide the risk terrain of the lists and the map)")
     factors = st.multiselect("Risk factors (attractor layers)", choices, default=list(current.factors),

@@ -353,7 +353,10 @@ def build_map(content: MapContent, *, incident_label: str = "Incidents, last 4 w
     add_boundaries(m, areas, highlight=content.district)
     for i, (name, frame) in enumerate(sorted(content.attractors.items())):
         # only the features near the districts in view (the layers carry a buffer around the area)
-        near = focus.to_crs(frame.crs).union_all().envelope.buffer(500) if frame.crs is not None else None
+        near = None
+        if frame.crs is not None and focus.crs is not None:  # 500 m in the districts' (metric) CRS
+            box = focus.union_all().envelope.buffer(500 if focus.crs.is_projected else 0.005)
+            near = gpd.GeoSeries([box], crs=focus.crs).to_crs(frame.crs).iloc[0]
         layer, _ = add_points(m, frame, name=f"Attractors: {name.replace('_', ' ')}",
                               colour=ATTRACTOR_COLOURS[i % len(ATTRACTOR_COLOURS)], radius=2.5, show=False,
                               within=near, skip_empty=True)

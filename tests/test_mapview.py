@@ -178,3 +178,27 @@ def test_popup_and_tooltip_name_the_spot_like_the_devices_do():
     assert spot_tooltip_text(row) == "Southend-on-Sea #1 On or near High Street (score 3.20)"
     chicago = {**row, "district": "1", "rank": 6, "location": "41.88209, -87.62703", "grid_ref": ""}
     assert spot_tooltip_text(chicago).startswith("District 1 #6 41.88209, -87.62703")
+
+
+def test_layers_are_offered_only_where_they_cover_the_data(tmp_path):
+    from rtm.coverage import file_covers
+
+    near = gpd.GeoDataFrame({"name": ["pub"]}, geometry=[shapely.Point(588100, 185800)], crs=BNG)
+    far = gpd.GeoDataFrame({"name": ["bar"]}, geometry=[shapely.Point(-87.65, 41.88)], crs="EPSG:4326")
+    m = build_map(MapContent(areas=_areas(), attractors={"pubs": near, "chicago_bars": far}))
+    html = render_html(m)
+    assert "Attractors: pubs" in html and "Attractors: chicago bars" not in html
+    assert any("chicago bars is left out" in n for n in m.notes)
+    near.to_file(tmp_path / "near.geojson")
+    far.to_file(tmp_path / "far.geojson")
+    assert file_covers(tmp_path / "near.geojson", _areas()) and not file_covers(tmp_path / "far.geojson", _areas())
+
+
+def test_legends_show_only_while_their_layer_is_on():
+    grid = _grid()
+    values = np.arange(20, dtype=float).reshape(4, 5)
+    html = render_html(build_map(MapContent(areas=_areas(), grid=grid, harm=values, risk=values + 1, spots=_spots())))
+    assert html.count("map.on('layeradd'") == 2 and html.count("legend.addTo(map)") >= 2
+    assert "Infinity" not in html and "inf" not in html.split("Risk terrain: relative risk score")[1][:600]
+    assert '"collapsed": true' in html  # the layer control opens on hover, never stays over popups
+    assert '"rtm-spots"' in html and "style.zIndex = 640" in html  # spots above every other layer
