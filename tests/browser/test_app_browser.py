@@ -62,7 +62,9 @@ def _check_pages(page, screenshot, n_all: int, first_start_s: float, restart_s: 
     frame = page.frame_locator(COMPONENT_FRAME)
     assert n_all >= 20
     # the legends, the layer control and a popup with the spot's explanation
-    assert "Harm surface" in frame.locator(".leaflet-control-layers").inner_text()
+    control = frame.locator(".leaflet-control-layers")  # collapsed: its list shows on hover
+    assert "leaflet-control-layers-expanded" not in (control.get_attribute("class") or "")
+    assert "Harm surface" in control.text_content()
     legends = " ".join(frame.locator(".rtm-legend").all_inner_texts())
     assert "Harm surface" in legends and "highest" in legends, legends
     assert "relative risk score" not in legends, legends  # the risk terrain starts switched off
