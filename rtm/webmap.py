@@ -246,7 +246,8 @@ class Legend(MacroElement):
 
     With a ``layer`` the legend shows only while that layer is on the map: it follows the
     map's ``layeradd``/``layerremove`` events (fired when the layer control switches it, and
-    when the control hides a layer that starts switched off).
+    when the control hides a layer that starts switched off). While a popup is open the legend
+    is hidden, so it never covers the popup (Leaflet draws controls above popups).
     """
 
     _template = Template("""
@@ -260,6 +261,11 @@ class Legend(MacroElement):
                 div.innerHTML = {{ this.inner_html|tojson }};
                 return div;
             };
+            (function (legend) {  // out of a popup's way while it is open
+                function show(how) { var c = legend.getContainer(); if (c) { c.style.visibility = how; } }
+                {{ this._parent.get_name() }}.on('popupopen', function () { show('hidden'); });
+                {{ this._parent.get_name() }}.on('popupclose', function () { show(''); });
+            })({{ this.get_name() }});
             {%- if this.layer_name %}
             (function (legend, map, layer) {
                 if (map.hasLayer(layer)) { legend.addTo(map); }

@@ -184,3 +184,36 @@ def test_app_map_with_local_tiles_street_names_collapsed_control_and_spots_on_to
         app.stop()
     assert shot.stat().st_size > 10_000
     assert request_log.outside() == []
+
+
+def test_legend_follows_its_layer_and_steps_aside_for_popups(page, request_log, tmp_path):
+    """A saved map: the legend of a layer that starts off is hidden, shows when the layer is
+    switched on in the (collapsed) layer control, and hides while a popup is open."""
+    m = offline_map(location=[51.54, 0.71], zoom_start=14)
+    area = folium.GeoJson({"type": "Polygon", "coordinates": [[[0.70, 51.535], [0.72, 51.535], [0.72, 51.548],
+                                                                 [0.70, 51.548], [0.70, 51.535]]]},
+                          name="Area", popup=folium.Popup("Area popup")).add_to(m)
+    off = folium.FeatureGroup(name="Second layer", show=False).add_to(m)
+    folium.CircleMarker([51.541, 0.705], radius=5).add_to(off)
+    add_legend(m, "Area legend", [("Area", "#3388ff")], layer=area)
+    add_legend(m, "Second legend", [("Dot", "#ff0000")], layer=off)
+    folium.LayerControl(collapsed=True).add_to(m)
+    path = tmp_path / "map.html"
+    path.write_text(render_html(m))
+    page.goto(path.as_uri())
+    page.locator("path.leaflet-interactive").first.wait_for(timeout=10_000)
+    legends = page.locator(".rtm-legend")
+    assert legends.all_inner_texts() == ["Area legend\nArea"]
+    page.locator(".leaflet-control-layers").hover()
+    page.locator(".leaflet-control-layers-overlays label", has_text="Second layer").locator("input").click()
+    assert "Second legend" in " ".join(legends.all_inner_texts())
+    page.locator(".leaflet-control-layers-overlays label", has_text="Area").locator("input").click()
+    assert "Area legend" not in " ".join(legends.all_inner_texts())
+    page.locator(".leaflet-control-layers-overlays label", has_text="Area").locator("input").click()
+    page.mouse.move(5, 5)
+    page.locator('path.leaflet-interactive[fill="#3388ff"]').click()
+    page.locator(".leaflet-popup-content").wait_for(timeout=10_000)
+    expect(legends.first).to_be_hidden()
+    page.locator(".leaflet-popup-close-button").click()
+    expect(legends.first).to_be_visible()
+    assert request_log.outside() == []
