@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .errors import InputError
-from .records import line_bounds, split_records
+from .records import split_records
 
 if TYPE_CHECKING:
     from .sources import Entry, LoadLimits, RawTable
@@ -114,8 +114,12 @@ def _is_title(first: str, second: str) -> bool:
 def _header(name: str, text: bytes, notes: list) -> tuple[int, str, list[str]]:
     """(header line number, delimiter, column names), skipping an Excel ``sep=`` line or a
     title line (one cell only, above a line with several)."""
-    starts, ends = line_bounds(text[: 1 << 20])
-    first_lines = [text[a:b].decode("utf-8", "replace").rstrip("\r") for a, b in zip(starts[:3], ends[:3])]
+    first_lines, at = [], 0
+    while len(first_lines) < 3 and at < len(text):  # the first three lines, found without scanning the rest
+        end = text.find(b"\n", at)
+        end = len(text) if end < 0 else end
+        first_lines.append(text[at:end].decode("utf-8", "replace").rstrip("\r"))
+        at = end + 1
     header_line, delim = 1, None
     if first_lines and first_lines[0].lower().startswith("sep=") and len(first_lines[0]) == 5:
         delim = first_lines[0][4]
