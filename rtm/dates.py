@@ -300,9 +300,10 @@ def missing_months(starts: np.ndarray) -> list[str]:
     A gap in a monthly series (police.uk publishes one file a month) usually means a file
     was not downloaded; the report names each such month.
     """
-    s = starts[~np.isnat(starts)]
+    # distinct values first (a hash pass; a few dozen months in millions of rows), then sorted
+    s = pd.unique(starts[~np.isnat(starts)])
     if not s.size:
         return []
-    months = np.unique(s.astype("datetime64[M]"))
+    months = np.unique(np.asarray(s, dtype=starts.dtype).astype("datetime64[M]"))
     every = np.arange(months[0], months[-1] + 1)
     return [str(m) for m in np.setdiff1d(every, months)]
