@@ -40,7 +40,7 @@ def run_ours(label: str = "rtm.load_incidents") -> None:
     import rtm
     from rtm.incidents import load_incidents
 
-    print(f"# {label}: rtm from {Path(rtm.__file__).parent}", file=sys.stderr)
+    print(f"# {label}: rtm from {Path(rtm.__file__).parent}", flush=True)
 
     t = time.perf_counter()
     inc = load_incidents(INPUTS)
@@ -108,7 +108,7 @@ def import_time(root: Path) -> float:
     code = ("import sys, time; t = time.perf_counter(); import rtm.incidents; "
             "print(time.perf_counter() - t, *[m for m in ('geopandas', 'shapely', 'rasterio') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
-                         env=_env(root)).stdout.split()
+                         env=_env(root), cwd=root).stdout.split()
     print(f"import rtm.incidents from {root}: {float(out[0]):.2f} s (heavy modules imported: "
           f"{', '.join(out[1:]) or 'none'})", flush=True)
     return float(out[0])
@@ -168,7 +168,7 @@ def _run(which: str, root: Path) -> tuple[float, float, float, float]:
     """Run one measurement in a fresh interpreter with ``rtm`` from ``root``; returns
     (seconds, rows/s, peak GB, cpu seconds)."""
     out = subprocess.run([sys.executable, __file__, "--only", which], check=True, capture_output=True,
-                         text=True, env=_env(root)).stdout
+                         text=True, env=_env(root), cwd=root).stdout
     print(out, end="", flush=True)
     parts = out.split()
     secs = float(parts[parts.index("s") - 1])
