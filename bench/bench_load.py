@@ -102,6 +102,43 @@ def run_pyarrow() -> None:
           f"{dt:6.2f} s  {rows / dt:>10,.0f} rows/s  peak {peak:5.2f} GB  cpu {_cpu():6.2f}   (no validation)", flush=True)
 
 
+#: (module, function) pairs timed by --stages; nested calls are counted in both (dates and
+#: points inside interpret, used rows inside assemble)
+STAGES = [("rtm.sources", "decompress"), ("rtm.textfile", "to_utf8"), ("rtm.textfile", "_header"),
+          ("rtm.textfile", "split_records"), ("rtm.textfile", "_parse"), ("rtm.incidents", "_interpret"),
+          ("rtm.dates", "parse_dates"), ("rtm.incidents", "table_points"), ("rtm.coords", "project"),
+          ("rtm.incidents", "mark_duplicates"), ("rtm.incidents", "_assemble"), ("rtm.incidents", "_used_table")]
+
+
+def run_stages() -> None:
+    """The loader on one thread, with the CPU seconds spent in each stage (``time.thread_time``,
+    so other processes on a busy machine do not count)."""
+    import importlib
+
+    from rtm.incidents import load_incidents
+
+    spent: dict[str, float] = {}
+    for mod_name, fn_name in STAGES:
+        mod = importlib.import_module(mod_name)
+        fn = getattr(mod, fn_name, None)
+        if fn is None:
+            continue
+
+        def timed(*args, _fn=fn, _name=fn_name, **kw):
+            t = time.thread_time()
+            try:
+                return _fn(*args, **kw)
+            finally:
+                spent[_name] = spent.get(_name, 0.0) + time.thread_time() - t
+        setattr(mod, fn_name, timed)
+    t = time.process_time()
+    inc = load_incidents(INPUTS, threads=1)
+    total = time.process_time() - t
+    print(f"one thread: {inc.report.rows_in:,} rows, {total:.2f} s CPU in all", flush=True)
+    for name, secs in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<16} {secs:6.2f} s  {100 * secs / total:4.0f}%")
+
+
 def import_time(root: Path) -> float:
     """Seconds to import the loader in a fresh interpreter (``rtm`` from ``root``), and the
     heavy libraries that came with it (geopandas, shapely, rasterio are not needed to load)."""
@@ -119,7 +156,9 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1, help="rounds; each round runs every loader once, in turn")
     ap.add_argument("--baseline", type=Path, help="a checkout of the previous code (for example ../main): its "
                     "loader runs in the same rounds, so speed and memory are compared under the same load")
-    ap.add_argument("--only", choices=["ours", "baseline", "pandas", "pyarrow"], help=argparse.SUPPRESS)
+    ap.add_argument("--only", choices=["ours", "baseline", "pandas", "pyarrow", "stages"], help=argparse.SUPPRESS)
+    ap.add_argument("--stages", action="store_true", help="only the CPU time per stage of the loader on one thread "
+                    "(and of the baseline's), no peers")
     ap.add_argument("--no-pandas", action="store_true", help="skip the pandas.read_csv peer")
     a = ap.parse_args()
     if not INPUTS[0].is_dir():
@@ -127,7 +166,13 @@ def main() -> int:
         return 0
     if a.only:
         {"ours": run_ours, "baseline": lambda: run_ours("baseline (--baseline)"), "pandas": run_pandas,
-         "pyarrow": run_pyarrow}[a.only]()
+         "pyarrow": run_pyarrow, "stages": run_stages}[a.only]()
+        return 0
+    if a.stages:
+        for root in [ROOT] + ([a.baseline.resolve()] if a.baseline else []):
+            print(f"stages of rtm.load_incidents from {root}:", flush=True)
+            print(subprocess.run([sys.executable, __file__, "--only", "stages"], check=True, capture_output=True,
+                                 text=True, env=_env(root), cwd=root).stdout, end="", flush=True)
         return 0
     import_time(ROOT)
     if a.baseline:

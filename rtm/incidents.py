@@ -26,7 +26,7 @@ from .hashing import hash_text
 from .layouts import ColumnMap, Layout, detect_layout, policeuk_columns
 from .points import column, table_points
 from .rejects import empty as empty_rejects
-from .rejects import rejects_csv, rejects_of
+from .rejects import LazyRejects, Pending, rejects_csv, rejects_of
 from .load_report import LoadReport, mark, reason_code
 from .sources import LoadLimits, RawTable, expand_inputs, read_entry
 from .textcols import blank_to_null, categories
@@ -60,13 +60,22 @@ class Incidents:
     report : LoadReport
     rejects : pandas.DataFrame
         Rejected rows: ``file``, ``row``, ``reason``, ``advice`` and the original columns.
+        Built when first used: the police.uk columns the loader does not parse are read
+        again from the files then (see :class:`rtm.rejects.Pending`); the report's counts
+        never need them.
     """
 
     frame: pd.DataFrame
     crs: object
     resolution: str
     report: LoadReport
-    rejects: pd.DataFrame
+    _rejects: object  # a DataFrame, or rtm.rejects.LazyRejects until first used
+
+    @property
+    def rejects(self) -> pd.DataFrame:
+        if isinstance(self._rejects, LazyRejects):
+            self._rejects = self._rejects.frame()
+        return self._rejects
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -336,8 +345,9 @@ def _unknown_types(offence: pa.DictionaryArray, known: np.ndarray) -> dict:
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-def _used_table(p: _Part, names: list | None) -> tuple[pa.Table, pa.Table | None]:
-    """The used rows of one part as an Arrow table, and its rejected rows (or None)."""
+def _used_table(p: _Part, names: list | None) -> tuple[pa.Table, pa.Table | None, Pending | None]:
+    """The used rows of one part as an Arrow table, its rejected rows (or None) and, when
+    the file was parsed with only some columns, what completes those rows (or None)."""
     keep = p.codes == 0
     k = pa.array(keep)
     m = int(keep.sum())
@@ -370,10 +380,15 @@ def _used_table(p: _Part, names: list | None) -> tuple[pa.Table, pa.Table | None
         cols["district"] = pa.array(np.asarray(names, dtype=object)[p.district[keep]], pa.string())
     cols["source_file"] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(m, np.int32)), pa.array([p.raw.name]))
     cols["source_row"] = pa.array(lines[keep])
-    rejects = rejects_of(p.raw, p.layout.name, p.codes, ~keep, lines) if (~keep).any() or p.raw.malformed else None
+    bad = ~keep
+    rejects = rejects_of(p.raw, p.layout.name, p.codes, bad, lines) if bad.any() or p.raw.malformed else None
+    pending = None
+    if p.raw.reread is not None and bad.any():
+        rows = np.flatnonzero(bad)
+        pending = Pending(p.raw.sha256, p.raw.reread, p.layout.name, rows, p.codes[rows].copy(), len(p.codes))
     out = pa.table(cols)
     _release(p)
-    return out, rejects
+    return out, rejects, pending
 
 
 def _release(p: _Part) -> None:
@@ -397,6 +412,7 @@ def _assemble(parts: list[_Part], report: LoadReport, resolution: str, work_crs,
         done = [_used_table(p, names) for p in parts]
     tables = [d[0] for d in done]
     rejects = [d[1] for d in done if d[1] is not None]
+    pending = {i: d[2] for i, d in enumerate(d for d in done if d[1] is not None) if d[2] is not None}
     table = pa.concat_tables(tables)
     table = table.unify_dictionaries()
     cats = ["district"] if names is not None else []
@@ -432,5 +448,7 @@ def _assemble(parts: list[_Part], report: LoadReport, resolution: str, work_crs,
     g = frame.groupby("offence_type", observed=True)["weight"].agg(["size", "first", "sum"]).reset_index()
     g.columns = ["offence_type", "rows", "weight", "harm"]
     report.offence_types = g.sort_values("harm", ascending=False, kind="stable").reset_index(drop=True)
+    if pending:  # completed when first used (rtm.rejects.LazyRejects)
+        return Incidents(frame, work_crs, resolution, report, LazyRejects(rejects, pending))
     rej = pa.concat_tables(rejects, promote_options="default").to_pandas() if rejects else empty_rejects()
     return Incidents(frame, work_crs, resolution, report, rej)

@@ -96,6 +96,9 @@ class RawTable:
     names : list of str, optional
         Every column of a text file's header (``table`` may hold only some).
     delimiter : str, optional
+    reread : (Entry, LoadLimits), optional
+        Set when ``table`` holds only some of the header's columns: how to read the file
+        again with all of them (see :mod:`rtm.rejects`).
     """
 
     name: str
@@ -108,6 +111,7 @@ class RawTable:
     notes: list = field(default_factory=list)
     names: list | None = None
     delimiter: str | None = None
+    reread: tuple | None = None
 
     @property
     def num_rows(self) -> int:
