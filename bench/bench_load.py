@@ -20,6 +20,7 @@ import io
 import lzma
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -187,8 +188,7 @@ def main() -> int:
             runs["pandas"].append(_run("pandas", ROOT))
 
     def med(which, i):
-        vals = sorted(r[i] for r in runs[which])
-        return vals[len(vals) // 2]
+        return statistics.median(r[i] for r in runs[which])
 
     ours, arrow = med("ours", 0), med("pyarrow", 0)
     print(f"summary ({a.repeat} round(s), medians): rtm.load_incidents {ours:.2f} s = {med('ours', 1):,.0f} rows/s, "
