@@ -19,7 +19,7 @@ import shapely
 from . import coords
 from .areas import Areas
 from .errors import InputError, setting_error
-from .grid import Grid
+from .grid import MAX_GRID_MB, Grid
 from .gridref import grid_references
 from .periods import Period, history
 from .recording_points import RecordingPoints
@@ -89,6 +89,9 @@ class ListSettings:
     area_tolerance_m : float
         The loading tolerance (``--area-tolerance``): the spot grid's study area is widened
         by it plus half a cell diagonal so that incidents kept by it can be listed.
+    max_grid_mb : float
+        Refuse, before allocating it, a spot grid whose estimated memory is larger
+        (:func:`rtm.grid.check_grid_size`); raise it on a machine with more memory.
     """
 
     spot_size: float = DEFAULT_SPOT_SIZE
@@ -96,6 +99,7 @@ class ListSettings:
     rule: SpotRule = field(default_factory=lambda: SpotRule(max_cells=DEFAULT_MERGE_CELLS))
     patrol: PatrolDose = field(default_factory=PatrolDose)
     area_tolerance_m: float = 0.0
+    max_grid_mb: float = MAX_GRID_MB
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -353,7 +357,7 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     """
     _check_inputs(incidents, period, terrain)
     frame = incidents.frame
-    grid = Grid.from_areas(areas, settings.spot_size, edge_m=settings.edge_m)
+    grid = Grid.from_areas(areas, settings.spot_size, edge_m=settings.edge_m, max_grid_mb=settings.max_grid_mb)
     on_grid = terrain.on_grid(grid) if terrain is not None else None
     hist = history(frame, period)
     if isinstance(recording_points, str):
