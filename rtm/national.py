@@ -181,7 +181,12 @@ def force_list(force: Force, period: Period, settings: NationalSettings = Nation
     if not len(inc.frame):
         raise InputError(force.incidents[0], f"no incident of the force '{force.name}' is usable in its area",
                          "check the files with 'rtm validate' and the force's boundary")
-    lst = build_list(inc, areas, period, settings=settings.list)
+    try:
+        lst = build_list(inc, areas, period, settings=settings.list)
+    except InputError as exc:
+        if exc.source != "grid":
+            raise
+        raise InputError(f"force {force.name}", exc.problem, exc.fix, exc.field, exc.field_kind) from None
     spots = pd.DataFrame(lst.spots.drop(columns="geometry"))
     spots.insert(0, "force", force.name)
     spots["geometry_wkt"] = lst.spots.geometry.to_wkt().to_numpy()
@@ -206,6 +211,17 @@ class NationalList:
     period: Period
     spots: pd.DataFrame
     forces: pd.DataFrame
+
+
+def task_budget_mb(settings: NationalSettings, at_once: int = 1, available_mb: float | None = None) -> float:
+    """The grid memory one force may take: ``settings.list.max_grid_mb``, lowered to 80% of
+    the machine's available memory shared among the ``at_once`` forces made at the same
+    time (psutil; ``available_mb`` overrides it, for a cluster's worker limit)."""
+    if available_mb is None:
+        import psutil
+
+        available_mb = psutil.virtual_memory().available / 2**20
+    return float(min(settings.list.max_grid_mb, 0.8 * available_mb / max(int(at_once), 1)))
 
 
 def national_list(forces, period: Period, settings: NationalSettings = NationalSettings(), *, client=None,
@@ -237,6 +253,14 @@ def national_list(forces, period: Period, settings: NationalSettings = NationalS
     from .distributed import run_tasks
 
     forces = list(forces)
+    if client is None:
+        budget = task_budget_mb(settings)
+    else:
+        info = list(client.scheduler_info(n_workers=-1)["workers"].values())
+        limits = [w.get("memory_limit") or 0 for w in info]
+        per_worker = max((w.get("nthreads", 1) for w in info), default=1)
+        budget = task_budget_mb(settings, per_worker, min(limits) / 2**20 if limits and min(limits) > 0 else None)
+    settings = replace(settings, list=replace(settings.list, max_grid_mb=budget))
     results = run_tasks(force_list, forces, period, settings, client=client, progress=progress,
                         names=[f.name for f in forces])
     spots = pd.concat([r.spots for r in results], ignore_index=True) if results else pd.DataFrame()
