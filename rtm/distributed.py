@@ -43,7 +43,7 @@ def connect(scheduler: str | None = None, *, workers: int = 2, threads_per_worke
         The scheduler cannot be reached, or Dask is not installed.
     """
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError:
         raise InputError("dask", "dask.distributed is not installed", "pip install 'dask[distributed]'") from None
     if scheduler:
@@ -53,9 +53,9 @@ def connect(scheduler: str | None = None, *, workers: int = 2, threads_per_worke
             raise InputError(scheduler, f"no Dask scheduler answers at this address ({exc})",
                              "start one ('dask scheduler' and 'dask worker ADDRESS' on the cluster) "
                              "and give its tcp://host:port") from None
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=processes,
-                           memory_limit=memory_limit, dashboard_address=None)
-    return Client(cluster)
+    # a client that starts its own LocalCluster closes it when it is closed
+    return Client(n_workers=workers, threads_per_worker=threads_per_worker, processes=processes,
+                  memory_limit=memory_limit, dashboard_address=None)
 
 
 def worker_peaks_mb(client) -> dict:

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError
@@ -60,12 +61,17 @@ class NationalSettings:
         Harm weights by name (``cchi``, ``count``) or a weights CSV.
     point_distance_m, point_min_share : float
         The rule of areas made from incidents (:mod:`rtm.point_area`).
+    task_mb : float or None
+        Memory one force's list may take on the machine or worker that makes it
+        (:func:`task_budget_mb`; :func:`national_list` sets it); None: no check beyond
+        ``list.max_grid_mb``.
     """
 
     list: ListSettings = field(default_factory=ListSettings)
     weights: str = "cchi"
     point_distance_m: float = DEFAULT_DISTANCE_M
     point_min_share: float = DEFAULT_MIN_SHARE
+    task_mb: float | None = None
 
 
 @dataclass
@@ -181,17 +187,67 @@ def force_list(force: Force, period: Period, settings: NationalSettings = Nation
     if not len(inc.frame):
         raise InputError(force.incidents[0], f"no incident of the force '{force.name}' is usable in its area",
                          "check the files with 'rtm validate' and the force's boundary")
-    try:
-        lst = build_list(inc, areas, period, settings=settings.list)
-    except InputError as exc:
-        if exc.source != "grid":
-            raise
-        raise InputError(f"force {force.name}", exc.problem, exc.fix, exc.field, exc.field_kind) from None
-    spots = pd.DataFrame(lst.spots.drop(columns="geometry"))
+    pieces, whole = plan_pieces(areas, settings.list, settings.task_mb, force.name)
+    made = []
+    for piece in pieces:
+        try:
+            made.append(build_list(inc, piece, period, settings=settings.list))
+        except InputError as exc:
+            if exc.source != "grid":
+                raise
+            raise InputError(f"force {force.name}", exc.problem, exc.fix, exc.field, exc.field_kind) from None
+    spots = pd.concat([pd.DataFrame(m.spots.drop(columns="geometry")) for m in made], ignore_index=True)
     spots.insert(0, "force", force.name)
-    spots["geometry_wkt"] = lst.spots.geometry.to_wkt().to_numpy()
-    return ForceResult(force.name, spots, list(lst.notes), len(inc.frame), lst.grid.nrows * lst.grid.ncols, how,
-                       time.perf_counter() - t0, peak_rss_mb())
+    spots["geometry_wkt"] = np.concatenate([m.spots.geometry.to_wkt().to_numpy(object) for m in made])
+    notes = list(dict.fromkeys(n for m in made for n in m.notes))
+    if not whole:
+        notes.append(f"The force's grid would need more than {settings.list.max_grid_mb:,.0f} MB, so each district "
+                     "was listed on its own grid: scores are relative to the district's average cell.")
+    cells = max(m.grid.nrows * m.grid.ncols for m in made)
+    return ForceResult(force.name, spots, notes, len(inc.frame), cells, how, time.perf_counter() - t0,
+                       peak_rss_mb())
+
+
+def plan_pieces(areas, settings: ListSettings, task_mb: float | None = None, name: str = "") -> tuple[list, bool]:
+    """How a force's list is made within memory: ``([areas], True)`` on one grid when its
+    estimate is within ``settings.max_grid_mb``, else ``([one Areas a district], False)``.
+
+    Each grid is estimated (:func:`rtm.grid.grid_memory_mb`) before anything is allocated,
+    and a run whose largest grid exceeds ``task_mb`` (the memory this machine or worker has
+    for it, :func:`task_budget_mb`) is refused with the figure and the fixes.
+
+    Raises
+    ------
+    InputError
+        The largest grid does not fit.
+    """
+    from .grid import BYTES_PER_CELL, grid_memory_mb
+
+    edge = settings.edge_m
+
+    def need(a):
+        minx, miny, maxx, maxy = a.frame.total_bounds
+        return grid_memory_mb((minx - edge, miny - edge, maxx + edge, maxy + edge), settings.spot_size)
+
+    cells, mb = need(areas)
+    pieces, whole = [areas], True
+    if mb > settings.max_grid_mb and len(areas.names) > 1:
+        pieces, whole = [areas.select([n]) for n in areas.names], False
+        cells, mb = max((need(p) for p in pieces), key=lambda t: t[1])
+    limit = settings.max_grid_mb if task_mb is None else min(task_mb, settings.max_grid_mb)
+    if mb > limit:
+        what = "its grid" if whole else "its largest district's grid"
+        fits = settings.spot_size * float(np.sqrt(mb / limit))
+        raise InputError(f"force {name}" if name else "grid",
+                         f"{what} at {settings.spot_size:g} m has {cells:,.0f} cells, about {mb:,.0f} MB at "
+                         f"~{BYTES_PER_CELL} bytes a cell, more than the {limit:,.0f} MB "
+                         + ("this machine or worker has free for one list" if task_mb is not None and task_mb < settings.max_grid_mb
+                            else "limit max_grid_mb"),
+                         f"use cells of at least {np.ceil(fits):,.0f} m, give the force district boundaries so it is "
+                         "listed district by district, run fewer lists at once (fewer Dask threads a worker), "
+                         "or raise max_grid_mb on a machine with the memory", field="max_grid_mb",
+                         field_kind="setting")
+    return pieces, whole
 
 
 @dataclass
@@ -212,16 +268,33 @@ class NationalList:
     spots: pd.DataFrame
     forces: pd.DataFrame
 
+    def write(self, path) -> dict:
+        """Write the spots to ``path`` (CSV, UTF-8 with BOM) and the force table beside it
+        (``<stem>_forces.csv``); text cells are made Excel-safe
+        (:func:`rtm.exports.text.excel_safe`). Returns ``{"spots": Path, "forces": Path}``."""
+        from .errors import output_folder
+        from .exports.text import excel_safe
 
-def task_budget_mb(settings: NationalSettings, at_once: int = 1, available_mb: float | None = None) -> float:
-    """The grid memory one force may take: ``settings.list.max_grid_mb``, lowered to 80% of
-    the machine's available memory shared among the ``at_once`` forces made at the same
-    time (psutil; ``available_mb`` overrides it, for a cluster's worker limit)."""
+        path = Path(path)
+        output_folder(path.parent)
+        out = {"spots": path, "forces": path.with_name(f"{path.stem}_forces.csv")}
+        for key, frame in (("spots", self.spots), ("forces", self.forces)):
+            frame = frame.copy()
+            for c in frame.columns[frame.dtypes == object]:
+                frame[c] = [excel_safe(str(v)) if isinstance(v, str) else v for v in frame[c]]
+            frame.to_csv(out[key], index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        return out
+
+
+def task_budget_mb(at_once: int = 1, available_mb: float | None = None) -> float:
+    """The grid memory one force's list may take: 80% of the machine's available memory
+    (psutil) shared among the ``at_once`` lists made at the same time; ``available_mb``
+    overrides the machine's figure (a Dask worker's memory limit)."""
     if available_mb is None:
         import psutil
 
         available_mb = psutil.virtual_memory().available / 2**20
-    return float(min(settings.list.max_grid_mb, 0.8 * available_mb / max(int(at_once), 1)))
+    return float(0.8 * available_mb / max(int(at_once), 1))
 
 
 def national_list(forces, period: Period, settings: NationalSettings = NationalSettings(), *, client=None,
@@ -254,13 +327,13 @@ def national_list(forces, period: Period, settings: NationalSettings = NationalS
 
     forces = list(forces)
     if client is None:
-        budget = task_budget_mb(settings)
+        budget = task_budget_mb()
     else:
         info = list(client.scheduler_info(n_workers=-1)["workers"].values())
         limits = [w.get("memory_limit") or 0 for w in info]
         per_worker = max((w.get("nthreads", 1) for w in info), default=1)
-        budget = task_budget_mb(settings, per_worker, min(limits) / 2**20 if limits and min(limits) > 0 else None)
-    settings = replace(settings, list=replace(settings.list, max_grid_mb=budget))
+        budget = task_budget_mb(per_worker, min(limits) / 2**20 if limits and min(limits) > 0 else None)
+    settings = replace(settings, task_mb=budget)
     results = run_tasks(force_list, forces, period, settings, client=client, progress=progress,
                         names=[f.name for f in forces])
     spots = pd.concat([r.spots for r in results], ignore_index=True) if results else pd.DataFrame()

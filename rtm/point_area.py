@@ -5,7 +5,10 @@ grid snapped to multiples of that size, whose centre lies within ``distance_m`` 
 centre of a square holding an incident; holes are filled (a park or a lake surrounded by
 crime is inside), and pieces holding fewer than ``min_share`` of the incidents are dropped
 (police.uk places a few crimes far outside the force, which would otherwise stretch the
-grid over half the country). The result is one district named after the force.
+grid over half the country). The result is one district named after the force; an area
+wider or taller than ``max_extent_m`` (200 km: a force spread over the country, such as
+British Transport Police) is cut into the squares of ``tile_m`` (100 km, the National
+Grid's lettered squares in Great Britain), each a district of its own.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from .errors import InputError
 DEFAULT_DISTANCE_M = 1000.0
 #: Default smallest share of the incidents a separate piece of area must hold to be kept.
 DEFAULT_MIN_SHARE = 0.002
+#: Areas wider or taller than this are cut into squares of :data:`TILE_M`, one district each.
+MAX_EXTENT_M = 200_000.0
+TILE_M = 100_000.0
 
 
 def area_mask_from_points(x, y, distance_m: float = DEFAULT_DISTANCE_M, min_share: float = DEFAULT_MIN_SHARE):
@@ -82,12 +88,17 @@ def area_mask_from_points(x, y, distance_m: float = DEFAULT_DISTANCE_M, min_shar
 
 
 def area_from_points(x, y, crs, name: str, distance_m: float = DEFAULT_DISTANCE_M,
-                     min_share: float = DEFAULT_MIN_SHARE):
-    """The study area of the rule as :class:`~rtm.areas.Areas` with one district ``name``.
+                     min_share: float = DEFAULT_MIN_SHARE, max_extent_m: float = MAX_EXTENT_M,
+                     tile_m: float = TILE_M):
+    """The study area of the rule as :class:`~rtm.areas.Areas`.
 
     ``x``, ``y`` are in the metric ``crs``; see :func:`area_mask_from_points` for the rule,
-    the parameters and the cost (plus one polygonising of the mask with rasterio).
-    The areas' report notes the rule, so provenance says how the area was made.
+    ``distance_m`` and ``min_share``. The area is one district ``name``, or, when wider or
+    taller than ``max_extent_m``, one district per square of ``tile_m`` it touches, named
+    ``"<name> TQ"`` by the square's National Grid letters (British National Grid) or
+    ``"<name> E500km N100km"`` by its corner. The areas' report notes the rule, so
+    provenance says how the area was made. Cost: that of the mask plus one polygonising
+    of it with rasterio.
     """
     import geopandas as gpd
     import rasterio.features
@@ -95,6 +106,7 @@ def area_from_points(x, y, crs, name: str, distance_m: float = DEFAULT_DISTANCE_
     from affine import Affine
 
     from .areas import Areas
+    from .gridref import grid_references
     from .load_report import LoadReport
 
     mask, x0, y0, res = area_mask_from_points(x, y, distance_m, min_share)
@@ -102,9 +114,24 @@ def area_from_points(x, y, crs, name: str, distance_m: float = DEFAULT_DISTANCE_
     polys = [shapely.geometry.shape(g) for g, v in
              rasterio.features.shapes(mask.astype(np.uint8), mask=mask, transform=transform, connectivity=8) if v]
     geom = shapely.union_all(polys)
+    note = (f"made from the incidents: squares of {res:g} m within {distance_m:g} m of an incident, holes filled, "
+            f"pieces with under {100 * min_share:g}% of the incidents dropped (docs/national.md)")
+    minx, miny, maxx, maxy = geom.bounds
+    if max(maxx - minx, maxy - miny) > max_extent_m:
+        names, geoms = [], []
+        for ty in np.arange(np.floor(miny / tile_m), np.ceil(maxy / tile_m)) * tile_m:
+            for tx in np.arange(np.floor(minx / tile_m), np.ceil(maxx / tile_m)) * tile_m:
+                part = shapely.intersection(geom, shapely.box(tx, ty, tx + tile_m, ty + tile_m))
+                if part.is_empty or part.area <= 0:
+                    continue
+                letters = grid_references([tx + 1], [ty + 1], crs, digits=4)[0][:2]
+                names.append(f"{name} {letters}" if letters else f"{name} E{tx / 1000:.0f}km N{ty / 1000:.0f}km")
+                geoms.append(part)
+        note += (f"; wider than {max_extent_m / 1000:g} km, so cut into squares of {tile_m / 1000:g} km, "
+                 "one district each")
+    else:
+        names, geoms = [str(name)], [geom]
     report = LoadReport(kind="areas")
-    report.notes.append(f"made from the incidents: squares of {res:g} m within {distance_m:g} m of an incident, "
-                        f"holes filled, pieces with under {100 * min_share:g}% of the incidents dropped "
-                        "(docs/national.md)")
-    frame = gpd.GeoDataFrame({"name": [str(name)]}, geometry=[geom], crs=crs)
-    return Areas(frame, report)
+    report.notes.append(note)
+    frame = gpd.GeoDataFrame({"name": names}, geometry=geoms, crs=crs).sort_values("name", kind="stable")
+    return Areas(frame.reset_index(drop=True), report)

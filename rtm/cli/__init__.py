@@ -11,11 +11,12 @@ from .hotspots import hotspots
 from .init import init
 from .layers import layers
 from .model import model
+from .national import national
 from .validate import validate
 from .weekly import weekly
 from .weights import weights
 
-for _command in (validate, layers, model, weights, init, weekly, backtest, hotspots, dosage):
+for _command in (validate, layers, model, weights, init, weekly, backtest, hotspots, dosage, national):
     main.add_command(_command)
 
 __all__ = ["main"]
