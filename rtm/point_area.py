@@ -3,10 +3,11 @@
 The rule (docs/national.md): the area is every square of ``distance_m / 2`` metres, on a
 grid snapped to multiples of that size, whose centre lies within ``distance_m`` of the
 centre of a square holding an incident; holes are filled (a park or a lake surrounded by
-crime is inside), and pieces holding fewer than ``min_share`` of the incidents are dropped
+crime is inside), and groups of incidents holding fewer than ``min_share`` of them are
+dropped, a group being the incidents chained together by gaps of at most ``join_m``
 (police.uk places a few crimes far outside the force, which would otherwise stretch the
-grid over half the country). The result is one district named after the force; an area
-wider or taller than ``max_extent_m`` (200 km: a force spread over the country, such as
+grid over half the country; villages a few km apart stay). The result is one district named after the force; an area
+wider or taller than ``max_extent_m`` (300 km: a force spread over the country, such as
 British Transport Police) is cut into the squares of ``tile_m`` (100 km, the National
 Grid's lettered squares in Great Britain), each a district of its own.
 """
@@ -22,11 +23,14 @@ DEFAULT_DISTANCE_M = 1000.0
 #: Default smallest share of the incidents a separate piece of area must hold to be kept.
 DEFAULT_MIN_SHARE = 0.002
 #: Areas wider or taller than this are cut into squares of :data:`TILE_M`, one district each.
-MAX_EXTENT_M = 200_000.0
+MAX_EXTENT_M = 300_000.0
+#: Incidents chained by gaps up to this long form one group for ``min_share``.
+DEFAULT_JOIN_M = 5000.0
 TILE_M = 100_000.0
 
 
-def area_mask_from_points(x, y, distance_m: float = DEFAULT_DISTANCE_M, min_share: float = DEFAULT_MIN_SHARE):
+def area_mask_from_points(x, y, distance_m: float = DEFAULT_DISTANCE_M, min_share: float = DEFAULT_MIN_SHARE,
+                          join_m: float = DEFAULT_JOIN_M):
     """The area of the rule on its own raster: ``(mask, x0, y0, res)``.
 
     Parameters
@@ -37,7 +41,9 @@ def area_mask_from_points(x, y, distance_m: float = DEFAULT_DISTANCE_M, min_shar
         A square belongs to the area when its centre is within this distance of a square
         holding an incident.
     min_share : float
-        Pieces (8-connected) holding fewer than this share of the incidents are dropped.
+        Groups holding fewer than this share of the incidents are dropped.
+    join_m : float
+        Incidents whose squares are within this distance (chained) form one group.
 
     Returns
     -------
@@ -49,9 +55,9 @@ def area_mask_from_points(x, y, distance_m: float = DEFAULT_DISTANCE_M, min_shar
 
     Notes
     -----
-    One bincount of the points, one binary dilation by a disc of 2 squares, one labelling
-    and one hole filling (scipy.ndimage): memory about 6 bytes per square of the points'
-    bounding box (15 MB for a box the size of England at 1 km).
+    One bincount of the points, two binary dilations (discs of 2 and ``join_m / res``
+    squares), one labelling and one hole filling (scipy.ndimage): memory about 20 bytes
+    per square of the points' bounding box (50 MB for a box the size of England at 500 m).
     """
     from scipy import ndimage
 
@@ -79,21 +85,26 @@ def area_mask_from_points(x, y, distance_m: float = DEFAULT_DISTANCE_M, min_shar
     off = np.arange(-reach, reach + 1)
     disc = (off[:, None] ** 2 + off[None, :] ** 2) <= reach**2
     area = ndimage.binary_dilation(counts > 0, structure=disc)
-    labels, n = ndimage.label(area, structure=np.ones((3, 3), bool))
-    held = np.bincount(labels.ravel(), weights=counts.ravel(), minlength=n + 1)
-    keep = held >= max(min_share * x.size, 1)
-    keep[0] = False
-    area = ndimage.binary_fill_holes(keep[labels])
+    if min_share > 0:
+        k = max(int(np.ceil(join_m / 2 / res)), reach)
+        off = np.arange(-k, k + 1)
+        wide = ndimage.binary_dilation(counts > 0, structure=(off[:, None] ** 2 + off[None, :] ** 2) <= k**2)
+        labels, n = ndimage.label(wide, structure=np.ones((3, 3), bool))
+        held = np.bincount(labels.ravel(), weights=counts.ravel(), minlength=n + 1)
+        keep = held >= min_share * x.size
+        keep[0] = False
+        area &= keep[labels]
+    area = ndimage.binary_fill_holes(area)
     return area, float(x0), float(y0), float(res)
 
 
 def area_from_points(x, y, crs, name: str, distance_m: float = DEFAULT_DISTANCE_M,
                      min_share: float = DEFAULT_MIN_SHARE, max_extent_m: float = MAX_EXTENT_M,
-                     tile_m: float = TILE_M):
+                     tile_m: float = TILE_M, join_m: float = DEFAULT_JOIN_M):
     """The study area of the rule as :class:`~rtm.areas.Areas`.
 
     ``x``, ``y`` are in the metric ``crs``; see :func:`area_mask_from_points` for the rule,
-    ``distance_m`` and ``min_share``. The area is one district ``name``, or, when wider or
+    ``distance_m``, ``min_share`` and ``join_m``. The area is one district ``name``, or, when wider or
     taller than ``max_extent_m``, one district per square of ``tile_m`` it touches, named
     ``"<name> TQ"`` by the square's National Grid letters (British National Grid) or
     ``"<name> E500km N100km"`` by its corner. The areas' report notes the rule, so
@@ -109,13 +120,14 @@ def area_from_points(x, y, crs, name: str, distance_m: float = DEFAULT_DISTANCE_
     from .gridref import grid_references
     from .load_report import LoadReport
 
-    mask, x0, y0, res = area_mask_from_points(x, y, distance_m, min_share)
+    mask, x0, y0, res = area_mask_from_points(x, y, distance_m, min_share, join_m)
     transform = Affine(res, 0, x0, 0, -res, y0)
     polys = [shapely.geometry.shape(g) for g, v in
              rasterio.features.shapes(mask.astype(np.uint8), mask=mask, transform=transform, connectivity=8) if v]
     geom = shapely.union_all(polys)
     note = (f"made from the incidents: squares of {res:g} m within {distance_m:g} m of an incident, holes filled, "
-            f"pieces with under {100 * min_share:g}% of the incidents dropped (docs/national.md)")
+            f"groups of incidents (chained by gaps up to {join_m:g} m) with under {100 * min_share:g}% of them "
+            "dropped (docs/national.md)")
     minx, miny, maxx, maxy = geom.bounds
     if max(maxx - minx, maxy - miny) > max_extent_m:
         names, geoms = [], []

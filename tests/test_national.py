@@ -1,0 +1,142 @@
+"""National lists force by force: areas made from points, memory planning, Dask = serial."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import CRS
+
+from rtm.areas import Areas
+from rtm.errors import InputError
+from rtm.national import NationalSettings, find_forces, national_list, plan_pieces
+from rtm.periods import month_period
+from rtm.point_area import area_from_points, area_mask_from_points
+from rtm.weekly import ListSettings
+
+BNG = CRS.from_epsg(27700)
+
+
+def _ring(cx, cy, radius, n):
+    a = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    return cx + radius * np.cos(a), cy + radius * np.sin(a)
+
+
+def test_area_from_points_fills_holes_and_keeps_what_is_near():
+    # incidents every ~200 m on a ring of 3 km radius: the 6 km wide middle has none
+    x, y = _ring(550_000, 180_000, 3000, 100)
+    area = area_from_points(x, y, BNG, "force", distance_m=500).union
+    assert area.contains(shapely.Point(550_000, 180_000))  # the hole is filled
+    assert area.contains(shapely.Point(550_000 + 3000 + 200, 180_000))  # within the distance
+    assert not area.intersects(shapely.Point(550_000 + 3000 + 1200, 180_000))  # beyond it
+    assert all(area.contains(shapely.Point(a, b)) for a, b in zip(x, y))
+
+
+def test_a_few_strays_far_away_are_dropped_but_a_village_nearby_stays():
+    rng = np.random.default_rng(0)
+    town = rng.normal([500_000, 200_000], 1500, size=(5000, 2))
+    village = rng.normal([504_000 + 4000, 200_000], 100, size=(30, 2))  # 30 incidents, 4 km beyond the town
+    strays = np.array([[300_000, 400_000]] * 3)  # 3 incidents 280 km away (0.06%)
+    pts = np.vstack([town, village, strays])
+    areas = area_from_points(pts[:, 0], pts[:, 1], BNG, "force")
+    area = areas.union
+    assert areas.names == ["force"]
+    assert area.contains(shapely.Point(508_000, 200_000))
+    assert not area.intersects(shapely.Point(300_000, 400_000))
+    assert area.bounds[2] - area.bounds[0] < 30_000
+    # with no share required the strays are kept: the area spans the country
+    mask, *_ = area_mask_from_points(pts[:, 0], pts[:, 1], min_share=0)
+    assert mask.shape[0] * 500 > 190_000
+
+
+def test_an_area_wider_than_the_limit_is_cut_into_lettered_100km_squares():
+    # two towns 400 km apart with half the incidents each (a force spread over the country)
+    rng = np.random.default_rng(1)
+    pts = np.vstack([rng.normal([530_000, 180_000], 800, (500, 2)), rng.normal([380_000, 560_000], 800, (500, 2))])
+    areas = area_from_points(pts[:, 0], pts[:, 1], BNG, "btp")
+    assert areas.names == ["btp NY", "btp TQ"]  # Cumbria and London
+    assert all(g.bounds[2] - g.bounds[0] <= 100_000 for g in areas.frame.geometry)
+
+
+def test_area_from_points_refuses_no_points_and_bad_settings():
+    with pytest.raises(InputError, match="no incident has coordinates"):
+        area_mask_from_points([np.nan], [np.nan])
+    with pytest.raises(InputError, match="distance"):
+        area_mask_from_points([1.0], [1.0], distance_m=0)
+
+
+def _two_districts():
+    frame = gpd.GeoDataFrame({"name": ["east", "west"]},
+                             geometry=[shapely.box(600_000, 100_000, 620_000, 120_000),
+                                       shapely.box(300_000, 300_000, 320_000, 320_000)], crs=BNG)
+    return Areas(frame)
+
+
+def test_a_force_too_big_for_one_grid_is_listed_district_by_district():
+    areas = _two_districts()
+    s = ListSettings(spot_size=50)
+    pieces, whole = plan_pieces(areas, s)  # 300 km x 220 km at 50 m: about 5 GB as one grid
+    assert not whole and [p.names for p in pieces] == [["east"], ["west"]]
+    pieces, whole = plan_pieces(areas, ListSettings(spot_size=50, max_grid_mb=10_000))
+    assert whole and pieces == [areas]
+
+
+def test_a_grid_that_cannot_fit_the_machine_is_refused_with_the_figure_and_the_fix():
+    with pytest.raises(InputError) as err:
+        plan_pieces(_two_districts(), ListSettings(spot_size=50), task_mb=20.0, name="kent")
+    text = str(err.value)
+    assert "kent" in text and "largest district" in text and "MB" in text
+    assert "use cells of at least" in text and "max_grid_mb" in text
+
+
+def test_find_forces_groups_police_uk_files_by_force(tmp_path):
+    for name in ("2019-01-kent-street.csv.xz", "2019-02-kent-street.csv.xz", "2019-01-city-of-london-street.csv"):
+        (tmp_path / name).write_text("x")
+    forces = find_forces([tmp_path])
+    assert [f.name for f in forces] == ["city-of-london", "kent"]
+    assert [p.rsplit("/", 1)[-1] for p in forces[1].incidents] == ["2019-01-kent-street.csv.xz",
+                                                                   "2019-02-kent-street.csv.xz"]
+    (tmp_path / "crimes-street.csv").write_text("x")
+    with pytest.raises(InputError, match="not a police.uk street file"):
+        find_forces([tmp_path])
+
+
+@pytest.mark.realdata
+def test_dask_list_equals_the_serial_list(multiforce_dir):
+    from rtm.distributed import connect
+
+    forces = [f for f in find_forces([multiforce_dir]) if f.name in ("city-of-london", "cleveland")]
+    settings = NationalSettings(list=ListSettings(spot_size=100))
+    period = month_period("2019-03")
+    serial = national_list(forces, period, settings)
+    seen = []
+    with connect(workers=2, processes=False) as client:
+        assert len(client.scheduler_info(n_workers=-1)["workers"]) == 2
+        on_dask = national_list(forces, period, settings, client=client, progress=lambda d, n, w: seen.append(d))
+    assert sorted(seen) == [1, 2]
+    assert len(serial.spots) == 40 and set(serial.spots["force"]) == {"city-of-london", "cleveland"}
+    pd.testing.assert_frame_equal(serial.spots, on_dask.spots)
+    assert (serial.forces["incidents"] == on_dask.forces["incidents"]).all()
+
+
+@pytest.mark.realdata
+def test_rtm_national_writes_the_list_and_refuses_a_missing_folder(multiforce_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from rtm.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for f in multiforce_dir.rglob("*-city-of-london-street.csv.xz"):
+        (data / f.name).symlink_to(f)
+    out = tmp_path / "out" / "national.csv"
+    res = CliRunner().invoke(main, ["national", "--data", str(data), "--month", "2019-03", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    spots = pd.read_csv(out, encoding="utf-8-sig")
+    assert len(spots) == 20 and (spots["force"] == "city-of-london").all()
+    assert pd.read_csv(out.with_name("national_forces.csv"), encoding="utf-8-sig")["incidents"].iloc[0] > 3000
+    res = CliRunner().invoke(main, ["national", "--data", str(tmp_path / "nope"), "--month", "2019-03",
+                                    "--out", str(out)])
+    assert res.exit_code == 2 and "does not exist" in res.output and "Traceback" not in res.output
