@@ -155,22 +155,17 @@ def find_forces(paths, areas: dict | None = None, area_fields: dict | None = Non
             for n in sorted(files)]
 
 
-def force_list(force: Force, period: Period, settings: NationalSettings = NationalSettings()) -> ForceResult:
-    """Load one force and make its list for ``period`` (the task of a national run).
-
-    Returns a :class:`ForceResult`. Raises InputError (naming the force's file) for data
-    that cannot be used, or a grid larger than ``settings.list.max_grid_mb``, before the
-    grid is allocated. Cost: one load of the force's files, one area from points when it
-    has no boundary file, one :func:`rtm.weekly.build_list`; memory about
-    ``rtm.grid.BYTES_PER_CELL`` bytes a cell of the force's grid plus its incidents.
+def load_force(force: Force, settings: NationalSettings = NationalSettings()):
+    """``(incidents, areas, how)`` of one force: its incidents with harm weights, its study
+    area (boundary file, or made from its incidents, whose rows outside it are then left
+    out) and a sentence saying how the area was made. InputError for data that cannot be
+    used. Cost: one load of its files, and one area from points without a boundary file.
     """
     from .areas import load_areas
     from .incidents import load_incidents
     from .point_area import area_from_points
-    from .weekly import build_list
     from .weights import HarmWeights
 
-    t0 = time.perf_counter()
     weights = HarmWeights.from_name(settings.weights)
     if force.area:
         areas = load_areas(force.area, force.area_field)
@@ -187,6 +182,22 @@ def force_list(force: Force, period: Period, settings: NationalSettings = Nation
     if not len(inc.frame):
         raise InputError(force.incidents[0], f"no incident of the force '{force.name}' is usable in its area",
                          "check the files with 'rtm validate' and the force's boundary")
+    return inc, areas, how
+
+
+def force_list(force: Force, period: Period, settings: NationalSettings = NationalSettings()) -> ForceResult:
+    """Load one force and make its list for ``period`` (the task of a national run).
+
+    Returns a :class:`ForceResult`. Raises InputError (naming the force's file) for data
+    that cannot be used, or, before any grid is allocated, a grid that cannot fit
+    (:func:`plan_pieces`). Cost: one load of the force's files, one area from points when it
+    has no boundary file, one :func:`rtm.weekly.build_list`; memory about
+    ``rtm.grid.BYTES_PER_CELL`` bytes a cell of the force's grid plus its incidents.
+    """
+    from .weekly import build_list
+
+    t0 = time.perf_counter()
+    inc, areas, how = load_force(force, settings)
     pieces, whole = plan_pieces(areas, settings.list, settings.task_mb, force.name)
     made = []
     for piece in pieces:
@@ -297,6 +308,18 @@ def task_budget_mb(at_once: int = 1, available_mb: float | None = None) -> float
     return float(0.8 * available_mb / max(int(at_once), 1))
 
 
+def client_budget_mb(client=None) -> float:
+    """:func:`task_budget_mb` of this machine (``client`` None) or of the smallest worker of
+    a Dask client (its memory limit shared among its threads; the machine's memory when the
+    workers have no limit)."""
+    if client is None:
+        return task_budget_mb()
+    info = list(client.scheduler_info(n_workers=-1)["workers"].values())
+    limits = [w.get("memory_limit") or 0 for w in info]
+    threads = max((w.get("nthreads", 1) for w in info), default=1)
+    return task_budget_mb(threads, min(limits) / 2**20 if limits and min(limits) > 0 else None)
+
+
 def national_list(forces, period: Period, settings: NationalSettings = NationalSettings(), *, client=None,
                   progress: Progress | None = None) -> NationalList:
     """Every force's list for ``period``, force by force.
@@ -326,14 +349,7 @@ def national_list(forces, period: Period, settings: NationalSettings = NationalS
     from .distributed import run_tasks
 
     forces = list(forces)
-    if client is None:
-        budget = task_budget_mb()
-    else:
-        info = list(client.scheduler_info(n_workers=-1)["workers"].values())
-        limits = [w.get("memory_limit") or 0 for w in info]
-        per_worker = max((w.get("nthreads", 1) for w in info), default=1)
-        budget = task_budget_mb(per_worker, min(limits) / 2**20 if limits and min(limits) > 0 else None)
-    settings = replace(settings, task_mb=budget)
+    settings = replace(settings, task_mb=client_budget_mb(client))
     results = run_tasks(force_list, forces, period, settings, client=client, progress=progress,
                         names=[f.name for f in forces])
     spots = pd.concat([r.spots for r in results], ignore_index=True) if results else pd.DataFrame()
