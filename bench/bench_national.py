@@ -7,6 +7,7 @@ the list is for 2019-03. Forces without boundaries get an area made from their i
 (rtm.point_area). The country's grid is never allocated; its estimate is printed beside.
 
     PYTHONPATH=$PWD python bench/bench_national.py --cell 50 --workers 2
+    PYTHONPATH=$PWD python bench/bench_national.py --backtest --cell 150 --workers 2
 
 Each run goes in its own child process so its peak resident memory is its own.
 """
@@ -34,6 +35,40 @@ def forces():
     return sorted(found + [essex], key=lambda f: f.name)
 
 
+def _run(fn, mode: str, workers: int):
+    """``(result, seconds, worker peaks)`` of ``fn(client)`` serially or on a LocalCluster."""
+    if mode == "serial":
+        t0 = time.perf_counter()
+        res = fn(None)
+        return res, time.perf_counter() - t0, {}
+    from rtm.distributed import connect, worker_peaks_mb
+
+    with connect(workers=workers, threads_per_worker=1, processes=True) as client:
+        t0 = time.perf_counter()
+        res = fn(client)
+        secs = time.perf_counter() - t0
+        return res, secs, worker_peaks_mb(client)
+
+
+def child_backtest(mode: str, cell: float, workers: int) -> dict:
+    """The national back-test (monthly, 2018-12 to 2019-02, every method without a terrain)."""
+    from rtm.national import NationalSettings, peak_rss_mb
+    from rtm.national_backtest import national_backtest
+    from rtm.periods import month_period
+    from rtm.weekly import ListSettings
+
+    settings = NationalSettings(list=ListSettings(spot_size=cell))
+    periods = [month_period(m) for m in ("2018-12", "2019-01", "2019-02")]
+    fs = forces()
+    res, secs, workers_mb = _run(lambda c: national_backtest(fs, periods, settings, client=c), mode, workers)
+    summ = res.summary()
+    pick = summ[(summ["metric"] == "harm_capture") & (summ["selection"] == "area 2.6%")]
+    return {"mode": mode, "seconds": secs, "forces": len(res.forces), "incidents": int(res.forces["incidents"].sum()),
+            "rows": len(res.metrics), "main_peak_mb": peak_rss_mb(), "worker_peak_mb": sorted(workers_mb.values()),
+            "by_method": pick.groupby("method")["mean"].mean().round(4).to_dict(),
+            "spots_csv": res.metrics.to_csv(index=False)}
+
+
 def child(mode: str, cell: float, workers: int) -> dict:
     """One run in this process: ``serial`` or ``dask``; returns its figures as a dict."""
     from rtm.national import NationalSettings, national_list, peak_rss_mb
@@ -43,23 +78,12 @@ def child(mode: str, cell: float, workers: int) -> dict:
     settings = NationalSettings(list=ListSettings(spot_size=cell))
     period = month_period("2019-03")
     fs = forces()
-    t0 = time.perf_counter()
-    if mode == "serial":
-        res = national_list(fs, period, settings)
-        workers_mb = {}
-    else:
-        from rtm.distributed import connect, worker_peaks_mb
-
-        with connect(workers=workers, threads_per_worker=1, processes=True) as client:
-            t0 = time.perf_counter()
-            res = national_list(fs, period, settings, client=client)
-            workers_mb = worker_peaks_mb(client)
-    secs = time.perf_counter() - t0
+    res, secs, workers_mb = _run(lambda c: national_list(fs, period, settings, client=c), mode, workers)
     spots = res.spots
     return {"mode": mode, "seconds": secs, "forces": len(res.forces), "incidents": int(res.forces["incidents"].sum()),
             "cells": int(res.forces["cells"].sum()), "largest_force_cells": int(res.forces["cells"].max()),
             "largest_force": str(res.forces.loc[res.forces["cells"].idxmax(), "force"]),
-            "spots": len(spots), "digest": str(spots.drop(columns=["geometry_wkt"]).to_csv(index=False).__hash__()),
+            "spots": len(spots),
             "main_peak_mb": peak_rss_mb(), "worker_peak_mb": sorted(workers_mb.values()),
             "spots_csv": spots.to_csv(index=False)}
 
@@ -90,17 +114,34 @@ def main() -> None:
     ap.add_argument("--modes", default="serial,dask")
     ap.add_argument("--child", choices=["serial", "dask"])
     ap.add_argument("--no-estimate", action="store_true")
+    ap.add_argument("--backtest", action="store_true", help="the national back-test instead of the list")
     a = ap.parse_args()
     if a.child:
-        print(json.dumps(child(a.child, a.cell, a.workers)))
+        print(json.dumps((child_backtest if a.backtest else child)(a.child, a.cell, a.workers)))
         return
     runs = {}
     for mode in a.modes.split(","):
         out = subprocess.run([sys.executable, __file__, "--child", mode, "--cell", str(a.cell),
-                              "--workers", str(a.workers)], capture_output=True, text=True, cwd=ROOT)
+                              "--workers", str(a.workers)] + (["--backtest"] if a.backtest else []),
+                             capture_output=True, text=True, cwd=ROOT)
         if out.returncode:
             sys.exit(f"{mode} run failed:\n{out.stderr[-3000:]}")
         runs[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+    if a.backtest:
+        print(f"National monthly back-test 2018-12..2019-02 at {a.cell:g} m, force by force")
+        print("| run | forces | incidents | metric rows | time s | peak RSS main MB | peak RSS per worker MB |")
+        print("|---|---|---|---|---|---|---|")
+        for mode, r in runs.items():
+            label = "serial (peer)" if mode == "serial" else f"Dask LocalCluster, {a.workers} workers x 1 thread"
+            print(f"| {label} | {r['forces']} | {r['incidents']:,} | {r['rows']:,} | {r['seconds']:.0f} | "
+                  f"{r['main_peak_mb']:,.0f} | {', '.join(f'{m:,.0f}' for m in r['worker_peak_mb']) or '-'} |")
+        print("Mean harm capture at 2.6% of the area, over forces' districts and periods:",
+              next(iter(runs.values()))["by_method"])
+        if len(runs) == 2:
+            same = runs["serial"]["spots_csv"] == runs["dask"]["spots_csv"]
+            print(f"Dask metrics identical to the serial metrics: {same}; time ratio dask/serial "
+                  f"{runs['dask']['seconds'] / runs['serial']['seconds']:.2f}")
+        return
     print(f"National monthly list 2019-03 at {a.cell:g} m, force by force")
     print("| run | forces | incidents | cells (sum) | largest force (cells) | spots | time s | "
           "peak RSS main MB | peak RSS per worker MB |")

@@ -249,15 +249,16 @@ def plan_pieces(areas, settings: ListSettings, task_mb: float | None = None, nam
     if mb > limit:
         what = "its grid" if whole else "its largest district's grid"
         fits = settings.spot_size * float(np.sqrt(mb / limit))
+        machine = task_mb is not None and task_mb < settings.max_grid_mb
         raise InputError(f"force {name}" if name else "grid",
                          f"{what} at {settings.spot_size:g} m has {cells:,.0f} cells, about {mb:,.0f} MB at "
                          f"~{BYTES_PER_CELL} bytes a cell, more than the {limit:,.0f} MB "
-                         + ("this machine or worker has free for one list" if task_mb is not None and task_mb < settings.max_grid_mb
-                            else "limit max_grid_mb"),
-                         f"use cells of at least {np.ceil(fits):,.0f} m, give the force district boundaries so it is "
-                         "listed district by district, run fewer lists at once (fewer Dask threads a worker), "
-                         "or raise max_grid_mb on a machine with the memory", field="max_grid_mb",
-                         field_kind="setting")
+                         + ("this machine or worker has free for one list" if machine else "limit max_grid_mb"),
+                         f"use cells of at least {np.ceil(fits):,.0f} m, give the force district boundaries so it "
+                         "is listed district by district, "
+                         + ("run fewer lists at once (fewer Dask threads a worker) or on a machine or worker with "
+                            "more free memory" if machine else "or raise max_grid_mb on a machine with the memory"),
+                         field="max_grid_mb", field_kind="setting")
     return pieces, whole
 
 
