@@ -99,7 +99,7 @@ def one_grid_estimate(cell: float) -> tuple[int, float]:
 
     lo, hi = np.array([np.inf, np.inf]), np.array([-np.inf, -np.inf])
     for f in forces():
-        inc = load_incidents(list(f.incidents))
+        inc = load_incidents(list(f.incidents), working_crs="EPSG:27700")
         mask, x0, y0, res = area_mask_from_points(inc.frame["x"], inc.frame["y"])
         r, c = np.nonzero(mask)
         lo = np.minimum(lo, [x0 + c.min() * res, y0 - (r.max() + 1) * res])
@@ -111,7 +111,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cell", type=float, default=50.0)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--modes", default="serial,dask")
+    ap.add_argument("--modes", default="serial,dask", help="runs to make, comma-separated ('' for none)")
     ap.add_argument("--child", choices=["serial", "dask"])
     ap.add_argument("--no-estimate", action="store_true")
     ap.add_argument("--backtest", action="store_true", help="the national back-test instead of the list")
@@ -120,7 +120,7 @@ def main() -> None:
         print(json.dumps((child_backtest if a.backtest else child)(a.child, a.cell, a.workers)))
         return
     runs = {}
-    for mode in a.modes.split(","):
+    for mode in filter(None, a.modes.split(",")):
         out = subprocess.run([sys.executable, __file__, "--child", mode, "--cell", str(a.cell),
                               "--workers", str(a.workers)] + (["--backtest"] if a.backtest else []),
                              capture_output=True, text=True, cwd=ROOT)
@@ -142,10 +142,11 @@ def main() -> None:
             print(f"Dask metrics identical to the serial metrics: {same}; time ratio dask/serial "
                   f"{runs['dask']['seconds'] / runs['serial']['seconds']:.2f}")
         return
-    print(f"National monthly list 2019-03 at {a.cell:g} m, force by force")
-    print("| run | forces | incidents | cells (sum) | largest force (cells) | spots | time s | "
-          "peak RSS main MB | peak RSS per worker MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    if runs:
+        print(f"National monthly list 2019-03 at {a.cell:g} m, force by force")
+        print("| run | forces | incidents | grid cells (sum of forces) | largest grid (cells) | spots | time s | "
+              "peak RSS main MB | peak RSS per worker MB |")
+        print("|---|---|---|---|---|---|---|---|---|")
     for mode, r in runs.items():
         label = "serial (peer)" if mode == "serial" else f"Dask LocalCluster, {a.workers} workers x 1 thread"
         print(f"| {label} | {r['forces']} | {r['incidents']:,} | {r['cells']:,} | {r['largest_force']} "

@@ -140,3 +140,23 @@ def test_rtm_national_writes_the_list_and_refuses_a_missing_folder(multiforce_di
     res = CliRunner().invoke(main, ["national", "--data", str(tmp_path / "nope"), "--month", "2019-03",
                                     "--out", str(out)])
     assert res.exit_code == 2 and "does not exist" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.realdata
+def test_district_by_district_lists_the_same_spots_as_one_grid(essex_dir):
+    from rtm.national import Force, force_list
+
+    files = tuple(str(essex_dir / "crime" / f"{m}-essex-street.csv") for m in ("2018-11", "2018-12", "2019-01"))
+    essex = Force("essex", files, str(essex_dir / "boundaries"), "LSOA11NM")
+    one = force_list(essex, month_period("2019-02"), NationalSettings(list=ListSettings(max_grid_mb=4096)))
+    # 25 MB is less than Essex's grid at 150 m (about 53 MB) but more than any district's
+    each = force_list(essex, month_period("2019-02"), NationalSettings(list=ListSettings(max_grid_mb=25)))
+    assert not any("each district was listed" in n for n in one.notes)
+    assert any("each district was listed on its own grid" in n for n in each.notes)
+    assert each.cells < one.cells / 3  # the largest district's grid, not the county's
+    assert len(each.spots) == len(one.spots) == 14 * 20
+    for d, a in one.spots.groupby("district"):
+        b = each.spots[each.spots["district"] == d]
+        # the same places, in nearly the same order: only harm spread across a district edge differs
+        assert len(set(a["spot_id"]) & set(b["spot_id"])) >= 17, d
+        assert list(a["spot_id"])[:3] == list(b["spot_id"])[:3], d
