@@ -104,17 +104,23 @@ def test_find_forces_groups_police_uk_files_by_force(tmp_path):
 
 
 @pytest.mark.realdata
-def test_dask_list_equals_the_serial_list(multiforce_dir):
+def test_dask_list_and_backtest_equal_the_serial_ones(multiforce_dir):
     from rtm.distributed import connect
+    from rtm.national_backtest import national_backtest
 
     forces = [f for f in find_forces([multiforce_dir]) if f.name in ("city-of-london", "cleveland")]
     settings = NationalSettings(list=ListSettings(spot_size=100))
     period = month_period("2019-03")
     serial = national_list(forces, period, settings)
     seen = []
+    months = [month_period("2019-01"), month_period("2019-02")]
+    bt_serial = national_backtest(forces[:1], months, settings)
     with connect(workers=2, processes=False) as client:
         assert len(client.scheduler_info(n_workers=-1)["workers"]) == 2
         on_dask = national_list(forces, period, settings, client=client, progress=lambda d, n, w: seen.append(d))
+        bt_dask = national_backtest(forces[:1], months, settings, client=client)
+    pd.testing.assert_frame_equal(bt_serial.metrics, bt_dask.metrics)
+    assert set(bt_serial.metrics["period"]) == {"2019-01", "2019-02"} and (bt_serial.forces["pieces"] == 1).all()
     assert sorted(seen) == [1, 2]
     assert len(serial.spots) == 40 and set(serial.spots["force"]) == {"city-of-london", "cleveland"}
     pd.testing.assert_frame_equal(serial.spots, on_dask.spots)
