@@ -282,20 +282,29 @@ class NationalList:
 
     def write(self, path) -> dict:
         """Write the spots to ``path`` (CSV, UTF-8 with BOM) and the force table beside it
-        (``<stem>_forces.csv``); text cells are made Excel-safe
-        (:func:`rtm.exports.text.excel_safe`). Returns ``{"spots": Path, "forces": Path}``."""
-        from .errors import output_folder
-        from .exports.text import excel_safe
+        (``<stem>_forces.csv``); returns ``{"spots": Path, "forces": Path}``."""
+        path = Path(path)
+        return write_tables({"spots": (path, self.spots),
+                             "forces": (path.with_name(f"{path.stem}_forces.csv"), self.forces)})
 
+
+def write_tables(tables: dict) -> dict:
+    """Write ``{key: (path, frame)}`` as CSV files (UTF-8 with BOM, CRLF), text cells made
+    Excel-safe (:func:`rtm.exports.text.excel_safe`); returns ``{key: path}``. InputError
+    when a folder cannot be made."""
+    from .errors import output_folder
+    from .exports.text import excel_safe
+
+    out = {}
+    for key, (path, frame) in tables.items():
         path = Path(path)
         output_folder(path.parent)
-        out = {"spots": path, "forces": path.with_name(f"{path.stem}_forces.csv")}
-        for key, frame in (("spots", self.spots), ("forces", self.forces)):
-            frame = frame.copy()
-            for c in frame.columns[frame.dtypes == object]:
-                frame[c] = [excel_safe(str(v)) if isinstance(v, str) else v for v in frame[c]]
-            frame.to_csv(out[key], index=False, encoding="utf-8-sig", lineterminator="\r\n")
-        return out
+        frame = frame.copy()
+        for c in frame.columns[frame.dtypes == object]:
+            frame[c] = [excel_safe(v) if isinstance(v, str) else v for v in frame[c]]
+        frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        out[key] = path
+    return out
 
 
 def task_budget_mb(at_once: int = 1, available_mb: float | None = None) -> float:

@@ -33,6 +33,19 @@ class NationalBacktest:
     metrics: pd.DataFrame
     forces: pd.DataFrame
 
+    def write(self, path) -> dict:
+        """Write the measures to ``path`` (CSV), the force table (``<stem>_forces.csv``) and
+        the summary (``<stem>_summary.csv``) beside it, text cells Excel-safe as
+        :meth:`rtm.national.NationalList.write`. Returns the paths by key."""
+        from pathlib import Path
+
+        from .national import write_tables
+
+        path = Path(path)
+        return write_tables({"metrics": (path, self.metrics),
+                             "forces": (path.with_name(f"{path.stem}_forces.csv"), self.forces),
+                             "summary": (path.with_name(f"{path.stem}_summary.csv"), self.summary())})
+
     def summary(self) -> pd.DataFrame:
         """Each force's summary across periods (:func:`rtm.backtest.summarise`), ``force`` first."""
         parts = []

@@ -146,6 +146,8 @@ def test_rtm_national_writes_the_list_and_refuses_a_missing_folder(multiforce_di
     res = CliRunner().invoke(main, ["national", "--data", str(tmp_path / "nope"), "--month", "2019-03",
                                     "--out", str(out)])
     assert res.exit_code == 2 and "does not exist" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(main, ["national", "--data", str(data), "--backtest", "2019-02", "--out", str(out)])
+    assert res.exit_code == 2 and "--backtest" in res.output and "FIRST:LAST" in res.output
 
 
 @pytest.mark.realdata
