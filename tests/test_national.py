@@ -168,3 +168,13 @@ def test_district_by_district_lists_the_same_spots_as_one_grid(essex_dir):
         # the same places, in nearly the same order: only harm spread across a district edge differs
         assert len(set(a["spot_id"]) & set(b["spot_id"])) >= 17, d
         assert list(a["spot_id"])[:3] == list(b["spot_id"])[:3], d
+
+
+def test_one_grid_over_the_country_is_refused_naming_the_force_by_force_run():
+    from rtm.grid import check_grid_size, grid_memory_mb
+
+    cells, mb = grid_memory_mb((0, 0, 600_000, 900_000), 50)
+    assert cells == 12_001 * 18_001 and mb > 4096
+    with pytest.raises(InputError) as err:
+        check_grid_size((0, 0, 600_000, 900_000), 50)
+    assert f"{mb:,.0f} MB" in err.value.problem and "rtm national" in err.value.fix
