@@ -178,3 +178,21 @@ def test_one_grid_over_the_country_is_refused_naming_the_force_by_force_run():
     with pytest.raises(InputError) as err:
         check_grid_size((0, 0, 600_000, 900_000), 50)
     assert f"{mb:,.0f} MB" in err.value.problem and "rtm national" in err.value.fix
+
+
+def test_a_bad_file_on_a_dask_worker_process_is_the_same_clear_error(tmp_path):
+    import pickle
+
+    from rtm.distributed import connect
+
+    err = InputError("a.csv", "bad", "fix it", field="Month")
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is InputError and str(back) == str(err)
+    (tmp_path / "2019-01-kent-street.csv").write_text("hello,world\n1,2\n")
+    forces = find_forces([tmp_path])
+    with pytest.raises(InputError) as serial:
+        national_list(forces, month_period("2019-02"))
+    with connect(workers=1, processes=True) as client:
+        with pytest.raises(InputError) as on_dask:
+            national_list(forces, month_period("2019-02"), client=client)
+    assert str(on_dask.value) == str(serial.value) and "2019-01-kent-street.csv" in str(on_dask.value)
