@@ -30,7 +30,8 @@ def forces():
     from rtm.national import Force, find_forces
 
     found = find_forces([DATA / "policeuk_multiforce"])
-    essex = Force("essex", tuple(str(DATA / "essex_policeuk" / "crime" / f"{m}-essex-street.csv") for m in ESSEX_MONTHS),
+    crime = DATA / "essex_policeuk" / "crime"
+    essex = Force("essex", tuple(str(crime / f"{m}-essex-street.csv") for m in ESSEX_MONTHS),
                   str(DATA / "essex_policeuk" / "boundaries" / "essex_southend_thurrock_lsoa2011.geojson"), "LSOA11NM")
     return sorted(found + [essex], key=lambda f: f.name)
 

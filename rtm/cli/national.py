@@ -41,8 +41,8 @@ from .options import Progress, pairs, period_of
 @click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="FILE.csv",
               help="The national list; FILE_forces.csv beside it says what each force took.")
 @friendly
-def national(paths, areas, area_fields, month, week, backtest_span, weights, spot_size, top, point_distance, max_grid_mb,
-             use_dask, scheduler, workers, out):
+def national(paths, areas, area_fields, month, week, backtest_span, weights, spot_size, top, point_distance,
+             max_grid_mb, use_dask, scheduler, workers, out):
     """Make every force's harm-spot list for one month (or week), one force at a time.
 
     Each force is listed from its own incidents and area exactly as 'rtm weekly' would list
