@@ -36,6 +36,11 @@ class InputError(Exception):
         self.field_kind = field_kind
         super().__init__(str(self))
 
+    def __reduce__(self):
+        # rebuilt from its parts (not from ``args``), so it survives pickling: a Dask task
+        # that fails on a worker process raises the same InputError in the caller
+        return (type(self), (self.source, self.problem, self.fix, self.field, self.field_kind), dict(self.__dict__))
+
     def __str__(self) -> str:
         if not self.source and self.field:
             return f"{self.field_kind} '{self.field}': {self.problem}. Fix: {self.fix}."

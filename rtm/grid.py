@@ -29,6 +29,15 @@ BYTES_PER_CELL = 200
 MAX_GRID_MB = 4096.0
 
 
+def grid_memory_mb(bounds, cell_size: float) -> tuple[int, float]:
+    """``(cells, MB)``: the cells of a grid of ``cell_size`` over ``bounds`` and their
+    estimated run memory at :data:`BYTES_PER_CELL` a cell (nothing is allocated)."""
+    minx, miny, maxx, maxy = bounds
+    w, h = max(maxx - minx, cell_size), max(maxy - miny, cell_size)
+    cells = (np.ceil(w / cell_size) + 1) * (np.ceil(h / cell_size) + 1)
+    return cells, cells * BYTES_PER_CELL / 2**20
+
+
 def check_grid_size(bounds, cell_size: float, max_grid_mb: float = MAX_GRID_MB) -> int:
     """The number of cells a grid of ``cell_size`` over ``bounds`` has, refused when its
     estimated memory (:data:`BYTES_PER_CELL` a cell) exceeds ``max_grid_mb``.
@@ -36,22 +45,24 @@ def check_grid_size(bounds, cell_size: float, max_grid_mb: float = MAX_GRID_MB) 
     Raises
     ------
     InputError
-        With the figure, the smallest cell size that fits, and the setting that raises it.
+        With the figure, the smallest cell size that fits, and the fixes: that cell size,
+        fewer districts, a force-by-force run (``rtm national``), or the setting to raise.
     """
     minx, miny, maxx, maxy = bounds
     if not np.all(np.isfinite(bounds)) or not np.isfinite(cell_size):
         raise InputError("grid", f"the grid's extent ({minx:g}, {miny:g}, {maxx:g}, {maxy:g}) or cell size "
                          f"({cell_size:g} m) is not a finite number", "check the area tolerance and the cell size")
     w, h = max(maxx - minx, cell_size), max(maxy - miny, cell_size)
-    cells = (np.ceil(w / cell_size) + 1) * (np.ceil(h / cell_size) + 1)
-    need_mb = cells * BYTES_PER_CELL / 2**20
+    cells, need_mb = grid_memory_mb(bounds, cell_size)
     if not np.isfinite(need_mb) or need_mb > max_grid_mb:
         fits = float(np.sqrt(w * h * BYTES_PER_CELL / (max_grid_mb * 2**20)))
         raise InputError("grid", f"cells of {cell_size:g} m over a study area of {w / 1000:,.1f} km by "
                          f"{h / 1000:,.1f} km make {cells:,.0f} cells, about {need_mb:,.0f} MB at "
                          f"~{BYTES_PER_CELL} bytes a cell, more than the limit of {max_grid_mb:,.0f} MB",
                          f"use cells of at least {np.ceil(fits):,.0f} m (spot or cell size), choose fewer "
-                         "districts, or raise the limit max_grid_mb", field="max_grid_mb", field_kind="setting")
+                         "districts, list several forces one force at a time ('rtm national'), or raise "
+                         "the limit max_grid_mb if the machine has the memory", field="max_grid_mb",
+                         field_kind="setting")
     return int(cells)
 
 

@@ -19,7 +19,7 @@ import shapely
 from . import coords
 from .areas import Areas
 from .errors import InputError, setting_error
-from .grid import Grid
+from .grid import MAX_GRID_MB, Grid
 from .gridref import grid_references
 from .periods import Period, history, inside
 from .recording_points import RecordingPoints
@@ -92,6 +92,9 @@ class ListSettings:
     tuning : tuple of (key, value)
         How ``scoring`` was chosen, for provenance: the record of a workspace's ``[tuning]``
         table (``rtm tune --save``); empty: the shipped default or settings given by hand.
+    max_grid_mb : float
+        Refuse, before allocating it, a spot grid whose estimated memory is larger
+        (:func:`rtm.grid.check_grid_size`); raise it on a machine with more memory.
     """
 
     spot_size: float = DEFAULT_SPOT_SIZE
@@ -100,6 +103,7 @@ class ListSettings:
     patrol: PatrolDose = field(default_factory=PatrolDose)
     area_tolerance_m: float = 0.0
     tuning: tuple = ()
+    max_grid_mb: float = MAX_GRID_MB
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -357,7 +361,7 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     """
     _check_inputs(incidents, period, terrain)
     frame = incidents.frame
-    grid = Grid.from_areas(areas, settings.spot_size, edge_m=settings.edge_m)
+    grid = Grid.from_areas(areas, settings.spot_size, edge_m=settings.edge_m, max_grid_mb=settings.max_grid_mb)
     on_grid = terrain.on_grid(grid) if terrain is not None else None
     hist = history(frame, period)
     if isinstance(recording_points, str):

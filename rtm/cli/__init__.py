@@ -16,12 +16,13 @@ from .hotspots import hotspots  # noqa: E402
 from .init import init  # noqa: E402
 from .layers import layers  # noqa: E402
 from .model import model  # noqa: E402
+from .national import national  # noqa: E402
 from .tune import tune  # noqa: E402
 from .validate import validate  # noqa: E402
 from .weekly import weekly  # noqa: E402
 from .weights import weights  # noqa: E402
 
-for _command in (validate, layers, model, weights, init, weekly, backtest, hotspots, dosage, tune):
+for _command in (validate, layers, model, weights, init, weekly, backtest, hotspots, dosage, tune, national):
     main.add_command(_command)
 
 __all__ = ["main"]
