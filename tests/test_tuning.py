@@ -149,8 +149,8 @@ needs_southend = pytest.mark.skipif(not SAMPLES["southend"].available(), reason=
 def tuned_ws(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("ws") / "southend"
     assert run("init", folder, "--sample", "southend").exit_code == 0
-    res = run("tune", "--workspace", folder, "--save", "--validate-from", "2018-03", "--validate-to", "2018-05",
-              "--test-from", "2018-06", "--test-to", "2018-07")
+    res = run("tune", "--workspace", folder, "--save", "--validate-from", "2018-07", "--validate-to", "2018-09",
+              "--test-from", "2018-10", "--test-to", "2018-11")
     assert res.exit_code == 0, res.output
     assert "Chosen on the validation span:" in res.output and "naive" in res.output and "Time:" in res.output
     return folder
@@ -167,7 +167,7 @@ def test_save_writes_a_tuning_table_that_the_workspace_and_its_lists_use(tuned_w
     assert res.exit_code == 0, res.output
     prov = json.loads(next((tuned_ws / "lists" / "2019-01").glob("*.provenance.json")).read_text())
     assert prov["ranking"]["how"].startswith("tuned") and prov["ranking"]["chosen"] == chosen
-    assert prov["ranking"]["validation"] == ["2018-03", "2018-05"]
+    assert prov["ranking"]["validation"] == ["2018-07", "2018-09"]
     assert prov["parameters"]["history_months"] == ws.job.settings.scoring.history_months
 
 
