@@ -172,9 +172,10 @@ def list_provenance(lst, incidents, areas, terrain, settings, extra: dict) -> di
             "bandwidth_m": lst.scores.bandwidth_m,
             "kernel": scoring.kernel,
             "half_life_days": scoring.half_life_days,
-            "spots": settings.rule.describe(),
+            "spots": settings.describe_spots(),
             "patrol": asdict(settings.patrol),
             "area_tolerance_m": settings.area_tolerance_m,
+            **({"offence_types": list(settings.offences)} if settings.offences is not None else {}),
         },
         "risk_terrain": ({k: (str(v) if not isinstance(v, (int, float)) else v) for k, v in terrain.fitted.items()}
                          | {"data_from": None if terrain.data_from is None else terrain.data_from.isoformat(),
