@@ -60,6 +60,9 @@ class Dataset:
     """Polygons never listed (a GeoDataFrame in the areas' CRS), or None."""
     planned: dict = field(default_factory=dict)
     """Factors as the workspace plans them (name -> :class:`rtm.catalogue.Factor`)."""
+    settings: object = None
+    """List settings chosen on the List settings page for a session with no workspace
+    (:class:`rtm.weekly.ListSettings`), or None (see :mod:`app_pages.list_settings`)."""
 
     @property
     def districts(self) -> list[str]:
@@ -71,6 +74,8 @@ class Dataset:
         boundary tolerance."""
         from rtm.weekly import ListSettings
 
+        if self.settings is not None:
+            return self.settings
         if self.workspace is not None:
             return self.workspace.job.settings
         return ListSettings(area_tolerance_m=self.area_tolerance_m)

@@ -32,8 +32,11 @@ class View:
 
 
 def current_view() -> View:
-    """The :class:`View` the entry script made in this run."""
-    return st.session_state["_view"]
+    """The :class:`View` the entry script made in this run, its data set carrying the list
+    settings in effect (:func:`app_pages.list_settings.in_effect`)."""
+    from app_pages.list_settings import in_effect
+
+    return in_effect(st.session_state["_view"])
 
 
 def model_settings(ds: Dataset) -> ModelSettings:

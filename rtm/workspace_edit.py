@@ -57,10 +57,16 @@ class ListChoices:
     @classmethod
     def of(cls, workspace: Workspace) -> "ListChoices":
         """The choices a loaded workspace holds."""
-        s = workspace.job.settings
-        return cls(s.rule.top_n, None if s.rule.area_share is None else round(s.rule.area_share * 100, 6),
-                   {name: _size(rule) for name, rule in s.district_rules}, s.offences,
-                   None if workspace.shifts is None else ",".join(workspace.shifts.starts))
+        return cls.of_settings(workspace.job.settings,
+                               None if workspace.shifts is None else ",".join(workspace.shifts.starts))
+
+    @classmethod
+    def of_settings(cls, settings, shifts: str | None = None) -> "ListChoices":
+        """The choices ``settings`` (a :class:`rtm.weekly.ListSettings`) hold, with ``shifts``."""
+        s = settings
+        share = None if s.rule.area_share is None else round(s.rule.area_share * 100, 6)
+        return cls(s.rule.top_n if s.rule.area_share is None else None, share,
+                   {name: _size(rule) for name, rule in s.district_rules}, s.offences, shifts)
 
     def apply(self, settings):
         """``settings`` (a :class:`rtm.weekly.ListSettings`) with these sizes and offence types
