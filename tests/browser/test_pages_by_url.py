@@ -10,7 +10,7 @@ from harness import wait_for_app
 pytest.importorskip("playwright.sync_api", reason="the playwright package is missing: pip install -e .[test]")
 
 PAGES = {"": "Harm-spot map", "list": "Weekly list", "model": "Risk terrain model", "data": "Data",
-         "backtest": "Back-test"}
+         "backtest": "Back-test", "settings": "List settings"}
 
 
 @pytest.mark.slow
