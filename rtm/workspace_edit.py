@@ -220,17 +220,28 @@ def _write(folder: Path, doc) -> Workspace:
     text = tomlkit.dumps(doc)
     ws = load_workspace(folder, text=text)  # InputError naming the key: nothing is written
     path = folder / CONFIG
-    fd, tmp = tempfile.mkstemp(prefix=".workspace-", suffix=".toml", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".workspace-", suffix=".toml", dir=folder)
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o777)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _unwritable(path, exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return ws
+
+
+def _unwritable(path: Path, exc: OSError) -> InputError:
+    return InputError(path, f"the workspace cannot be written ({exc.strerror or type(exc).__name__})",
+                      "give the app's account write access to the workspace folder, or edit the file by hand")
 
 
 def save_list_settings(folder, choices: ListChoices, districts=None) -> Workspace:
@@ -345,10 +356,13 @@ def save_exclusions(folder, zones, file_name: str = EXCLUSIONS_FILE) -> Workspac
     _set(_lists_table(doc), "exclusions", file_name)
     target = folder / file_name
     tmp = folder / f".{file_name}.new"
-    tmp.unlink(missing_ok=True)
-    zones.to_file(tmp, driver="GeoJSON", engine="pyogrio")
     old = target.read_bytes() if target.exists() else None
-    os.replace(tmp, target)
+    try:
+        tmp.unlink(missing_ok=True)
+        zones.to_file(tmp, driver="GeoJSON", engine="pyogrio")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise _unwritable(target, exc) from None
     try:
         return _write(folder, doc)
     except BaseException:

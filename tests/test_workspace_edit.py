@@ -172,3 +172,18 @@ def test_the_weekly_run_lists_only_the_saved_offence_types(tmp_path):
     assert types and types <= {"Robbery", "Possession of weapons"}
     prov = next((folder / "lists" / "2019-03").glob("*provenance*.json")).read_text()
     assert "offence_types" in prov and "Possession of weapons" in prov
+
+
+@need_southend
+def test_a_workspace_the_app_cannot_write_is_said_plainly(tmp_path):
+    import os
+
+    folder = _init(tmp_path / "ws", "southend")
+    if os.geteuid() == 0:
+        pytest.skip("root writes to read-only folders")
+    os.chmod(folder, 0o555)
+    try:
+        with pytest.raises(InputError, match="cannot be written.*write access"):
+            save_list_settings(folder, ListChoices(spots=5))
+    finally:
+        os.chmod(folder, 0o755)
