@@ -114,6 +114,15 @@ def test_zones_from_any_vector_file_are_checked_and_reprojected(tmp_path):
     zones = read_zones(gpkg)
     assert zones.crs.to_epsg() == 4326 and list(zones["name"]) == ["Custody suite"]
     assert abs(zones.to_crs(27700).area.iloc[0] - box.area) < 1
+    shp = tmp_path / "shp" / "zones.shp"  # a Shapefile's parts, zipped as forces send them
+    shp.parent.mkdir()
+    gpd.GeoDataFrame({"NAME": ["Hospital"]}, geometry=[box], crs=27700).to_file(shp, engine="pyogrio")
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "zones.zip", "w") as z:
+        for part in shp.parent.iterdir():
+            z.write(part, part.name)
+    assert list(read_zones(tmp_path / "zones.zip")["name"]) == ["Hospital"]
     points = tmp_path / "points.geojson"
     gpd.GeoDataFrame(geometry=[shapely.Point(0, 51)], crs=4326).to_file(points, engine="pyogrio")
     no_crs = tmp_path / "nocrs.geojson"
