@@ -5,6 +5,8 @@ polygons drawn read back as a GeoDataFrame."""
 
 from __future__ import annotations
 
+import html
+
 import folium
 import geopandas as gpd
 import shapely
@@ -32,7 +34,9 @@ def zone_map(areas, zones, *, tiles: str | None = None, attribution: str | None 
                    style_function=lambda _: AREA_STYLE, zoom_on_click=False).add_to(m)
     if zones is not None and len(zones):
         z = zones.to_crs(4326)
-        z = gpd.GeoDataFrame({"name": z["name"].astype(str) if "name" in z else ""}, geometry=z.geometry, crs=4326)
+        names = z["name"].astype(str) if "name" in z else [""] * len(z)
+        # the tooltip is HTML: a typed or uploaded name is escaped, so it shows as written and runs nothing
+        z = gpd.GeoDataFrame({"name": [html.escape(n) for n in names]}, geometry=z.geometry.values, crs=4326)
         folium.GeoJson(z.__geo_interface__, name="Exclusion zones", style_function=lambda _: ZONE_STYLE,
                        tooltip=folium.GeoJsonTooltip(["name"], labels=False), zoom_on_click=False).add_to(m)
     Draw(export=False, position="topleft", show_geometry_on_click=False,

@@ -177,5 +177,8 @@ def test_drawn_shapes_become_named_zones_and_a_line_is_refused():
     areas = gpd.GeoDataFrame(geometry=[shapely.box(580000, 180000, 590000, 190000)], crs=27700)
     html = render_html(zone_map(areas, zones))
     assert "new L.Control.Draw" in html
+    named = zone_map(areas, zones.assign(name=['<img src=x onerror="alert(1)">', "b"]))
+    page = render_html(named)
+    assert "<img src=x" not in page and "lt;img src=x" in page  # escaped (then JSON-encoded)
     assert external_urls(html) == []  # Leaflet.draw inlined: nothing from a CDN
     assert "cdnjs" not in html
