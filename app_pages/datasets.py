@@ -65,6 +65,12 @@ class Dataset:
     (:class:`rtm.weekly.ListSettings`), or None (see :mod:`app_pages.list_settings`)."""
 
     @property
+    def data_id(self) -> str:
+        """The id of the data alone, without the list settings a session's view adds to ``id``
+        (:mod:`app_pages.list_settings`): what terrains, layers and model choices are kept under."""
+        return self.id.split("~", 1)[0]
+
+    @property
     def districts(self) -> list[str]:
         return [str(n) for n in self.areas.names]
 
@@ -152,7 +158,7 @@ def layers_for(ds: Dataset, settings: ModelSettings) -> dict:
     """The attractor layers of ``settings.factors``, loaded with the model's buffer (each
     cached, so picking one more factor loads only that one)."""
     buffer_m = settings.rtm.attractor_buffer()
-    return {n: _layer(ds, ds.id, n, buffer_m) for n in settings.factors}
+    return {n: _layer(ds, ds.data_id, n, buffer_m) for n in settings.factors}
 
 
 # -- periods ---------------------------------------------------------------------------------

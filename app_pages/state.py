@@ -41,11 +41,11 @@ def current_view() -> View:
 
 def model_settings(ds: Dataset) -> ModelSettings:
     """The model settings of ``ds`` in this session (the data set's defaults until changed)."""
-    return st.session_state.setdefault(_SETTINGS_KEY, {}).get(ds.id, ds.model)
+    return st.session_state.setdefault(_SETTINGS_KEY, {}).get(ds.data_id, ds.model)
 
 
 def set_model_settings(ds: Dataset, settings: ModelSettings) -> None:
-    st.session_state.setdefault(_SETTINGS_KEY, {})[ds.id] = settings
+    st.session_state.setdefault(_SETTINGS_KEY, {})[ds.data_id] = settings
 
 
 def cap(text: str) -> str:
