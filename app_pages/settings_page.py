@@ -13,7 +13,7 @@ from streamlit_folium import st_folium
 from app_pages import common
 from app_pages.list_settings import choices_of, entry_view, set_session_settings, zones_of
 from app_pages.shift_section import PRESETS
-from rtm.workspace_edit import DEFAULT_ROW, choices_from_rows
+from rtm.workspace_edit import choices_from_rows
 
 NO_SHIFTS = "No lists per shift"
 OTHER_SHIFTS = "Other shift starts (type them below)"

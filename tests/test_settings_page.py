@@ -5,7 +5,6 @@ district and the fix, never a traceback."""
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
