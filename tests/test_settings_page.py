@@ -81,6 +81,10 @@ def test_saving_into_the_workspace_and_a_new_session_shows_the_saved_values(sout
     assert "# the square patrolled, in metres" in text  # comments kept
     assert ListChoices.of(load_workspace(southend_ws)) == ListChoices(spots=12, offences=("Robbery", "Drugs"))
     assert "the top 12 spots" in " ".join(_shown(c) for c in at.caption)
+    at.switch_page("app_pages/list_page.py").run()  # the app's own list follows the saved settings at once
+    _no_traceback(at)
+    listed = at.dataframe[0].value
+    assert len(listed) == 12
 
     again = _open(monkeypatch, southend_ws)  # a new session (a reload): the saved values
     table = again.data_editor[0].value
