@@ -8,7 +8,7 @@ the app and the back-test all call it or the scoring it uses (:mod:`rtm.ranking`
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -117,7 +117,9 @@ class ListSettings:
         """How many spots each district gets, in words: the default rule, then each district's own."""
         text = self.rule.describe()
         if self.district_rules:
-            text += "; " + "; ".join(f"{name}: {rule.describe()}" for name, rule in self.district_rules)
+            # each district's size; the merging rule is the same for all and said once
+            text += "; " + "; ".join(f"{name}: {replace(rule, max_cells=1).describe()}"
+                                     for name, rule in self.district_rules)
         return text
 
     @property
