@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Set up and run the project with one command each (Python 3.11+ and pip are enough).
 
-    python3 run.py app [--no-browser]   install into .venv, start the app, open the browser
+    python3 run.py app [--no-browser]   install into .venv, start the app on the workspace in
+                                        RTM_WORKSPACE (else the sample runs/southend, made on
+                                        first start), open the browser
     python3 run.py test                 install into .venv (with test tools), run the tests
     python3 run.py install              install into .venv only
     python3 run.py bundle DIR           write an offline bundle (needs PyPI) into DIR, for this
@@ -152,11 +154,36 @@ def _wait_ready(url: str, server: subprocess.Popen, timeout: float = 120.0) -> b
     return False
 
 
+SAMPLE_WORKSPACE = ROOT / "runs" / "southend"
+"""The workspace the app opens when ``RTM_WORKSPACE`` is not set: the bundled Southend sample."""
+
+
+def workspace_env(steps: Steps) -> dict[str, str]:
+    """The workspace the app opens: ``RTM_WORKSPACE`` when set; otherwise the bundled sample
+    workspace ``runs/southend``, made and published on the first start
+    (:func:`rtm.sample_workspace.ensure_sample_workspace`, about 10 s once) so that the
+    app's first page only reads its lists. Empty (the app's own default) if that fails."""
+    if os.environ.get("RTM_WORKSPACE"):
+        steps(f"Opening the workspace {os.environ['RTM_WORKSPACE']} (RTM_WORKSPACE).")
+        return {}
+    steps(f"Opening the sample workspace {SAMPLE_WORKSPACE} (Southend-on-Sea; set RTM_WORKSPACE for a force's) ...")
+    lists = SAMPLE_WORKSPACE / "lists"
+    if (SAMPLE_WORKSPACE / "archive.sqlite").is_file() and lists.is_dir() and any(lists.iterdir()):
+        return {"RTM_WORKSPACE": str(SAMPLE_WORKSPACE)}  # made and published on an earlier start
+    code = subprocess.call([str(PY), "-m", "rtm.sample_workspace", str(SAMPLE_WORKSPACE)], cwd=ROOT)
+    if code != 0:
+        steps("The sample workspace could not be made (see above); the app opens on its bundled samples.")
+        return {}
+    return {"RTM_WORKSPACE": str(SAMPLE_WORKSPACE)}
+
+
 def start_app(steps: Steps, options: list[str], open_browser: bool) -> int:
-    """Run ``streamlit run streamlit_app.py``, echo its output, and once the server answers
-    print the address (and open it in the browser when asked and there is a display)."""
+    """Run ``streamlit run streamlit_app.py`` on the workspace of :func:`workspace_env`, echo
+    its output, and once the server answers print the address (and open it in the browser
+    when asked and there is a display)."""
+    extra = workspace_env(steps)
     steps("Starting the app (this window keeps it running; Ctrl+C stops it) ...")
-    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", **extra)
     server = subprocess.Popen([str(PY), "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), *options],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, encoding="utf-8", errors="replace", bufsize=1)

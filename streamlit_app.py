@@ -17,6 +17,7 @@ st.set_page_config(page_title="Harm spots", layout="wide")
 PAGES = [
     st.Page("app_pages/map_page.py", title="Harm-spot map", url_path="map", default=True),
     st.Page("app_pages/list_page.py", title="Weekly list", url_path="list"),
+    st.Page("app_pages/published_page.py", title="Published lists", url_path="published"),
     st.Page("app_pages/model_page.py", title="Risk terrain model", url_path="model"),
     st.Page("app_pages/data_page.py", title="Data", url_path="data"),
     st.Page("app_pages/backtest_page.py", title="Back-test", url_path="backtest"),

@@ -61,13 +61,13 @@ if st.button("Run the back-test", type="primary") or st.session_state.get("_bt_d
     st.session_state["_bt_done"] = (ds.id, settings.key, period_keys)
     summary = result.summary()
     focus = backtest.focus_selection(result, None)
-    table = summary[(summary["district"] == "all") & (summary["selection"] == focus)
-                    & summary["metric"].isin(["hit_rate", "harm_capture", "pai", "pei_harm"])]
-    table = table.pivot(index="method", columns="metric", values="mean").reindex(
-        [m for m in methods if m in set(table["method"])])
+    table = backtest.summary_table(result, focus).drop(columns="list").set_index("method")
+    names = {"harm_captured": "harm captured", "pai_harm": "PAI (harm)", "pai_counts": "PAI (counts)",
+             "pei_harm": "PEI (harm)", "hit_rate": "hit rate", "periods": "periods", "what": "ceiling"}
     st.subheader(f"Mean over {len(result.periods)} periods, all districts, {focus} of each district's area")
     st.dataframe(table, use_container_width=True,
-                 column_config={c: st.column_config.NumberColumn(c.replace("_", " "), format="%.3f")
+                 column_config={c: (st.column_config.TextColumn(names[c]) if c == "what" else
+                                    st.column_config.NumberColumn(names[c], format="%d" if c == "periods" else "%.3f"))
                                 for c in table.columns})
     st.pyplot(result.figures()["capture_curve"], use_container_width=False)
     for note in result.notes:

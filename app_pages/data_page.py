@@ -155,11 +155,42 @@ def load_upload(inc_files, area_file, area_field, layer_files, street_file, stre
                           street_label=street_label if streets is not None and street_label in streets else None)
 
 
+def _add_to_workspace(folder) -> None:
+    """Incident files added to the workspace (``uploads/incidents/``): kept for everyone and for
+    the weekly run, checked by loading the workspace with them; removed again if it fails."""
+    from app_pages.uploads import add_to_workspace
+    from rtm.workspace import UPLOADS
+
+    with st.expander("Add incidents to this workspace", expanded=True):
+        st.caption("New monthly police.uk files (or zips), or tables like the workspace's own: they are kept in the "
+                   "workspace's uploads/incidents folder, read with its sources by everyone's app and by the weekly "
+                   "run from now on, and stay there after a reload.")
+        files = st.file_uploader("Incident files", type=["csv", "zip"], accept_multiple_files=True, key="ws_incidents")
+        if st.button("Add to the workspace", key="ws_add") and files:
+            before = {p.name for p in (folder / UPLOADS).glob("*")}
+            try:
+                added = add_to_workspace(files, folder)
+                with st.spinner("Loading the workspace with the new files..."):
+                    common.load_workspace_dataset(str(folder))
+            except Exception as exc:  # noqa: BLE001 - shown without a traceback; the new files are taken out again
+                for path in (folder / UPLOADS).glob("*"):
+                    if path.name not in before:
+                        path.unlink(missing_ok=True)
+                show_problem(exc, "adding the files to the workspace")
+            else:
+                st.session_state["_added"] = [p.name for p in added]
+                st.rerun()
+        if st.session_state.get("_added"):
+            st.success("Added to the workspace: " + ", ".join(common.plain(n) for n in st.session_state.pop("_added")))
+
+
 view = common.current_view()
 st.title("Data")
 st.caption("In use (choose the data set in the sidebar):")
 st.text(view.ds.title)
 limit = common.upload_limit_mb()
+if view.ds.workspace is not None:
+    _add_to_workspace(view.ds.workspace.folder)
 with st.expander("Upload your own data", expanded="upload_ds" not in st.session_state and False):
     st.caption(f"Accepted: {', '.join('.' + t for t in common.UPLOAD_TYPES)} (zip a shapefile's parts together), "
                f"up to {limit} MB a file. Files stay on this server in a folder of your session only.")

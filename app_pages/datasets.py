@@ -112,11 +112,21 @@ def workspace_folder() -> Path | None:
     return Path(folder).expanduser() if folder else None
 
 
-@st.cache_resource(show_spinner="Loading the workspace's data...")
 def load_workspace_dataset(folder: str) -> Dataset:
     """The workspace's data, model and list settings as a :class:`Dataset`, loaded once per
-    server process by the weekly job's own loader (:func:`rtm.weekly_job.load_study`).
-    InputError when its config or data cannot be used."""
+    server process by the weekly job's own loader (:func:`rtm.weekly_job.load_study`), and
+    again when files are added to its ``uploads/incidents/`` (a listing of that folder per
+    call). InputError when its config or data cannot be used."""
+    from rtm.workspace import UPLOADS
+
+    added = Path(folder) / UPLOADS
+    state = tuple(sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in added.iterdir()
+                         if f.is_file())) if added.is_dir() else ()
+    return _workspace_dataset(folder, state)
+
+
+@st.cache_resource(show_spinner="Loading the workspace's data...", max_entries=4)
+def _workspace_dataset(folder: str, uploads_state: tuple) -> Dataset:
     from rtm.weekly_job import load_study, read_vector
     from rtm.workspace import load_workspace
 
@@ -130,6 +140,11 @@ def load_workspace_dataset(folder: str) -> Dataset:
                    model=ModelSettings(tuple(f.name for f in plan.factors), plan.settings),
                    streets=streets, street_label=ws.job.street_name, workspace=ws, exclusions=zones,
                    planned={f.name: f for f in plan.factors})
+
+
+def forget_workspace() -> None:
+    """Read workspaces again on their next use (after the List settings page changed a config)."""
+    _workspace_dataset.clear()
 
 
 def available_samples() -> dict:
@@ -186,7 +201,16 @@ def period_choices(ds: Dataset) -> list[Period]:
 
 
 def default_period_index(ds: Dataset, periods: list[Period]) -> int:
-    """Where the sidebar's period list opens: the data set's default period, else the newest."""
+    """Where the sidebar's period list opens: in a workspace, its latest published period
+    (one query of its archive); else the data set's default period; else the newest."""
+    if ds.workspace is not None:
+        from rtm.archive import Archive
+
+        table = Archive(ds.workspace.archive_path).periods()
+        published = set(table.loc[table["period_kind"] == ds.kind, "period_key"])
+        for i, p in enumerate(periods):
+            if p.key in published:
+                return i
     if ds.default_period:
         key = make_period(ds.kind, ds.default_period).key
         keys = [p.key for p in periods]

@@ -1,11 +1,13 @@
 """Weekly list: the chosen period's harm spots as a table, filtered by district, with a
-download button for every export (made by :mod:`rtm.exports`)."""
+download button for every export: the published files when the period is published in the
+workspace (byte for byte), else made by :mod:`rtm.exports`; and *Publish this list*."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from app_pages import common
+from app_pages.published import published_files
 from rtm import exports
 from rtm.mapview import spots_in
 from rtm.publish import stem_of
@@ -37,6 +39,25 @@ def _exports(_lst, _areas, ds_id: str, period_key: str, model_key: str, district
     }
 
 
+def _buttons(files: dict, stem: str) -> None:
+    """A download button for each export made in memory (:func:`_exports`)."""
+    buttons = [
+        ("Briefing (PDF)", files["briefing_pdf"], f"{stem}_briefing.pdf", "application/pdf"),
+        ("Excel workbook", files["xlsx"], f"{stem}.xlsx",
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("CSV", files["csv"], f"{stem}.csv", "text/csv"),
+        ("Briefing (HTML)", files["briefing"], f"{stem}_briefing.html", "text/html"),
+        ("GPX (GPS devices)", files["gpx"], f"{stem}.gpx", "application/gpx+xml"),
+        ("KML (pins and squares)", files["kml"], f"{stem}.kml", "application/vnd.google-earth.kml+xml"),
+        ("GeoPackage (QGIS)", files["gpkg"], f"{stem}.gpkg", "application/geopackage+sqlite3"),
+        ("GeoJSON", files["geojson"], f"{stem}.geojson", "application/geo+json"),
+        ("Provenance (JSON)", files["provenance"], f"{stem}.provenance.json", "application/json"),
+    ]
+    for start in range(0, len(buttons), 5):
+        for col, (label, data, name, mime) in zip(st.columns(5), buttons[start:start + 5]):
+            col.download_button(label, data, file_name=name, mime=mime, use_container_width=True, key=f"dl_{name}")
+
+
 view = common.current_view()
 ds = view.ds
 st.title("Weekly list" if ds.kind == "week" else "Monthly list")
@@ -62,31 +83,31 @@ st.dataframe(
     })
 for text in ([note] if note else []) + list(lst.notes):
     st.info(text)
-st.caption(f"Movement compares with the previous {view.period.kind}'s list, made the same way; weeks on the "
-           f"list are counted over at most {common.MOVEMENT_DEPTH + 1} {view.period.kind}s.")
+if ds.workspace is not None:
+    st.caption(f"Movement compares with the previous {view.period.kind}'s published list; weeks on the list are "
+               "counted over the workspace's whole archive, as in the weekly run.")
+else:
+    st.caption(f"Movement compares with the previous {view.period.kind}'s list, made the same way; weeks on the "
+               f"list are counted over at most {common.MOVEMENT_DEPTH + 1} {view.period.kind}s.")
 
 st.subheader("Downloads")
-try:
-    files = _exports(lst, ds.areas, ds.id, view.period.key, view.model.key, view.district)
-except Exception as exc:  # noqa: BLE001
-    common.show_error(exc, "making the export files")
-    st.stop()
-stem = stem_of(view.period) + (f"_{common.safe_name(view.district)}" if view.district else "")
-buttons = [
-    ("Briefing (PDF)", files["briefing_pdf"], f"{stem}_briefing.pdf", "application/pdf"),
-    ("Excel workbook", files["xlsx"], f"{stem}.xlsx",
-     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    ("CSV", files["csv"], f"{stem}.csv", "text/csv"),
-    ("Briefing (HTML)", files["briefing"], f"{stem}_briefing.html", "text/html"),
-    ("GPX (GPS devices)", files["gpx"], f"{stem}.gpx", "application/gpx+xml"),
-    ("KML (pins and squares)", files["kml"], f"{stem}.kml", "application/vnd.google-earth.kml+xml"),
-    ("GeoPackage (QGIS)", files["gpkg"], f"{stem}.gpkg", "application/geopackage+sqlite3"),
-    ("GeoJSON", files["geojson"], f"{stem}.geojson", "application/geo+json"),
-    ("Provenance (JSON)", files["provenance"], f"{stem}.provenance.json", "application/json"),
-]
-for start in range(0, len(buttons), 5):
-    for col, (label, data, name, mime) in zip(st.columns(5), buttons[start:start + 5]):
-        col.download_button(label, data, file_name=name, mime=mime, use_container_width=True, key=f"dl_{name}")
+published = published_files(ds, view.period)
+if published:  # the files the weekly run (or Publish) wrote, byte for byte
+    st.caption(f"The {view.period.label} is published: these are its published files (every district), as "
+               "they were written. The Published lists page has every earlier one.")
+    for start in range(0, len(published), 6):
+        for col, (label, path, mime) in zip(st.columns(6), published[start:start + 6]):
+            col.download_button(label, path.read_bytes(), file_name=path.name, mime=mime,
+                                width="stretch", key=f"pub_{path.name}")
+if not published or view.district:
+    if published:
+        st.caption(f"{common.plain(view.district)} only, made from the list shown above:")
+    try:
+        files = _exports(lst, ds.areas, ds.id, view.period.key, view.model.key, view.district)
+    except Exception as exc:  # noqa: BLE001
+        common.show_error(exc, "making the export files")
+        st.stop()
+    _buttons(files, stem_of(view.period) + (f"_{common.safe_name(view.district)}" if view.district else ""))
 
 st.subheader("Publish")
 st.caption("Publishing writes this period's list and every export into the lists folder and adds it to the "

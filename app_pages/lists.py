@@ -13,7 +13,7 @@ from app_pages import models
 from app_pages.datasets import ROOT, Dataset, ModelSettings, make_period
 from app_pages.state import show_error
 from rtm.errors import InputError
-from rtm.periods import Period
+from rtm.periods import Period, inside
 
 MOVEMENT_DEPTH = 1
 """Movement and weeks on the list are followed back over this many earlier periods (each
@@ -28,12 +28,14 @@ def _list(_ds: Dataset, ds_id: str, kind: str, period_key: str, _settings: Model
 
     period = make_period(kind, period_key)
     terrain, note = models.terrain_for(_ds, _settings, period)
-    previous = None
+    previous, job = None, {}
     if _ds.workspace is not None:  # the whole published history: movement and weeks on the list as rtm weekly
         from rtm.archive import Archive
 
         previous = Archive(_ds.workspace.archive_path).previous(period, _ds.districts)
-    elif depth > 0 and (_ds.incidents.frame["date_end"] <= period.previous().start).any():
+        job = dict(inputs=_ds.workspace.job.provenance_inputs(),
+                   recording_points=_ds.workspace.job.recording_point_table())
+    elif depth > 0 and inside(_ds.incidents.frame, None, period.previous().start).any():
         try:
             prev, _ = _list(_ds, ds_id, kind, period.previous().key, _settings, model_key, depth - 1)
             previous = prev.as_previous()
@@ -41,7 +43,7 @@ def _list(_ds: Dataset, ds_id: str, kind: str, period_key: str, _settings: Model
             previous = None
     lst = build_list(_ds.incidents, _ds.areas, period, terrain=terrain, settings=_ds.list_settings,
                      exclusions=_ds.exclusions, streets=_ds.streets, street_name=_ds.street_label or "name",
-                     previous=previous)
+                     previous=previous, **job)
     lst = with_hotspot_class(lst, _ds.incidents)  # as the weekly job does after making the list
     return lst, note
 
@@ -92,9 +94,11 @@ def publish_list(view, out_dir=None):
 
     ds = view.ds
     ws = ds.workspace
-    archive = None
-    if ws is not None:
+    archive, job = None, {}
+    if ws is not None:  # as rtm.weekly_job.run_weekly passes the workspace's job
         out_dir, archive = ws.lists_dir, Archive(ws.archive_path)
+        job = dict(inputs=ws.job.provenance_inputs(), recording_points=ws.job.recording_point_table(),
+                   marking=ws.job.marking)
     out_dir = out_dir or lists_dir()
     store = models.terrain_store(ds, view.model) if view.model.factors else None
     if store is not None:
@@ -102,4 +106,4 @@ def publish_list(view, out_dir=None):
     layers = store.layers if store is not None else None
     return publish_period(ds.incidents, ds.areas, view.period, terrain_from=store, settings=ds.list_settings,
                           out_dir=out_dir, archive=archive, exclusions=ds.exclusions, streets=ds.streets,
-                          street_name=ds.street_label or "name", layers=layers)
+                          street_name=ds.street_label or "name", layers=layers, **job)

@@ -28,7 +28,9 @@ def _flash(text: str) -> None:
 def _saved(ds) -> None:
     """After a save: the workspace's data set is read again with its new config on the next run."""
     if ds.workspace is not None:
-        common.load_workspace_dataset.clear()
+        from app_pages.datasets import forget_workspace
+
+        forget_workspace()
     st.session_state["_settings_version"] = st.session_state.get("_settings_version", 0) + 1
     st.rerun()
 

@@ -18,7 +18,8 @@ def _shift_lists(_ds, ds_id: str, _period, period_key: str, _settings, model_key
     from rtm.shifts import Shifts, shift_lists
 
     terrain, _ = models.terrain_for(_ds, _settings, _period)
-    # the list settings in effect (sizes, offence types; the id names them) and exclusion zones, as the weekly run
+    # the list settings in effect (a workspace's own, its [tuning] included, or the session's: sizes, offence
+    # types; the id names them) and exclusion zones, as the weekly run
     return shift_lists(_ds.incidents, _ds.areas, _period, Shifts.parse(starts), terrain=terrain,
                        settings=_ds.list_settings, exclusions=_ds.exclusions, streets=_ds.streets,
                        street_name=_ds.street_label or "name")

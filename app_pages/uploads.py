@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -63,3 +64,37 @@ def save_uploads(files, folder: Path) -> list[Path]:
     names that differ only in characters the sanitiser replaces (``crime (1).csv``,
     ``crime [1].csv``) never overwrite each other. Returns the paths in order."""
     return [save_upload(f, Path(folder) / f"{i:03d}") for i, f in enumerate(files)]
+
+
+def add_to_workspace(files, workspace_folder) -> list[Path]:
+    """Save uploaded incident files into the workspace's ``uploads/incidents/``
+    (:data:`rtm.workspace.UPLOADS`), where the weekly run and every session's app read them
+    with the configured sources. Each file is checked as :func:`save_upload` does, written
+    under ``uploads/.incoming/`` and then moved into place (a reader never sees half a file).
+    Returns the paths added; InputError for a refused file, or a name already there with
+    other content (nothing is replaced)."""
+    from rtm.workspace import UPLOADS
+
+    final_dir = Path(workspace_folder) / UPLOADS
+    incoming = Path(tempfile.mkdtemp(prefix="incoming-", dir=_made(Path(workspace_folder) / "uploads")))
+    try:
+        saved = [save_upload(f, incoming) for f in files]
+        final_dir.mkdir(parents=True, exist_ok=True)
+        for path, f in zip(saved, files):
+            there = final_dir / path.name
+            if there.exists() and there.read_bytes() != path.read_bytes():
+                raise InputError(f.name, f"the workspace already has a different file named {path.name}",
+                                 "rename the file before adding it, or remove the old one from uploads/incidents/")
+        added = []
+        for path in saved:
+            os.replace(path, final_dir / path.name)
+            added.append(final_dir / path.name)
+        return added
+    finally:
+        shutil.rmtree(incoming, ignore_errors=True)
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+

@@ -16,6 +16,17 @@ divided by ``our seconds / (1,000,000 x 1,999,396)``. Ours does not evaluate pai
 bins, then convolves), so the ratio says how much work a pairwise method would need for
 our job, not that the methods do the same arithmetic.
 
+Binning and accuracy (issue 15): ours with linear binning (the default) against ours
+with the old nearest-cell binning (``binning="nearest"``) and KDEpy's ``FFTKDE`` (linear
+binning, biweight kernel = quartic with support ``sqrt(7) bw``), each timed on the job
+above (KDEpy: the incidents inside the grid, no edge correction, evaluated at every cell
+centre) in a fresh process, and their error against the exact quartic KDE (direct sum over
+points at every cell centre) on a small case: 2,000 incidents of the same kind on 200 x 200
+cells of 50 m (bandwidth 100 m) and on 100 x 100 cells of 150 m (165 m, the list's
+default), points at least one bandwidth plus two cells from the edge. Error is the
+relative L2 norm ``||ours - exact|| / ||exact||`` over cells. Target: error at most
+KDEpy's, time at most 1.5 x the nearest binning's.
+
 Run: ``.venv/bin/python bench/bench_surface.py`` (``--repeat 5`` for five runs of ours).
 """
 
@@ -53,19 +64,88 @@ def make_data():
     return grid, x, y, w
 
 
-def run_ours() -> None:
+def run_ours(binning: str = "linear") -> None:
     from rtm.surfaces import harm_surface
 
     grid, x, y, w = make_data()
     t = time.perf_counter()
-    s = harm_surface(grid, x, y, w, bandwidth_m=BANDWIDTH)
+    s = harm_surface(grid, x, y, w, bandwidth_m=BANDWIDTH, binning=binning)
     dt = time.perf_counter() - t
     inside = grid.counts(x, y, w)[grid.mask].sum()
     err = abs(s[grid.mask].sum() / inside - 1)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    print(f"rtm.harm_surface        incidents {N_INC:>9,}  cells {grid.nrows * grid.ncols:>9,}  {dt:6.3f} s  "
+    name = "rtm.harm_surface" if binning == "linear" else f"rtm ({binning})"
+    print(f"{name:<24}incidents {N_INC:>9,}  cells {grid.nrows * grid.ncols:>9,}  {dt:6.3f} s  "
           f"{dt / (N_INC * grid.nrows * grid.ncols) * 1e9:.2e} ns/pair  peak {peak:5.2f} GB  "
           f"(sum error {err:.1e})", flush=True)
+
+
+def run_kdepy() -> None:
+    """KDEpy FFTKDE on the same job: the incidents inside the grid, every cell centre."""
+    import numpy as np
+    from KDEpy import FFTKDE
+
+    grid, x, y, w = make_data()
+    side = N_SIDE * CELL
+    lo, hi = CELL / 2, side - CELL / 2  # KDEpy needs every point inside its grid of centres
+    ok = (x > lo) & (x < hi) & (y > lo) & (y < hi)
+    x, y, w = x[ok], y[ok], w[ok]
+    centres = (np.arange(N_SIDE) + 0.5) * CELL
+    gx, gy = np.meshgrid(centres, centres, indexing="ij")
+    pts = np.column_stack([gx.ravel(), gy.ravel()])
+    del gx, gy
+    t = time.perf_counter()
+    d = FFTKDE(kernel="biweight", bw=BANDWIDTH / np.sqrt(7), norm=2).fit(np.column_stack([x, y]), weights=w)
+    d.evaluate(pts)
+    dt = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(f"{'KDEpy FFTKDE':<24}incidents {int(ok.sum()):>9,}  cells {N_SIDE * N_SIDE:>9,}  {dt:6.3f} s  "
+          f"{dt / (ok.sum() * N_SIDE * N_SIDE) * 1e9:.2e} ns/pair  peak {peak:5.2f} GB", flush=True)
+
+
+def run_accuracy() -> list[tuple[str, dict]]:
+    """Relative L2 error against the exact quartic KDE at every cell centre, per case:
+    ours linear, ours nearest, KDEpy."""
+    import numpy as np
+    import pyproj
+    from KDEpy import FFTKDE
+
+    from rtm.grid import Grid
+    from rtm.surfaces import harm_surface
+
+    out = []
+    for n_side, cell, h in ((200, 50.0, 100.0), (100, 150.0, 165.0)):
+        mask = np.ones((n_side, n_side), bool)
+        grid = Grid(cell, 0.0, n_side * cell, n_side, n_side, pyproj.CRS("EPSG:27700"), mask,
+                    np.zeros(mask.shape, np.int32), ("all",))
+        rng = np.random.default_rng(11)
+        lo, hi = h + 2 * cell, n_side * cell - h - 2 * cell
+        centres = rng.uniform(lo, hi, (40, 2))
+        which = rng.integers(0, 40, 2000)
+        x = np.clip(centres[which, 0] + rng.normal(0, 3 * cell, 2000), lo, hi)
+        y = np.clip(centres[which, 1] + rng.normal(0, 3 * cell, 2000), lo, hi)
+        w = rng.exponential(50.0, 2000)
+        cx, cy = grid.centres()
+        exact = np.zeros(grid.shape)
+        for xi, yi, wi in zip(x, y, w):
+            r2 = ((cx - xi) ** 2 + (cy - yi) ** 2) / h**2
+            exact += wi * np.where(r2 < 1, (1 - r2) ** 2, 0.0)
+        exact *= 3 / (np.pi * h**2) * cell**2
+
+        def err(s):
+            return float(np.sqrt(((s - exact) ** 2).sum() / (exact**2).sum()))
+
+        gx, gy = np.meshgrid(cx[0], cy[::-1, 0], indexing="ij")
+        kd = FFTKDE(kernel="biweight", bw=h / np.sqrt(7), norm=2).fit(np.column_stack([x, y]), weights=w)
+        kd = kd.evaluate(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape).T[::-1] * w.sum() * cell**2
+        e = {"linear": err(harm_surface(grid, x, y, w, bandwidth_m=h)),
+             "nearest": err(harm_surface(grid, x, y, w, bandwidth_m=h, binning="nearest")),
+             "KDEpy": err(kd)}
+        label = f"{n_side}x{n_side} cells of {cell:g} m, bandwidth {h:g} m"
+        print(f"error vs exact KDE ({label}): linear {e['linear']:.4f}, nearest {e['nearest']:.4f}, "
+              f"KDEpy {e['KDEpy']:.4f}", flush=True)
+        out.append((label, e))
+    return out
 
 
 def run_peers() -> None:
@@ -121,23 +201,39 @@ def _agreement(peer, ours) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--only", choices=["ours", "peers"], help=argparse.SUPPRESS)
+    ap.add_argument("--only", choices=["ours", "nearest", "kdepy", "peers"], help=argparse.SUPPRESS)
     a = ap.parse_args()
-    if a.only == "ours":
-        run_ours()
+    if a.only in ("ours", "nearest"):
+        run_ours("linear" if a.only == "ours" else "nearest")
+        return 0
+    if a.only == "kdepy":
+        run_kdepy()
         return 0
     if a.only == "peers":
         run_peers()
         return 0
-    # each run in a fresh process so its peak memory and FFT set-up are its own
-    ours = [_run("ours")[0] for _ in range(a.repeat)]
+    # each run in a fresh process so its peak memory and FFT set-up are its own; ours and
+    # the nearest binning alternate so that load on the machine falls on both alike
+    ours, nearest = [], []
+    for _ in range(a.repeat):
+        ours.append(_run("ours")[0])
+        nearest.append(_run("nearest")[0])
+    kdepy = [_run("kdepy")[0] for _ in range(max(1, a.repeat // 2))]
     peers = _run("peers")
     med = sorted(ours, key=lambda r: r[0])[len(ours) // 2]
+    med_near = sorted(nearest, key=lambda r: r[0])[len(nearest) // 2]
+    med_kd = sorted(kdepy, key=lambda r: r[0])[len(kdepy) // 2]
     best = min(ours, key=lambda r: r[0])
     ratios = ", ".join(f"{name} {p[1] / med[1]:.1e}x" for name, p in zip(("gaussian_kde", "KernelDensity"), peers))
     print(f"summary: median {med[0]:.3f} s, best {best[0]:.3f} s for {N_INC:,} incidents on "
           f"{N_SIDE * N_SIDE:,} cells; max peak {max(r[2] for r in ours):.2f} GB. Time per incident-cell "
           f"pair, peer / ours (median): {ratios}. Target: < 1 s.")
+    print(f"time, median: linear / nearest {med[0] / med_near[0]:.2f}x (target <= 1.5x), "
+          f"linear / KDEpy {med[0] / med_kd[0]:.2f}x")
+    for label, e in run_accuracy():
+        print(f"error vs exact ({label}): linear / KDEpy {e['linear'] / e['KDEpy']:.2f}x (target <= 1), "
+              f"linear / nearest {e['linear'] / e['nearest']:.2f}x, nearest / KDEpy "
+              f"{e['nearest'] / e['KDEpy']:.2f}x")
     return 0
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .dosage import CAVEAT, DoseSettings, dosage, patrolled_harm
 from .errors import InputError, output_folder
-from .periods import month_period, week_period
+from .periods import inside, month_period, week_period
 
 NEEDED = ("spot_id", "district", "patrol_visits_per_day")
 _STEM = re.compile(r"harmspots_(week|month)_(\d{4}-\d{2}(?:-\d{2})?)")
@@ -59,7 +59,7 @@ def spot_harm(spots, frame: pd.DataFrame, period) -> pd.Series:
     """Harm recorded in each spot during ``period`` (incidents wholly inside it), by ``spot_id``."""
     import shapely
 
-    f = frame[(frame["date_start"] >= period.start) & (frame["date_end"] <= period.end)]
+    f = frame[inside(frame, period.start, period.end)]
     tree = shapely.STRtree(spots.geometry.values)
     pt, sp = tree.query(shapely.points(f["x"].to_numpy(float), f["y"].to_numpy(float)), predicate="within")
     w = f["weight"].to_numpy(float)

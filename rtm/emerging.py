@@ -179,7 +179,7 @@ def harm_cube(grid: Grid, frame: pd.DataFrame, periods: list[Period]) -> np.ndar
     start, end = frame["date_start"], frame["date_end"]
     x, y, w = frame["x"].to_numpy(float), frame["y"].to_numpy(float), frame["weight"].to_numpy(float)
     for t, p in enumerate(periods):
-        keep = ((start >= p.start) & (end <= p.end)).to_numpy()
+        keep = ((start >= p.start) & (start < p.end) & (end <= p.end)).to_numpy()
         cube[t] = grid.counts(x[keep], y[keep], w[keep])
     return cube
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy.special import ndtr  # the normal CDF; scipy.stats (0.6 s to import) is not needed
 
 from .errors import setting_error
 from .grid import Grid
@@ -100,7 +100,7 @@ def gistar(values: np.ndarray, mask: np.ndarray, cell_size: float, distance_m: f
     ok = mask & (denom > 1e-12 * max(abs(xbar), 1.0))
     z[mask] = 0.0
     z[ok] = (lag[ok] - xbar * w[ok]) / denom[ok]
-    p[mask] = 2 * stats.norm.sf(np.abs(z[mask]))
+    p[mask] = 2 * ndtr(-np.abs(z[mask]))  # = 2 * scipy.stats.norm.sf(|z|), the same function
     return z, p
 
 
@@ -112,8 +112,20 @@ def fdr_adjust(p: np.ndarray) -> np.ndarray:
     q = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
     if ok.any():
-        q[ok] = stats.false_discovery_control(np.clip(p[ok], 0.0, 1.0), method="bh")
+        q[ok] = _bh(np.clip(p[ok], 0.0, 1.0))
     return q
+
+
+def _bh(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg q-values of ``p`` (1-d, finite), computed as
+    ``scipy.stats.false_discovery_control(p, method="bh")`` does (tested equal), without
+    importing scipy.stats: p * m / rank, the running minimum from the largest, at most 1."""
+    order = np.argsort(p)
+    ranked = p[order] * (len(p) / np.arange(1, len(p) + 1))
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    q = np.empty_like(ranked)
+    q[order] = ranked
+    return np.clip(q, 0.0, 1.0)
 
 
 def confidence_bin(z: np.ndarray, q: np.ndarray) -> np.ndarray:

@@ -399,11 +399,9 @@ def incident_points(frame: pd.DataFrame, crs, start=None, end=None) -> gpd.GeoDa
     """Incidents (the ``frame`` of :class:`rtm.incidents.Incidents`, ``x``/``y`` in ``crs``) whose
     whole recorded period lies in ``[start, end)`` as points with a ``label`` column
     (date, offence type, location) for tooltips."""
-    f = frame
-    if start is not None:
-        f = f[f["date_start"] >= pd.Timestamp(start)]
-    if end is not None:
-        f = f[f["date_end"] <= pd.Timestamp(end)]
+    from .periods import inside
+
+    f = frame[inside(frame, start, end)]
     when = f["date_start"].dt.strftime("%Y-%m-%d %H:%M").str.replace(" 00:00", "", regex=False)
     label = when + " " + f["offence_type"].astype(str)
     if "location" in f:

@@ -2,6 +2,8 @@
 
 A list for a period uses only incidents whose whole recorded period ends at or before the
 period's first moment, so nothing that happened during the period (or could have) shapes it.
+Periods and windows are half-open, ``[start, end)`` (:func:`inside`): an incident stamped
+exactly at 00:00 of a period's first day is that period's, never also the one before.
 """
 
 from __future__ import annotations
@@ -77,12 +79,36 @@ class Period:
         return "4 weeks" if length == "recent" else "52 weeks"
 
 
+def inside(frame: pd.DataFrame, start=None, end=None) -> pd.Series:
+    """Which incidents of ``frame`` lie wholly inside the half-open window ``[start, end)``.
+
+    An incident is the interval ``[date_start, date_end)`` at its data's resolution, or an
+    instant when ``date_end == date_start`` (a timestamp). It is inside when it starts at
+    or after ``start``, starts before ``end`` and ends by ``end``: an instant stamped
+    exactly at ``end`` (midnight of the next period's first day) belongs to the next
+    period, never to both. ``None`` leaves that side open. Returns a boolean Series
+    aligned with ``frame``; one vectorised pass.
+    """
+    ds, de = frame["date_start"], frame["date_end"]
+    keep = pd.Series(True, index=frame.index)
+    if start is not None:
+        keep &= ds >= pd.Timestamp(start)
+    if end is not None:
+        end = pd.Timestamp(end)
+        keep &= (ds < end) & (de <= end)
+    return keep
+
+
 def history(frame: pd.DataFrame, period: Period, length: str = "year") -> pd.DataFrame:
     """The incidents of ``frame`` wholly inside the window of ``length`` before ``period``
-    (:meth:`Period.window`): started at or after its start, ended by the period's start."""
+    (:meth:`Period.window`, half-open: :func:`inside`)."""
     start, end = period.window(length)
-    keep = (frame["date_start"] >= start) & (frame["date_end"] <= end)
-    return frame.loc[keep]
+    return frame.loc[inside(frame, start, end)]
+
+
+def during(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """The incidents of ``frame`` wholly inside ``period`` ``[start, end)`` (:func:`inside`)."""
+    return frame.loc[inside(frame, period.start, period.end)]
 
 
 def _date(text, what: str) -> pd.Timestamp:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .periods import inside
+
 
 def file_entry(path) -> dict:
     """``file`` (name without folder), ``sha256`` and ``bytes`` of a file (a folder: of each file in it)."""
@@ -141,18 +143,33 @@ def source_entries(sources) -> list[dict]:
              "sha256": s.get("sha256")} for s in sources]
 
 
+def ranking_choice(settings) -> dict:
+    """How the list's score settings were chosen: tuned on the force's past (the record of
+    the workspace's ``[tuning]`` table, ``rtm tune --save``), the shipped default, or given."""
+    from .ranking import ScoreSettings
+
+    scoring = settings.scoring
+    if settings.tuning:
+        return {"how": "tuned: chosen by 'rtm tune' on this force's own past", "settings": scoring.describe()} \
+            | {k: list(v) if isinstance(v, tuple) else v for k, v in settings.tuning}
+    same = scoring == ScoreSettings(method=scoring.method)
+    return {"how": "the shipped default (not tuned to this force)" if same else "set by hand (not tuned)",
+            "settings": scoring.describe()}
+
+
 def list_provenance(lst, incidents, areas, terrain, settings, extra: dict) -> dict:
     """What a list (:class:`rtm.weekly.HarmSpotList`) was made from, for every export:
     period, data window, parameters (``settings``: :class:`rtm.weekly.ListSettings`), input
     fingerprints (``extra``: e.g. :func:`list_inputs`) and software version. Never a
     creation time, so the same inputs give byte-identical exports."""
+    from .ranking import history_start
     from .terrain import factor_phrase
 
     p = lst.period
     y_from, y_to = p.window("year")
     r_from, _ = p.window("recent")
     used = incidents.frame
-    used = used[(used["date_start"] >= y_from) & (used["date_end"] <= y_to)]
+    used = used[inside(used, y_from, y_to)]
     sources = source_entries(incidents.report.sources)
     area_sources = source_entries(areas.report.sources)
     scoring = settings.scoring
@@ -172,11 +189,17 @@ def list_provenance(lst, incidents, areas, terrain, settings, extra: dict) -> di
             "bandwidth_m": lst.scores.bandwidth_m,
             "kernel": scoring.kernel,
             "half_life_days": scoring.half_life_days,
+            "history_months": scoring.history_months,
+            "score_window": f"the score uses incidents recorded from "
+                            f"{history_start(p, scoring):%Y-%m-%d} to before {p.start:%Y-%m-%d}",
+            "count_share": scoring.count_share,
+            "count_rows": scoring.count_rows,
             "spots": settings.describe_spots(),
             "patrol": asdict(settings.patrol),
             "area_tolerance_m": settings.area_tolerance_m,
             **({"offence_types": list(settings.offences)} if settings.offences is not None else {}),
         },
+        "ranking": ranking_choice(settings),
         "risk_terrain": ({k: (str(v) if not isinstance(v, (int, float)) else v) for k, v in terrain.fitted.items()}
                          | {"data_from": None if terrain.data_from is None else terrain.data_from.isoformat(),
                             "data_to": None if terrain.data_to is None else terrain.data_to.isoformat()}

@@ -27,6 +27,7 @@ import pandas as pd
 
 from .errors import setting_error
 from .grid import Grid
+from .periods import inside
 from .surfaces import KERNELS, default_bandwidth, harm_surface, recency_weights
 from .terrain import TerrainOnGrid
 
@@ -37,6 +38,14 @@ METHODS = ("combined", "harm", "risk", "conjunctive")
 DEFAULT_RISK_WEIGHT = 0.1
 DEFAULT_HALF_LIFE_DAYS = 365.0
 DEFAULT_BANDWIDTH_CELLS = 1.1  # quartic radius in cells: a cell keeps ~90% of its own harm
+# The best fixed member of the tuning family (rtm.tuning) on average across Essex police.uk
+# (monthly, 14 districts) and Chicago assaults (weekly, sample and whole city), and above
+# naive on each (docs/backtest.md, "Self-tuning"; bench/choose_default.py): three years of
+# history, half harm and half counts of every row (anti-social behaviour included).
+DEFAULT_HISTORY_MONTHS = 36
+DEFAULT_COUNT_SHARE = 0.5
+DEFAULT_COUNT_ROWS = "all"
+COUNT_ROWS = ("crimes", "all")
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,16 @@ class ScoreSettings:
     kernel : {"quartic", "gaussian"}
     half_life_days : float or None
         Age at which an incident's harm counts half; None: no decay.
+    history_months : int
+        Months of history scored (12, 24, 36; weeks: 52 per 12 months), ending where the
+        list's period starts (:func:`score_history`).
+    count_share : float
+        0 to 1: the recent-harm signal is ``(1 - c) H / mean(H) + c N / mean(N)``, ``H``
+        the harm surface and ``N`` the same surface of incident counts; 0 is harm alone,
+        1 counts alone, 0.5 a half-and-half blend.
+    count_rows : {"crimes", "all"}
+        Which rows ``N`` counts: ``"crimes"`` those with a harm weight above 0, ``"all"``
+        every row, anti-social behaviour (weight 0) included. ``H`` is always harm.
     """
 
     method: str = "combined"
@@ -64,6 +83,9 @@ class ScoreSettings:
     bandwidth_m: float | str | None = None
     kernel: str = "quartic"
     half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS
+    history_months: int = DEFAULT_HISTORY_MONTHS
+    count_share: float = DEFAULT_COUNT_SHARE
+    count_rows: str = DEFAULT_COUNT_ROWS
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -77,6 +99,15 @@ class ScoreSettings:
         if isinstance(self.bandwidth_m, str) and self.bandwidth_m != "silverman":
             raise setting_error("bandwidth_m", f"must be metres, 'silverman' or None, not {self.bandwidth_m!r}",
                                 "give metres, e.g. 165")
+        if int(self.history_months) != self.history_months or not 1 <= self.history_months <= 120:
+            raise setting_error("history_months", f"must be a whole number of months from 1 to 120, not "
+                                f"{self.history_months!r}", "give e.g. 12, 24 or 36")
+        if not 0.0 <= float(self.count_share) <= 1.0:
+            raise setting_error("count_share", f"must be between 0 and 1, not {self.count_share!r}",
+                                "give e.g. 0 (harm), 0.5 (blend) or 1 (counts)")
+        if self.count_rows not in COUNT_ROWS:
+            raise setting_error("count_rows", f"must be one of {', '.join(COUNT_ROWS)}, not {self.count_rows!r}",
+                                "choose crimes or all")
 
     @classmethod
     def from_given(cls, **given) -> "ScoreSettings":
@@ -92,6 +123,43 @@ class ScoreSettings:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def describe(self) -> str:
+        """One line naming the settings, e.g. ``36 months of history, half harm / half counts
+        of all rows, bandwidth 165 m, half-life 365 days, risk weight 0.1``."""
+        c = float(self.count_share)
+        rows = "all rows" if self.count_rows == "all" else "crimes"
+        signal = ("harm" if c == 0 else f"counts of {rows}" if c == 1
+                  else f"{100 * (1 - c):g}% harm / {100 * c:g}% counts of {rows}")
+        bw = "default bandwidth" if self.bandwidth_m is None else (
+            "Silverman bandwidth" if self.bandwidth_m == "silverman" else f"bandwidth {float(self.bandwidth_m):g} m")
+        hl = "no decay" if self.half_life_days is None else f"half-life {float(self.half_life_days):g} days"
+        return (f"{self.method}: {self.history_months} months of history, {signal}, {bw}, {hl}, "
+                f"risk weight {float(self.risk_weight):g}")
+
+
+def score_history(frame: pd.DataFrame, period, settings: ScoreSettings) -> pd.DataFrame:
+    """The rows of ``frame`` a list for ``period`` scores: those wholly inside the
+    ``settings.history_months`` before the period's start, half-open
+    (:func:`rtm.periods.inside`). Weekly periods count 52
+    weeks per 12 months (12 months: the 52 weeks of :func:`rtm.periods.history`). Cost: two
+    comparisons over ``frame``."""
+    return frame.loc[inside(frame, history_start(period, settings), period.start)]
+
+
+def history_start(period, settings: ScoreSettings) -> pd.Timestamp:
+    """The first moment of the history a list for ``period`` scores (:func:`score_history`)."""
+    months = int(settings.history_months)
+    if period.kind == "week":
+        return period.start - pd.Timedelta(weeks=round(months * 52 / 12))
+    return period.start - pd.DateOffset(months=months)
+
+
+def count_weights(weights, settings: ScoreSettings) -> np.ndarray:
+    """Each row's weight in the count surface ``N``: 1 for every row (``count_rows="all"``)
+    or for rows with harm above 0 (``"crimes"``), else 0."""
+    w = np.asarray(weights, float)
+    return np.ones_like(w) if settings.count_rows == "all" else (w > 0).astype(float)
+
 
 @dataclass
 class CellScores:
@@ -100,7 +168,8 @@ class CellScores:
     Attributes
     ----------
     harm : ndarray
-        The harm surface ``H`` (harm per cell, decayed).
+        The harm surface ``H`` (harm per cell, decayed); with ``count_share`` above 0 the
+        blend of harm and counts, rescaled to the harm's mean.
     harm_part, risk_part : ndarray
         ``(1 - w) H / mean(H)`` and ``w R / mean(R)``; they add up to ``score``.
     factor_parts : ndarray, shape ``(k,) + grid.shape``
@@ -181,6 +250,14 @@ def cell_scores(grid: Grid, x, y, weights, dates, as_of, *, terrain: TerrainOnGr
         bw = settings.bandwidth_m or DEFAULT_BANDWIDTH_CELLS * grid.cell_size
     harm = harm_surface(grid, x, y, weights, bandwidth_m=bw, kernel=settings.kernel, dates=dates, as_of=as_of,
                         half_life_days=settings.half_life_days)
+    c = float(settings.count_share)
+    if c > 0:  # blend in the count surface, rescaled to harm units so that mean(harm) is kept
+        n = harm_surface(grid, x, y, count_weights(weights, settings), bandwidth_m=bw, kernel=settings.kernel,
+                         dates=dates, as_of=as_of, half_life_days=settings.half_life_days)
+        mh = float(harm[mask].mean()) if mask.any() else 0.0
+        mn = float(n[mask].mean()) if mask.any() else 0.0
+        if mn > 0:
+            harm = (1.0 - c) * harm + c * n * (mh / mn if mh > 0 else 1.0)
     w = settings.weight if terrain is not None else 0.0
     harm_part = (1.0 - w) * _relative(harm, mask)
     k = 0 if terrain is None else len(terrain.factors)

@@ -64,7 +64,9 @@ SAMPLES = {
         Sample("southend", "Southend-on-Sea: police.uk street crime, 12 months (2018-01..2019-02)",
                ("southend/crime",), "southend/southend_lsoa2011.geojson", "LSOA11NM",
                area_tolerance_m=150.0,  # generalised LSOA outlines cut off the seafront
-               period_kind="month"),
+               period_kind="month",
+               # its attractors, bundled in sample_geo/southend (Open Pubs, GB rail stations)
+               factors=("licensed_premises", "rail_stations")),
         Sample("chicago", "Chicago: aggravated assaults 2016-2019 with exact times",
                ("chicago/assaults_2016_2019.csv",), "chicago/districts.geojson", "District",
                weights="count", mapping=ColumnMap(offence_value="Aggravated assault"),

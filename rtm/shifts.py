@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import setting_error
+from .periods import inside
 
 DEFAULT_STARTS = ("07:00", "19:00")
 
@@ -120,7 +121,7 @@ def shift_lists(incidents, areas, period, shifts: Shifts = Shifts(), **list_kwar
 
     out = {}
     for name, inc in shift_incidents(incidents, shifts).items():
-        if not len(inc.frame) or not (inc.frame["date_end"] <= period.start).any():
+        if not len(inc.frame) or not inside(inc.frame, None, period.start).any():
             raise setting_error("shifts", f"no incident started in the {name} shift before the {period.label}",
                                 "choose other shift starts, or a later period")
         lst = build_list(inc, areas, period, **list_kwargs)

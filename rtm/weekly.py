@@ -21,12 +21,12 @@ from .areas import Areas
 from .errors import InputError, setting_error
 from .grid import Grid
 from .gridref import grid_references
-from .periods import Period, history
+from .periods import Period, history, inside
 from .recording_points import RecordingPoints
 from .provenance import list_provenance, previous_fingerprint, software_version, source_entries  # noqa: F401
 from .spot_labels import (drop_recording_points, left_out_note, location_labels, map_places, places_by_spot,
                           streets_inside)
-from .ranking import CellScores, ScoreSettings, SpotRule, cell_scores, select_spots
+from .ranking import CellScores, ScoreSettings, SpotRule, cell_scores, score_history, select_spots
 from .terrain import RiskTerrain, TerrainOnGrid, factor_phrase
 
 DEFAULT_SPOT_SIZE = 150.0  # metres, the harm-spot size of the Essex Grip trials
@@ -95,6 +95,9 @@ class ListSettings:
     offences : tuple of str or None
         Only incidents of these offence types make the list (their harm, counts and peak
         times); None (default) takes every type. The risk terrain is not refitted on them.
+    tuning : tuple of (key, value)
+        How ``scoring`` was chosen, for provenance: the record of a workspace's ``[tuning]``
+        table (``rtm tune --save``); empty: the shipped default or settings given by hand.
     """
 
     spot_size: float = DEFAULT_SPOT_SIZE
@@ -104,6 +107,7 @@ class ListSettings:
     area_tolerance_m: float = 0.0
     district_rules: tuple = ()
     offences: tuple | None = None
+    tuning: tuple = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -191,7 +195,7 @@ def _check_inputs(incidents, period: Period, terrain: RiskTerrain | None) -> Non
     if incidents.resolution == "month" and period.kind == "week":
         raise setting_error("period", "the incidents are dated by month only (police.uk), so a weekly list "
                             "would have to invent days", "make a monthly list")
-    before = (incidents.frame["date_end"] <= period.start).sum()
+    before = inside(incidents.frame, None, period.start).sum()
     if not before:
         raise setting_error("period", f"no incident is recorded before the {period.label}",
                             f"choose a period after the data starts ({incidents.report.date_min})")
@@ -391,7 +395,12 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     hist, left_out = drop_recording_points(hist, grid, recording_points)
     x, y = hist["x"].to_numpy(float), hist["y"].to_numpy(float)
     w = hist["weight"].to_numpy(float)
-    scores = cell_scores(grid, x, y, w, hist, period.start, terrain=on_grid, settings=settings.scoring)
+    scored = hist  # the score's own history window (ScoreSettings.history_months); the facts keep the year
+    if settings.scoring.history_months != 12:
+        scored, _ = drop_recording_points(score_history(frame, period, settings.scoring), grid, recording_points)
+    scores = cell_scores(grid, scored["x"].to_numpy(float), scored["y"].to_numpy(float),
+                         scored["weight"].to_numpy(float), scored, period.start, terrain=on_grid,
+                         settings=settings.scoring)
     r_from, r_to = period.window("recent")
     recent = (hist["date_start"] >= r_from).to_numpy()
     last_harm = grid.counts(x[recent], y[recent], w[recent])
@@ -514,7 +523,7 @@ def _only_offences(hist: pd.DataFrame, frame: pd.DataFrame, offences) -> tuple[p
 def _notes(incidents, period: Period, scores: CellScores, grid: Grid) -> list[str]:
     notes = []
     frame = incidents.frame
-    latest = frame.loc[frame["date_end"] <= period.start, "date_end"].max()
+    latest = frame.loc[inside(frame, None, period.start), "date_end"].max()
     gap = (period.start - latest).days if pd.notna(latest) else None
     if gap is not None and gap > (31 if period.kind == "month" else 7):
         notes.append(f"The latest incident used ends {latest:%Y-%m-%d}, {gap} days before the period starts: "

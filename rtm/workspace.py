@@ -25,6 +25,9 @@ from .weekly_job import StudyInputs, TerrainPlan, WeeklyJob
 
 CONFIG = "workspace.toml"
 LOCK = ".rtm-weekly.lock"
+UPLOADS = Path("uploads") / "incidents"
+"""Incident files added through the app: read with the configured sources whenever the folder
+holds a file, by the weekly run and the app alike."""
 DEFAULT_CATALOGUE = Path(__file__).resolve().parents[1] / "layers"
 """The project's attractor catalogue, used when a workspace names none."""
 
@@ -40,7 +43,15 @@ KEYS = {
     "model": {"factors", "catalogue", "layers", "cell_size_m", "block_length_m", "bands", "increment",
               "refit_every", "operationalisations"},
     "basemap": {"tiles", "attribution"},
+    "tuning": set(),  # the keys of rtm.tuning.saved.KEYS, filled in below
 }
+def _tuning_keys() -> set:
+    from .tuning.saved import KEYS as tuning_keys
+
+    return set(tuning_keys)
+
+
+KEYS["tuning"] = _tuning_keys()
 COLUMN_ROLES = {"id", "date", "lon", "lat", "x", "y", "offence", "weight", "location", "offence_value"}
 
 
@@ -217,6 +228,9 @@ def load_workspace(folder, text: str | None = None) -> Workspace:
             _fail(path, "incidents.sources", f"'{s}' does not exist (looked for {p})",
                   "correct the path; relative paths are relative to the workspace folder")
         paths.append(str(p))
+    added = folder / UPLOADS
+    if added.is_dir() and any(f.is_file() for f in added.iterdir()):
+        paths.append(str(added))  # files added in the app (uploads/incidents/)
     weights_name = inc.get("weights", str, "cchi")
     if weights_name not in ("cchi", "count"):
         weights_name = inc.path_of("weights", folder)
@@ -269,8 +283,9 @@ def load_workspace(folder, text: str | None = None) -> Workspace:
                   'e.g. offences = ["Violence and sexual offences", "Robbery"], or leave it out for every type')
         offences = tuple(offences)
     district_rules = _district_rules(lists.get("districts", dict, {}), path, merge)
-    settings = ListSettings(spot_size=spot_size, rule=rule, area_tolerance_m=tolerance,
-                            district_rules=district_rules, offences=offences)
+    scoring, record = _tuning(t["tuning"], path)
+    settings = ListSettings(spot_size=spot_size, scoring=scoring, rule=rule, area_tolerance_m=tolerance,
+                            tuning=record, district_rules=district_rules, offences=offences)
     lists_dir = lists.path_of("folder", folder, "lists", must_exist=False)
 
     terrain = _terrain_plan(t["model"], path, folder)
@@ -320,6 +335,36 @@ def _district_rules(table: dict, path: Path, merge: int) -> tuple:
         rules.append((str(name), SpotRule(top_n=n, max_cells=merge) if what == "spots"
                       else SpotRule(top_n=None, area_share=n / 100, max_cells=merge)))
     return tuple(rules)
+
+
+def _tuning(table: _Table, path: Path):
+    """The score settings of ``[tuning]`` (written by ``rtm tune --save``) and the record of
+    the choice for provenance (``(key, value)`` pairs); the shipped default and ``()`` when
+    the table is absent."""
+    from .ranking import COUNT_ROWS, ScoreSettings
+    from .tuning.saved import RECORD_KEYS, SETTING_KEYS
+
+    if not table.data:
+        return ScoreSettings(), ()
+    missing = [k for k in SETTING_KEYS if k not in table.data]
+    if missing:
+        _fail(path, f"tuning.{missing[0]}", f"[tuning] lacks {', '.join(missing)}",
+              "run 'rtm tune --workspace DIR --save' again, or delete the [tuning] table")
+    hl = table.get("half_life_days", (int, float, str), check=lambda v: v == "none" or
+                   (not isinstance(v, str) and 0 < v <= 36500), hint='give days, e.g. 365, or "none"')
+    given = dict(
+        history_months=table.get("history_months", int, check=lambda v: 1 <= v <= 120, hint="e.g. 36"),
+        count_share=float(table.get("count_share", (int, float), check=lambda v: 0 <= v <= 1,
+                                    hint="a share from 0 to 1, e.g. 0.5")),
+        count_rows=table.get("count_rows", str, check=lambda v: v in COUNT_ROWS, hint='use "crimes" or "all"'),
+        bandwidth_m=float(table.get("bandwidth_m", (int, float), check=lambda v: 0 < v <= 10_000,
+                                    hint="give metres, e.g. 165")),
+        half_life_days=None if hl == "none" else float(hl),
+        risk_weight=float(table.get("risk_weight", (int, float), check=lambda v: 0 <= v <= 1,
+                                    hint="a weight from 0 to 1, e.g. 0.1")))
+    record = tuple((k, table.data[k] if not isinstance(table.data[k], list) else tuple(table.data[k]))
+                   for k in RECORD_KEYS if k in table.data)
+    return ScoreSettings(**given), (("source", "workspace.toml [tuning], chosen by rtm tune"),) + record
 
 
 def _terrain_plan(model: _Table, path: Path, folder: Path) -> TerrainPlan:
@@ -404,6 +449,7 @@ marking = "OFFICIAL"
 [incidents]
 # police.uk CSVs, folders of monthly files or zips, or tables (CSV, Parquet, GeoJSON, ...)
 sources = [{sources}]
+# files added in the app are kept in uploads/incidents/ and read with these
 # cchi (Cambridge Crime Harm Index), count, or an edited weights CSV ('rtm weights --write')
 weights = "{weights}"
 # offence types the weights lack: reject, zero, or default (then give default_weight = 1.0)

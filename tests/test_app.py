@@ -195,8 +195,9 @@ def test_data_page_load_report_and_switching_to_southend(app):
     app.switch_page("app_pages/map_page.py").run()
     assert not app.exception
     script = _map_args(app)["script"]
-    assert "Harm surface" in script and "Risk terrain (RRS)" not in script
-    assert any("ranked by recent harm alone" in i.value for i in app.info)
+    # Southend's attractors (sample_geo/southend: Open Pubs, rail stations) make its risk terrain
+    assert "Harm surface" in script and "Risk terrain (RRS)" in script and "Attractors: rail stations" in script
+    assert not any("ranked by recent harm alone" in i.value for i in app.info)
 
 
 def test_backtest_page_runs_on_a_few_weeks_and_reruns(app, downloads):
@@ -207,7 +208,8 @@ def test_backtest_page_runs_on_a_few_weeks_and_reruns(app, downloads):
     assert not app.exception and not app.error
     table = app.dataframe[0].value
     assert {"naive", "kde", "rtm", "combined", "random", "oracle"} <= set(table.index)
-    assert table.loc["oracle", "harm_capture"] == pytest.approx(1.0)
+    assert table.loc["oracle", "harm_captured"] == pytest.approx(1.0)
+    assert {"pai_harm", "pai_counts"} <= set(table.columns)  # shown as "PAI (harm)", "PAI (counts)"
     assert len(app.get("image")) == 1  # the capture-against-area chart
     button = app.get("download_button")[0]
     assert downloads[button.proto.url].startswith(b"period,district,method")

@@ -77,3 +77,149 @@ def test_movement_in_the_app_comes_from_the_workspace_archive(chicago_ws, monkey
     assert list(lst.spots["movement"]) == list(published["movement"])
     assert list(lst.spots["weeks_on_list"]) == list(published["weeks_on_list"])
     assert (published["movement"] != "new").any()
+
+
+# -- the bundled Southend workspace: published lists, read and compared ---------------------------
+@pytest.fixture(scope="module")
+def southend_ws(tmp_path_factory) -> Path:
+    """The sample workspace `python3 run.py app` opens, made the same way (three months published)."""
+    if not SAMPLES["southend"].available():
+        pytest.skip("the bundled Southend sample is missing (sample_geo/southend)")
+    from rtm.sample_workspace import ensure_sample_workspace
+
+    return ensure_sample_workspace(tmp_path_factory.mktemp("ws") / "southend")
+
+
+def _served_id(path: Path, mime: str) -> str:
+    from streamlit.runtime.memory_media_file_storage import _calculate_file_id
+
+    return _calculate_file_id(path.read_bytes(), mime, path.name)
+
+
+def test_the_sample_workspace_opens_on_its_latest_published_month_with_its_attractors(southend_ws, monkeypatch):
+    at = _app(monkeypatch, southend_ws)
+    view = at.session_state["_view"]
+    published = Archive(southend_ws / "archive.sqlite").periods()["period_key"].tolist()
+    assert published == ["2019-01", "2019-02", "2019-03"]
+    assert view.period.key == "2019-03" and view.ds.workspace is not None
+    assert set(view.model.factors) == {"licensed_premises", "rail_stations"}
+    lst, _ = common_list(view)
+    archived = Archive(southend_ws / "archive.sqlite").spots_of("month", "2019-03")
+    assert list(lst.spots["spot_id"]) == list(archived["spot_id"])
+    assert list(lst.spots["weeks_on_list"]) == list(archived["weeks_on_list"])
+    assert archived["weeks_on_list"].max() == 3  # followed over the whole archive, no cap of 2
+
+
+def common_list(view):
+    from app_pages import common
+
+    return common.harm_list(view.ds, view.model, view.period)
+
+
+def test_published_page_lists_every_period_and_serves_the_published_files(southend_ws, monkeypatch):
+    from app_pages.published import DOWNLOADS
+
+    at = _app(monkeypatch, southend_ws)
+    at.switch_page("app_pages/published_page.py").run()
+    assert not at.exception and not at.error
+    picker = at.selectbox(key="published_workspace-southend")
+    assert picker.options == ["Month March 2019", "Month February 2019",
+                                                                "Month January 2019"]
+    for choice, key in ((0, "2019-03"), (2, "2019-01")):  # the latest by default, then an earlier one
+        if choice:
+            picker.set_value(choice).run()
+        assert not at.exception
+        folder = southend_ws / "lists" / key
+        mimes = {suffix: mime for _, suffix, mime in DOWNLOADS}
+        want = {p.name: _served_id(p, next(m for s, m in mimes.items() if p.name.endswith(s)))
+                for p in folder.iterdir() if not p.name.endswith((".csvt", ".prj"))}
+        got = {b.proto.url.rsplit("/", 1)[-1].split(".")[0] for b in at.get("download_button")}
+        assert got == set(want.values()) and len(got) == 11
+    at.run()  # a rerun after a download: the same files, no error
+    assert not at.exception
+
+
+def test_two_published_months_side_by_side(southend_ws, monkeypatch):
+    from rtm.archive import compare_lists
+
+    at = _app(monkeypatch, southend_ws)
+    at.switch_page("app_pages/published_page.py").run()
+    compare = at.selectbox(key="compare_workspace-southend")
+    assert compare.options[compare.index] == "Month February 2019"  # the month before, by default
+    archive = Archive(southend_ws / "archive.sqlite")
+    want = compare_lists(archive.spots_of("month", "2019-03"), archive.spots_of("month", "2019-02"))
+    counts = want["status"].value_counts()
+    caption = " ".join(c.value for c in at.caption)
+    assert f"{counts.get('kept', 0)} kept, {counts.get('new', 0)} new, {counts.get('gone', 0)} gone" in caption
+    left, right = at.dataframe[-2].value, at.dataframe[-1].value
+    assert len(left) == (want["status"] != "gone").sum() and len(right) == (want["status"] != "new").sum()
+    assert set(left["status"]) <= {"kept", "new"} and set(right["status"]) <= {"kept", "gone"}
+
+
+def test_list_page_downloads_are_the_published_files_and_publish_matches_the_weekly_call(southend_ws, monkeypatch):
+    at = _app(monkeypatch, southend_ws)
+    at.switch_page("app_pages/list_page.py").run()
+    assert not at.exception and not at.error
+    folder = southend_ws / "lists" / "2019-03"
+    pdf = folder / "harmspots_month_2019-03_briefing.pdf"
+    xlsx = folder / "harmspots_month_2019-03.xlsx"  # made again it differs (its time stamps): only the file matches
+    xlsx_mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    ids = {b.proto.url.rsplit("/", 1)[-1].split(".")[0] for b in at.get("download_button")}
+    assert {_served_id(pdf, "application/pdf"), _served_id(xlsx, xlsx_mime)} <= ids
+    before = pdf.stat().st_mtime_ns
+    at.button(key="publish").click().run()  # the weekly job's call: the folder is replaced, the archive kept
+    assert not at.exception and not at.error
+    assert pdf.stat().st_mtime_ns != before
+    at.run()  # the rerun after publishing serves the new files
+    ids = {b.proto.url.rsplit("/", 1)[-1].split(".")[0] for b in at.get("download_button")}
+    assert _served_id(xlsx, xlsx_mime) in ids
+    assert Archive(southend_ws / "archive.sqlite").periods()["period_key"].tolist() == ["2019-01", "2019-02",
+                                                                                         "2019-03"]
+
+
+def _uploaded(name: str, data: bytes):
+    """An upload as Streamlit's file_uploader hands it to the page (its own UploadedFile)."""
+    from streamlit.proto.Common_pb2 import FileURLs
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+
+    return UploadedFile(UploadedFileRec("id-" + name, name, "text/csv", data), FileURLs())
+
+
+def test_incidents_added_in_the_app_are_kept_in_the_workspace_for_the_weekly_run(southend_ws, tmp_path):
+    """A new month uploaded on the Data page is saved in the workspace's uploads/incidents/ (not a
+    session folder): the workspace, as the weekly run and every later session read it, now ends a
+    month later; a file that cannot be used is refused with a message and not kept."""
+    import shutil
+
+    from app_pages.uploads import add_to_workspace
+    from rtm.errors import InputError
+    from rtm.weekly_job import load_study
+    from rtm.workspace import UPLOADS, load_workspace
+
+    ws_dir = tmp_path / "southend"
+    shutil.copytree(southend_ws, ws_dir)
+    feb = (ROOT / "sample_geo/southend/crime/2019-02-southend-street.csv").read_text(encoding="utf-8")
+    march = feb.replace(",2019-02,", ",2019-03,").replace("\n", "\n").splitlines()
+    march = "\n".join([march[0]] + [f"m{i}{line[1:]}" for i, line in enumerate(march[1:])]) + "\n"
+    before = load_study(load_workspace(ws_dir).job.study)[1]
+    added = add_to_workspace([_uploaded("2019-03 southend (new).csv", march.encode())], ws_dir)
+    assert added == [ws_dir / UPLOADS / "2019-03_southend_new_.csv"] and added[0].read_text() == march
+    assert not [p for p in (ws_dir / "uploads").iterdir() if p.name != "incidents"]  # no working folder left
+    ws = load_workspace(ws_dir)
+    after = load_study(ws.job.study)[1]
+    assert len(after) > len(before)
+    assert ws.period(incidents=after).key == "2019-04"  # the weekly run's next list moves on a month
+    with pytest.raises(InputError, match="already has a different file"):
+        add_to_workspace([_uploaded("2019-03 southend (new).csv", b"other")], ws_dir)
+    with pytest.raises(InputError, match="not accepted"):
+        add_to_workspace([_uploaded("notes.exe", b"MZ")], ws_dir)
+    assert sorted(p.name for p in (ws_dir / UPLOADS).iterdir()) == ["2019-03_southend_new_.csv"]
+
+
+def test_data_page_of_a_workspace_offers_adding_incidents_to_it(southend_ws, monkeypatch):
+    at = _app(monkeypatch, southend_ws)
+    at.switch_page("app_pages/data_page.py").run()
+    assert not at.exception and not at.error
+    assert "Add incidents to this workspace" in [e.label for e in at.expander]
+    at.button(key="ws_add").click().run()  # nothing chosen: nothing added, no error
+    assert not at.exception and not at.error and not (southend_ws / "uploads").exists()

@@ -205,14 +205,20 @@ def test_incidents_planted_in_a_period_change_nothing_before_it(chicago):
     planted = f.iloc[:40].copy()
     planted["x"], planted["y"] = f["x"].min() + 60, f.loc[f["x"].idxmin(), "y"]
     planted["date_start"] = planted["date_end"] = week.start + pd.Timedelta(days=2)
-    more = replace(inc, frame=pd.concat([f, planted], ignore_index=True))
+    # and 30 more on each edge: 00:00 of the week's first day and of the next week's first day
+    edges = f.iloc[40:100].copy()
+    edges["x"], edges["y"] = f["x"].iloc[1000], f["y"].iloc[1000]  # where incidents are recorded
+    edges["date_start"] = edges["date_end"] = [week.start] * 30 + [week.end] * 30
+    more = replace(inc, frame=pd.concat([f, planted, edges], ignore_index=True))
     s = BacktestSettings(spot_size=150)
     before = period_scores(inc, areas, week, terrain_for=store(inc), settings=s)
     after = period_scores(more, areas, week, terrain_for=store(more), settings=s)
-    assert set(before) == {"naive", "kde", "rtm", "combined", "phs", "oracle"}
+    assert set(before) == {"naive", "kde", "rtm", "combined", "phs", "oracle", "lopo"}
     for m in before:
         if m == "oracle":
-            assert not np.array_equal(before[m], after[m])
+            assert after[m].sum() - before[m].sum() == pytest.approx(planted["weight"].sum() + edges["weight"][:30].sum())
+        elif m == "lopo":  # a ceiling that sees the rest of the year, never the period itself
+            assert after[m].sum() - before[m].sum() == pytest.approx(edges["weight"][30:].sum())
         else:
             np.testing.assert_array_equal(before[m], after[m], err_msg=m)
     nxt = week.next()
@@ -257,3 +263,132 @@ def test_holdout_scores_once():
     for method in ("naive", "kde", "phs"):
         assert m["west", method, "hit_rate"] == 1.0
         assert m["all", method, "hit_rate"] == pytest.approx(0.5)
+
+
+# -- period edges: half-open [start, end) ----------------------------------------------------
+@pytest.mark.parametrize("kind", ["week", "month"])
+def test_incidents_on_period_edges_count_once_in_the_right_period(kind):
+    """An incident stamped at 00:00 of a period's first day belongs to that period (its
+    target) and to the history of the periods after it; one at 00:00 of the day after the
+    period belongs to the next period only. Every method sees each once, in its period."""
+    from dataclasses import replace
+
+    areas = _tiny()
+    p = week_period("2019-01-07") if kind == "week" else month_period("2019-01")
+    nxt = p.next()
+    # background history in the west district, weeks before
+    base = _incidents([(350, 150, "2018-11-20"), (350, 150, "2018-12-03"), (250, 50, "2018-12-10")]).frame
+    at_start = _incidents([(50, 150, p.start)]).frame  # 00:00 of the period's first day
+    at_end = _incidents([(150, 50, p.end)]).frame  # 00:00 of the next period's first day
+    s = BacktestSettings(methods=("naive", "kde", "combined", "phs", "oracle"), area_shares=(0.25,), top_n=None,
+                         spot_size=100, phs_window=12)
+
+    def scores(*frames, period):
+        f = pd.concat(frames, ignore_index=True)
+        return period_scores(replace(_incidents([(0, 0, "2018-01-01")]), frame=f), areas, period, settings=s)
+
+    grid = Grid.from_areas(areas, 100)
+    (ra,), (ca,) = grid.index(np.array([50.0]), np.array([150.0]))
+    (rb,), (cb,) = grid.index(np.array([150.0]), np.array([50.0]))
+    # the period itself: its target holds the start incident only; no method's ranking sees either
+    plain, both = scores(base, period=p), scores(base, at_start, at_end, period=p)
+    assert both["oracle"][ra, ca] == 1.0 and both["oracle"][rb, cb] == 0.0 and both["oracle"].sum() == 1.0
+    for m in ("naive", "kde", "combined", "phs"):
+        np.testing.assert_array_equal(plain[m], both[m], err_msg=f"{kind} {m}: saw its own period")
+    # the next period: its target holds the end incident only; the history holds the start one, once
+    only_start, both = scores(base, at_start, period=nxt), scores(base, at_start, at_end, period=nxt)
+    plain = scores(base, period=nxt)
+    assert both["oracle"][rb, cb] == 1.0 and both["oracle"][ra, ca] == 0.0 and both["oracle"].sum() == 1.0
+    assert both["naive"][ra, ca] == 1.0 and both["naive"][rb, cb] == 0.0
+    for m in ("naive", "kde", "combined", "phs"):
+        np.testing.assert_array_equal(only_start[m], both[m], err_msg=f"{kind} {m}: saw its own period")
+        assert not np.array_equal(plain[m], both[m]), f"{kind} {m}: missed the incident before it"
+    # the whole back-test over both periods: each incident is scored once, in its period
+    res = run_backtest(replace(_incidents([(0, 0, "2018-01-01")]),
+                               frame=pd.concat([base, at_start, at_end], ignore_index=True)),
+                       areas, [p, nxt], settings=replace(s, methods=("oracle",)))
+    hits = res.metrics[(res.metrics["metric"] == "hit_rate") & (res.metrics["district"] == "west")]
+    assert list(hits["period"]) == [p.key, nxt.key] and list(hits["value"]) == [1.0, 1.0]
+
+
+# -- honest measures -------------------------------------------------------------------------
+def test_phs_with_an_empty_window_is_not_scored_and_says_why():
+    """History 10 weeks back, nothing in the 8 weeks of prospective hotspotting: it would rank
+    by cell id. It is left out of that week, with a note; naive is scored."""
+    areas = _tiny()
+    week = week_period("2019-03-04")
+    inc = _incidents([(50, 150, "2018-12-20"), (150, 50, "2019-03-05"), (150, 50, "2019-03-06")])
+    s = BacktestSettings(methods=("naive", "phs", "random"), area_shares=(0.25,), top_n=None, spot_size=100)
+    res = run_backtest(inc, areas, [week], settings=s)
+    assert set(res.metrics["method"]) == {"naive", "random"}
+    note = [n for n in res.notes if n.startswith("'phs' is not scored")]
+    assert note and "1 of 1" in note[0] and "2019-03-04" in note[0] and "window" in note[0]
+
+
+def test_lopo_ranks_each_period_by_the_rest_of_its_year():
+    """Three months of 2019 (and one of 2018, another year): a1 has 1 incident in January and
+    4 in March, a2 3 in February. February's lopo is January + March (a1 5, a2 0),
+    January's is February + March (a1 4 beats a2 3), March's January + February (a2 3
+    beats a1 1): its own month never counts, nor another year."""
+    areas = _tiny()
+    a1, a2 = (50, 150), (150, 50)
+    inc = _incidents([(*a1, "2018-12-10"), (*a1, "2019-01-10")] + [(*a1, f"2019-03-1{d}") for d in range(4)]
+                     + [(*a2, "2019-02-10"), (*a2, "2019-02-11"), (*a2, "2019-02-12")])
+    months = periods_between(month_period("2019-01"), "2019-03-01")
+    s = BacktestSettings(methods=("naive", "oracle", "lopo"), area_shares=(0.25,), top_n=None, spot_size=100)
+    scores = period_scores(inc, areas, months[1], settings=s)
+    grid = Grid.from_areas(areas, 100)
+    (r1,), (c1,) = grid.index(np.array([50.0]), np.array([150.0]))
+    (r2,), (c2,) = grid.index(np.array([150.0]), np.array([50.0]))
+    assert scores["lopo"][r1, c1] == 5.0 and scores["lopo"][r2, c2] == 0.0 and scores["lopo"].sum() == 5.0
+    m = run_backtest(inc, areas, months, settings=s).metrics
+    hits = m[(m["district"] == "west") & (m["metric"] == "hit_rate")].set_index(["period", "method"])["value"]
+    assert hits["2019-02", "lopo"] == 0.0 and hits["2019-02", "oracle"] == 1.0
+    assert hits["2019-01", "lopo"] == 1.0 and hits["2019-03", "lopo"] == 0.0
+    # weeks: those starting in the year, Mon 7 Jan 2019 to the week of Mon 30 Dec 2019
+    from rtm.backtest.rolling import year_span
+
+    for day in ("2019-01-07", "2019-06-12", "2019-12-31"):
+        assert year_span(week_period(day)) == (pd.Timestamp("2019-01-07"), pd.Timestamp("2020-01-06"))
+
+
+def test_history_months_reaches_over_a_gap_and_the_skip_says_so():
+    """Data in July 2016 and July 2018 only: with 12 months of history July 2018 is skipped,
+    and the note gives its incidents and the end of the latest earlier one; with 24 months
+    it is scored."""
+    areas = _tiny()
+    inc = _incidents([(50, 150, "2016-07-10"), (50, 150, "2016-07-11"), (50, 150, "2018-07-10"),
+                      (150, 50, "2018-07-12")])
+    july = month_period("2018-07")
+    s = BacktestSettings(methods=("naive", "random"), area_shares=(0.25,), top_n=None, spot_size=100)
+    res = run_backtest(inc, areas, [july], settings=s)
+    assert not res.periods and [k.reason for k in res.skipped] == ["no history"]
+    assert res.skipped[0].incidents == 2 and f"{res.skipped[0].latest_before:%Y-%m-%d}" == "2016-07-11"
+    assert res.skipped[0].months_needed == 24  # July 2018 - 24 months = 1 July 2016
+    assert "12 months before it" in res.notes[0] and "2 incidents" in res.notes[0]
+    from dataclasses import replace
+
+    res = run_backtest(inc, areas, [july], settings=replace(s, history_months=24))
+    assert res.periods == ["2018-07"]
+    assert BacktestSettings(history_months=24).history_window(week_period("2019-01-07"))[0] == \
+        pd.Timestamp("2019-01-07") - pd.Timedelta(weeks=104)
+    with pytest.raises(InputError, match="history_months"):
+        BacktestSettings(history_months=0)
+
+
+def test_combined_scores_its_own_history_window_and_naive_keeps_the_year():
+    """An incident two years back ranks its cell for 'combined' with a 36-month window, not with
+    12 months; 'naive' is the year before whatever the scoring's window."""
+    from rtm.ranking import ScoreSettings
+
+    areas = _tiny()
+    old, recent = (50, 150), (150, 50)
+    inc = _incidents([(*old, "2017-01-10"), (*recent, "2018-12-20")])
+    week = week_period("2019-01-07")
+    for months, lists_old in ((12, False), (36, True)):
+        s = BacktestSettings(methods=("naive", "combined"), spot_size=100,
+                             scoring=ScoreSettings(history_months=months, half_life_days=None, bandwidth_m=100.0))
+        scores = period_scores(inc, areas, week, settings=s)
+        grid_r, grid_c = 0, 0  # the cell of 'old': top-left of the 4 x 2 grid
+        assert (scores["combined"][grid_r, grid_c] > 0) == lists_old, months
+        assert scores["naive"][grid_r, grid_c] == 0

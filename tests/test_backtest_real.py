@@ -23,7 +23,7 @@ def _check_bounds(metrics: pd.DataFrame) -> None:
         assert ((x >= -1e-12) & (x <= 1 + 1e-9)).all(), name
     cap = v.xs("harm_capture", level="metric").unstack("method")
     for m in cap.columns:
-        assert (cap["oracle"] >= cap[m] - 1e-9).all(), m
+        assert ((cap["oracle"] >= cap[m] - 1e-9) | cap[m].isna()).all(), m  # NaN: not scored in that period
     # per district a random list's expected hit rate is its area share ('all' pools districts
     # whose shares differ a little, so it is not exactly the pooled share)
     rnd = metrics[(metrics["method"] == "random") & (metrics["metric"] == "hit_rate") & (metrics["district"] != "all")]
@@ -78,7 +78,14 @@ def test_southend_sample_monthly_through_the_command_line(tmp_path):
     assert "August 2018 is skipped" in r.output and "September 2018 is skipped" in r.output
     m = pd.read_csv(tmp_path / "backtest.csv")
     assert sorted(m["period"].unique()) == ["2018-05", "2018-06", "2018-07", "2018-10", "2018-11", "2018-12"]
-    assert set(m["method"]) == {"naive", "kde", "phs", "random", "oracle"}  # no layers: no rtm, no combined
+    assert set(m["method"]) == {"naive", "kde", "phs", "random", "oracle", "lopo"}  # no layers: no rtm, no combined
+    assert "rtm and combined are left out" in r.output
+    # PAI on harm and on counts, each named; the ceilings say what they see
+    assert "PAI (harm)" in r.output and "PAI (counts)" in r.output
+    assert r.output.count("PAI") == r.output.count("PAI (harm)") + r.output.count("PAI (counts)")  # no bare PAI
+    assert "lopo: sees the rest of the year" in r.output and "oracle: sees the period" in r.output
+    assert "since the command line was loaded" in r.output
+    assert "'phs' is not scored" in (tmp_path / "notes.txt").read_text()
     m["period"] = m["period"].astype(str)
     _check_bounds(m)
     # stability only between consecutive months: not for 2018-10 (September is missing)
@@ -87,6 +94,31 @@ def test_southend_sample_monthly_through_the_command_line(tmp_path):
     r = CliRunner().invoke(main, args[:-8] + ["--period", "week", "--from", "2018-05-07", "--to", "2018-06-04",
                                               "--out", str(tmp_path / "w")])
     assert r.exit_code == 2 and "month only" in r.output and "Traceback" not in r.output
+
+
+def test_a_gap_in_the_data_is_named_with_its_fix(tmp_path):
+    """Two months of the Southend sample ten months apart, 6 months of history: the later
+    month cannot be scored, and the message says it has incidents, where the data stops
+    before it, and which --history-months reaches over the gap; that setting scores it."""
+    import shutil
+
+    from rtm.cli import main
+
+    s = SAMPLES["southend"]
+    crime = tmp_path / "crime"
+    crime.mkdir()
+    for month in ("2018-04", "2019-02"):
+        shutil.copy(SAMPLE_DIR / s.incidents[0] / f"{month}-southend-street.csv", crime)
+    args = ["backtest", "--incidents", str(crime), "--area", str(SAMPLE_DIR / s.areas), "--area-field",
+            s.area_field, "--area-tolerance", "150", "--period", "month", "--from", "2019-02", "--to", "2019-02",
+            "--methods", "naive,random", "--out", str(tmp_path / "out")]
+    r = CliRunner().invoke(main, args + ["--history-months", "6"])
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert "the month February 2019 has" in r.output and "none is recorded in the 6 months before it" in r.output
+    assert "2018-05-01: the data has a gap" in r.output and "--history-months 10 " in r.output
+    r = CliRunner().invoke(main, args + ["--history-months", "10"])
+    assert r.exit_code == 0, r.output
+    assert "history 10 months" in r.output
 
 
 @pytest.mark.realdata

@@ -223,3 +223,44 @@ def test_silverman_bandwidth_is_data_driven_and_uses_only_the_past():
     assert later.bandwidth_m == s.bandwidth_m
     with pytest.raises(InputError, match="silverman"):
         ScoreSettings(bandwidth_m="wide")
+
+
+# -- the history window and the count blend (the tuning family's settings) ----------------------
+def test_count_share_blends_counts_and_count_rows_decides_whether_zero_harm_rows_count():
+    grid = grid_of()
+    # (2, 2): one robbery-like incident of harm 100; (7, 7): five rows of zero harm (anti-social behaviour)
+    x, y, w, d = incidents_at(grid, [(2, 2)] + [(7, 7)] * 5)
+    w = np.array([100.0, 0, 0, 0, 0, 0])
+    base = dict(method="harm", half_life_days=None, bandwidth_m=150.0)
+    harm = cell_scores(grid, x, y, w, d, AS_OF, settings=ScoreSettings(**base, count_share=0.0))
+    assert harm.score[7, 7] == 0 and harm.score[2, 2] > 0
+    crimes = cell_scores(grid, x, y, w, d, AS_OF, settings=ScoreSettings(**base, count_share=1.0, count_rows="crimes"))
+    assert crimes.score[7, 7] == 0  # zero-harm rows are not crimes
+    every = cell_scores(grid, x, y, w, d, AS_OF, settings=ScoreSettings(**base, count_share=1.0, count_rows="all"))
+    assert every.score[7, 7] == pytest.approx(5 * every.score[2, 2])  # counts: 5 rows against 1
+    half = cell_scores(grid, x, y, w, d, AS_OF, settings=ScoreSettings(**base, count_share=0.5, count_rows="all"))
+    np.testing.assert_allclose(half.score, 0.5 * harm.score + 0.5 * every.score)
+    assert half.harm.mean() == pytest.approx(harm.harm.mean())  # the blend is in harm units
+
+
+def test_score_history_takes_the_settings_window_before_the_period():
+    from rtm.ranking import score_history
+
+    t = pd.to_datetime(["2021-06-01", "2022-06-01", "2023-06-01", "2024-02-28", "2024-03-05"])
+    frame = pd.DataFrame({"date_start": t, "date_end": t})
+    week = week_period(AS_OF)  # 2024-03-04
+    got = {h: list(score_history(frame, week, ScoreSettings(history_months=h))["date_start"].dt.year)
+           for h in (12, 24, 36)}
+    assert got == {12: [2023, 2024], 24: [2022, 2023, 2024], 36: [2021, 2022, 2023, 2024]}
+    month = month_period("2024-03")
+    assert list(score_history(frame, month, ScoreSettings(history_months=12))["date_start"].dt.year) == [2023, 2024]
+
+
+@pytest.mark.parametrize("kw, setting", [(dict(history_months=0), "history_months"),
+                                         (dict(history_months=12.5), "history_months"),
+                                         (dict(count_share=1.5), "count_share"),
+                                         (dict(count_rows="asb"), "count_rows")])
+def test_bad_tuning_settings_name_the_setting(kw, setting):
+    with pytest.raises(InputError) as err:
+        ScoreSettings(**kw)
+    assert err.value.field == setting

@@ -107,6 +107,24 @@ def test_incidents_planted_in_the_period_change_nothing(southend):
     assert after["harm_recent"].max() >= 1e6
 
 
+def test_an_incident_stamped_at_00_00_of_the_week_belongs_to_that_week(chicago):
+    """Half-open weeks: incidents timestamped exactly at the week's first moment are the
+    week's own (its list does not see them); the next week's list does."""
+    inc, areas = chicago
+    p = week_period("2019-03-04")
+    base = build_list(inc, areas, p).spots
+    plant = inc.frame.iloc[:50].copy()
+    far = base.iloc[-1]
+    plant["x"], plant["y"] = far["easting"], far["northing"]
+    plant["date_start"] = plant["date_end"] = p.start
+    plant["weight"] = 1e6
+    planted = Incidents(pd.concat([inc.frame, plant], ignore_index=True), inc.crs, inc.resolution, inc.report,
+                        inc.rejects)
+    again = build_list(planted, areas, p).spots
+    pd.testing.assert_frame_equal(base.drop(columns="geometry"), again.drop(columns="geometry"))
+    assert build_list(planted, areas, p.next()).spots["harm_recent"].max() >= 1e6
+
+
 def test_weekly_list_of_month_only_data_is_refused(southend):
     inc, areas = southend
     with pytest.raises(InputError, match="month only"):
@@ -182,11 +200,16 @@ def test_archive_gives_movement_and_weeks_on_the_list(chicago, chicago_terrain, 
     kept = s2[s2["movement"] != "new"]
     assert len(kept) > 10 and (kept["weeks_on_list"] == 2).all()
     prev = first.spots.set_index(["district", "spot_id"])["rank"]
+    # a spot continues the best-ranked spot of the week before that shares a cell with it
+    before = {}
+    for r in first.spots.itertuples():
+        for c in first.spot_cells[r.spot_id]:
+            before[(r.district, c)] = min(before.get((r.district, c), r.rank), r.rank)
     for r in kept.itertuples():
-        if (r.district, r.spot_id) in prev.index:
-            assert r.previous_rank == prev[(r.district, r.spot_id)]
-            want = "same" if r.rank == r.previous_rank else ("up" if r.rank < r.previous_rank else "down")
-            assert r.movement == want
+        shared = [before[(r.district, c)] for c in second.spot_cells[r.spot_id] if (r.district, c) in before]
+        assert shared and r.previous_rank == min(shared)
+        want = "same" if r.rank == r.previous_rank else ("up" if r.rank < r.previous_rank else "down")
+        assert r.movement == want
     new = s2[s2["movement"] == "new"]
     assert not (set(zip(new["district"], new["spot_id"])) & set(prev.index))
 
@@ -361,3 +384,29 @@ def test_cli_weekly_provenance_recording_points_and_marking(tmp_path):
     assert r.exit_code == 0, r.output
     kept = pd.read_csv(tmp_path / "b/2019-01/harmspots_month_2019-01.csv")
     assert kept["location"].str.contains("Police Station").any()
+
+
+def test_the_score_sees_its_history_window_and_the_facts_keep_the_year():
+    """An incident two years back ranks its cell under the default 36-month window (and not
+    under 12 months), while the spot's 'harm in the 52 weeks' stays the year's."""
+    from dataclasses import replace
+
+    from rtm.areas import Areas
+    from rtm.ranking import ScoreSettings
+
+    areas = Areas(gpd.GeoDataFrame({"name": ["town"]}, geometry=[shapely.box(0, 0, 1500, 1500)], crs="EPSG:27700"))
+    t = pd.to_datetime(["2017-03-01", "2018-12-01"])
+    frame = pd.DataFrame({"x": [75.0, 1425.0], "y": [75.0, 1425.0], "date_start": t, "date_end": t,
+                          "weight": [500.0, 10.0], "offence_type": "Robbery", "location": "On or near X"})
+    inc = Incidents.from_frame(frame, "EPSG:27700", "datetime")
+    week = week_period("2019-01-07")
+    rule = SpotRule(top_n=1)
+    default = build_list(inc, areas, week, settings=ListSettings(rule=rule), recording_points=None)
+    assert ScoreSettings().history_months == 36
+    top = default.spots.iloc[0]
+    assert (top["easting"], top["northing"]) == (75.0, 75.0)  # the older, larger harm leads
+    assert top["harm_year"] == 0  # but none of it is in the year before
+    year = build_list(inc, areas, week, recording_points=None,
+                      settings=ListSettings(rule=rule, scoring=replace(ScoreSettings(), history_months=12)))
+    assert (year.spots.iloc[0]["easting"], year.spots.iloc[0]["northing"]) == (1425.0, 1425.0)
+    assert default.provenance["parameters"]["history_months"] == 36

@@ -78,10 +78,16 @@ def figures(result: BacktestResult, focus: str | None = None) -> dict:
 def write_outputs(result: BacktestResult, out_dir) -> dict:
     """See :meth:`BacktestResult.write`. Values are written with 6 significant digits."""
     out = output_folder(out_dir)
-    paths = {"backtest": out / "backtest.csv", "summary": out / "summary.csv", "curves": out / "curves.csv"}
+    paths = {"backtest": out / "backtest.csv", "summary": out / "summary.csv", "curves": out / "curves.csv",
+             "notes": out / "notes.txt"}
     result.metrics.to_csv(paths["backtest"], index=False, float_format="%.6g")
     result.summary().to_csv(paths["summary"], index=False, float_format="%.6g")
     result.curves.to_csv(paths["curves"], index=False, float_format="%.6g")
+    lines = [f"Periods scored: {len(result.periods)}" + (f" ({result.periods[0]} to {result.periods[-1]})"
+                                                         if result.periods else "")]
+    lines += [f"Note: {n}" for n in result.notes]
+    lines += [f"Seconds, {name}: {v:.2f}" for name, v in result.seconds.items()]
+    paths["notes"].write_text("\n".join(lines) + "\n", encoding="utf-8")
     for name, fig in result.figures().items():
         paths[name] = out / f"{name}.png"
         fig.savefig(paths[name], dpi=110, bbox_inches="tight")

@@ -6,8 +6,8 @@ scored against what happened in it (:mod:`rtm.metrics`). Methods, on the same gr
 periods:
 
 ``naive``
-    harm per cell in the 52 weeks (12 months) before the period, undecayed (the window of
-    :func:`rtm.periods.history`).
+    harm per cell in the 52 weeks (12 months) before the period, undecayed (or
+    ``history_months``, :meth:`BacktestSettings.history_window`).
 ``kde``
     the harm surface alone (``CellScores.harm`` of :func:`rtm.ranking.cell_scores`).
 ``rtm``
@@ -24,7 +24,17 @@ periods:
 ``random``
     the expectation of a random list (hit rate = area share), computed, not simulated.
 ``oracle``
-    the period's own best cells (by its harm): the upper bound.
+    the period's own best cells (by its harm): the upper bound. It sees the period.
+``lopo``
+    leave one period out: each period ranked by the harm of the other periods of the same
+    calendar year (periods of its kind starting in that year), its own left out. A ceiling
+    that sees the future (the rest of the year), not a forecast: it says how much a
+    ranking that knew the year's steady pattern, but not the period's own chance, could
+    catch, so the gap between it and ``naive`` is what there was to gain.
+
+A method that has nothing to rank from in a period (e.g. ``phs`` with no incident in its
+window, ``lopo`` with no other period in the year) is not scored there, and a note says
+so and why: its cells would tie at 0 and be listed by cell id, which is no ranking.
 
 Lists are made per district, as the weekly list is: at each share of the district's cells
 (default 1%, 2.6% and 5%) and at the top ``top_n`` cells (20, the list's default spots of
@@ -44,9 +54,10 @@ import pandas as pd
 
 from ..errors import InputError, setting_error
 from ..grid import Grid
-from ..periods import Period, history
+from ..periods import Period, during, inside
+from ..ranking import score_history
 from ..terrain import RiskTerrain, TerrainOnGrid
-from .results import BacktestResult
+from .results import BacktestResult, Skipped
 from .scoring import Step, _Scorer
 from .settings import COLUMNS, PHS_WINDOW, BacktestSettings
 
@@ -131,19 +142,34 @@ def run_backtest(incidents, areas, periods: list[Period], *,
     scorer = _Scorer(grid, settings)
     frame = incidents.frame
     window = settings.phs_window or PHS_WINDOW[periods[0].kind]
-    rows, curves, done, on_grid_cache = [], [], [], {}
+    rows, curves, done, on_grid_cache, skipped = [], [], [], {}, []
     fit_seconds = 0.0
     last_key = None
     for i, p in enumerate(periods):
-        step = _step(frame, p, window, None, previous_key=last_key if last_key == p.previous().key else None)
+        step = _step(frame, p, window, None, previous_key=last_key if last_key == p.previous().key else None,
+                     settings=settings)
         target = step.target
         in_area = grid.mask.ravel()[_flat(grid, target)].sum() if len(target) else 0
         if not in_area:
-            notes.append(f"The {p.label} is skipped: no incident of it lies in the study area.")
+            why = (f"none of its {len(target):,} incidents lies in the study area" if len(target)
+                   else "no incident is recorded in it")
+            skipped.append(Skipped(p, "no target", why))
+            notes.append(f"The {p.label} is skipped: {why}.")
             last_key = None
             continue
         if not len(step.history):
-            notes.append(f"The {p.label} is skipped: no incident is recorded in the year before it.")
+            text = settings.history_text(p.kind)
+            before = frame.loc[inside(frame, None, p.start), ["date_start", "date_end"]]
+            latest = before["date_end"].max()
+            gap = "" if pd.isna(latest) else f" (the latest earlier incident ends {latest:%Y-%m-%d})"
+            why = f"no incident is recorded in the {text} before it{gap}, so nothing ranks its cells"
+            need = None
+            if len(before):  # the shortest history that reaches the latest earlier incident
+                first = before["date_start"].max()
+                need = next((n for n in range(1, 121) if BacktestSettings(history_months=n).history_window(p)[0]
+                             <= first), None)
+            skipped.append(Skipped(p, "no history", why, len(target), None if pd.isna(latest) else latest, need))
+            notes.append(f"The {p.label} is skipped: it has {len(target):,} incidents but {why}.")
             last_key = None
             continue
         t = time.perf_counter()
@@ -156,6 +182,7 @@ def run_backtest(incidents, areas, periods: list[Period], *,
         last_key = p.key
         if progress is not None:
             progress(i + 1, len(periods), p.key)
+    notes += unscored_notes(scorer.unscored, len(done))
     for fit in getattr(terrain_for, "fits", ()):  # a TerrainStore says what it fitted or read
         notes.append(f"Risk terrain {fit.how} for the year before {fit.fit_to:%Y-%m-%d} ({fit.seconds:.1f} s).")
     seconds = dict(scorer.seconds)
@@ -164,18 +191,55 @@ def run_backtest(incidents, areas, periods: list[Period], *,
     metrics = pd.DataFrame(rows, columns=COLUMNS)
     return BacktestResult(metrics, pd.DataFrame(curves, columns=["period", "method", "area_share", "hit_rate",
                                                                  "harm_capture"]),
-                          settings, notes, seconds, done)
+                          settings, notes, seconds, done, skipped)
 
 
-def _step(frame: pd.DataFrame, p: Period, window: int, on_grid, previous_key=None) -> Step:
-    """The step of period ``p``: its history, PHS history and edges, and its target."""
+def unscored_notes(unscored: dict, n_periods: int) -> list[str]:
+    """One note per method left out of some periods (``_Scorer.unscored``), with the reason."""
+    out = []
+    for m, missed in unscored.items():
+        keys = [k for k, _ in missed]
+        shown = ", ".join(keys[:6]) + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
+        out.append(f"'{m}' is not scored in {len(keys)} of {n_periods} scored period(s) ({shown}): "
+                   f"{missed[0][1]}. Its cells would tie at 0 and be listed by cell id; its means are "
+                   "over the other periods.")
+    return out
+
+
+def year_span(p: Period) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``[from, to)`` covering the periods of ``p``'s kind that start in ``p``'s calendar
+    year (for weeks: the first week starting on or after 1 January to the end of the last
+    one starting by 31 December)."""
+    y0 = pd.Timestamp(year=p.start.year, month=1, day=1)
+    y1 = pd.Timestamp(year=p.start.year + 1, month=1, day=1)
+    if p.kind == "month":
+        return y0, y1
+    first = p.start - pd.Timedelta(weeks=(p.start - y0).days // 7)
+    last = p.start + pd.Timedelta(weeks=(y1 - pd.Timedelta(days=1) - p.start).days // 7)
+    return first, last + pd.Timedelta(days=7)
+
+
+def _step(frame: pd.DataFrame, p: Period, window: int, on_grid, previous_key=None,
+          settings: BacktestSettings = BacktestSettings()) -> Step:
+    """The step of period ``p``: its history, PHS history and edges, its target and (for
+    ``lopo``) the incidents of the other periods of its year."""
     edges, q = [p.start], p
     for _ in range(window):
         q = q.previous()
         edges.append(q.start)
-    target = frame[(frame["date_start"] >= p.start) & (frame["date_end"] <= p.end)]
-    phs_hist = frame[(frame["date_start"] >= edges[-1]) & (frame["date_end"] <= p.start)]
-    return Step(p.key, p.start, history(frame, p), phs_hist, edges, target, on_grid, previous_key)
+    target = during(frame, p)
+    phs_hist = frame[inside(frame, edges[-1], p.start)]
+    hist = frame[inside(frame, *settings.history_window(p))]
+    others = None
+    if "lopo" in settings.methods:
+        y0, y1 = year_span(p)
+        others = frame[inside(frame, y0, y1) & ~inside(frame, p.start, p.end)]
+    # The harm-surface methods score their own window (ScoreSettings.history_months) unless
+    # the back-test's --history-months sets one window for every method.
+    scoring = settings.scoring
+    scored = (score_history(frame, p, scoring)
+              if settings.history_months is None and scoring.history_months != 12 else None)
+    return Step(p.key, p.start, hist, phs_hist, edges, target, on_grid, previous_key, others, scored)
 
 
 def period_scores(incidents, areas, period: Period, *, terrain_for=None,
@@ -188,13 +252,9 @@ def period_scores(incidents, areas, period: Period, *, terrain_for=None,
     check_inputs(incidents, [period], settings.methods, terrain_for)
     grid = _grid(areas, settings)
     step = _step(incidents.frame, period, settings.phs_window or PHS_WINDOW[period.kind],
-                 _terrain_on(terrain_for, period, grid, {}))
-    out = _Scorer(grid, settings).scores(step)
-    if "oracle" in settings.methods:
-        t = step.target
-        h = grid.counts(t["x"].to_numpy(float), t["y"].to_numpy(float), t["weight"].to_numpy(float))
-        out["oracle"] = np.where(grid.mask, h, 0.0)
-    return out
+                 _terrain_on(terrain_for, period, grid, {}), settings=settings)
+    scorer = _Scorer(grid, settings)
+    return scorer.scores(step) | scorer.ceilings(step)
 
 
 def _grid(areas, settings: BacktestSettings) -> Grid:
@@ -218,7 +278,8 @@ def run_holdout(history: pd.DataFrame, target: pd.DataFrame, areas, *, as_of, te
     (test): give each table ``x``, ``y``, ``weight``, ``date_start`` and ``date_end``
     (e.g. the year as ``[2017-01-01, 2018-01-01)``) and ``as_of`` the moment between them.
     ``naive`` uses all of ``history``; ``phs`` has one period (all of ``history`` at
-    age 0, so it is its spatial kernel alone); there is no stability. Returns a
+    age 0, so it is its spatial kernel alone); there is no stability, and no ``lopo`` (one
+    period: noted). Returns a
     :class:`BacktestResult` with one period named ``key``.
     """
     t_all = time.perf_counter()
@@ -227,7 +288,7 @@ def run_holdout(history: pd.DataFrame, target: pd.DataFrame, areas, *, as_of, te
     grid = Grid.from_areas(areas, settings.spot_size)
     scorer = _Scorer(grid, settings)
     as_of = pd.Timestamp(as_of)
-    hist = history[history["date_end"] <= as_of]
+    hist = history[inside(history, None, as_of)]
     start = hist["date_start"].min() if len(hist) else as_of
     on_grid = terrain.on_grid(grid) if terrain is not None else None
     if terrain is not None:
@@ -237,4 +298,4 @@ def run_holdout(history: pd.DataFrame, target: pd.DataFrame, areas, *, as_of, te
     seconds = dict(scorer.seconds) | {"total": time.perf_counter() - t_all}
     return BacktestResult(pd.DataFrame(rows, columns=COLUMNS),
                           pd.DataFrame(curves, columns=["period", "method", "area_share", "hit_rate", "harm_capture"]),
-                          settings, [], seconds, [key])
+                          settings, unscored_notes(scorer.unscored, 1), seconds, [key])

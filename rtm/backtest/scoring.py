@@ -38,6 +38,12 @@ class Step:
     terrain : TerrainOnGrid or None
     previous_key : str or None
         The period just before, for the stability measures.
+    others : DataFrame or None
+        Incidents of the other periods of the same year (the ``lopo`` ceiling); None when
+        it is not asked for or cannot be made (a hold-out).
+    score_history : DataFrame or None
+        Incidents the harm-surface methods score when their window
+        (:attr:`~rtm.ranking.ScoreSettings.history_months`) is not the year; None: ``history``.
     """
 
     key: str
@@ -48,6 +54,19 @@ class Step:
     target: pd.DataFrame
     terrain: TerrainOnGrid | None
     previous_key: str | None = None
+    others: pd.DataFrame | None = None
+    score_history: pd.DataFrame | None = None  # the scores' window (ScoreSettings.history_months); None: history
+
+
+#: Why a method has nothing to rank from, when all its scores are 0 in the study area.
+EMPTY_REASON = {
+    "naive": "no harm is recorded in the study area in its history window",
+    "kde": "no harm is recorded in the study area in its history window",
+    "combined": "no harm is recorded in the study area in its history window and the terrain adds none",
+    "rtm": "the risk terrain is 0 everywhere (no risk factor reaches the study area)",
+    "phs": "no incident in the study area in the prospective hotspotting window before it",
+    "lopo": "no other period of the same year has an incident in the study area",
+}
 
 
 class _Scorer:
@@ -62,6 +81,7 @@ class _Scorer:
         self.cache: dict = {}
         self.previous: dict = {}  # (period, district, method, selection) -> ranked cells
         self.seconds: dict[str, float] = {}
+        self.unscored: dict[str, list] = {}  # method -> [(period key, reason)]
         sel = settings.selections()
         self.sizes = [[self._size(len(c), share, top) for _, share, top in sel] for c in self.cells]
         top_share = max(settings.area_shares, default=0.0)
@@ -81,7 +101,9 @@ class _Scorer:
         return t
 
     def scores(self, step: Step) -> dict[str, np.ndarray]:
-        """Each ranked method's score of every cell (``random`` has none)."""
+        """Each forecasting method's score of every cell (``random`` has none; the ceilings
+        are :meth:`ceilings`). A method whose scores are all 0 in the study area has nothing
+        to rank from: it is left out and recorded in ``unscored``."""
         methods, g, st = self.settings.methods, self.grid, self.settings
         out: dict[str, np.ndarray] = {}
         h = step.history
@@ -94,6 +116,9 @@ class _Scorer:
             t = self._tick("naive", t)
         if {"kde", "rtm", "combined"} & set(methods):
             scoring = replace(st.scoring, method="combined")
+            if step.score_history is not None:
+                h = step.score_history
+                x, y, w = h["x"].to_numpy(float), h["y"].to_numpy(float), h["weight"].to_numpy(float)
             cs = cell_scores(g, x, y, w, h, step.as_of, terrain=step.terrain, settings=scoring)
             out["kde"], out["combined"] = cs.harm, cs.score
             if "rtm" in methods:
@@ -110,7 +135,31 @@ class _Scorer:
             out["phs"] = phs_surface(g, p["x"].to_numpy(float), p["y"].to_numpy(float),
                                      p["weight"].to_numpy(float), lags, radius_m=st.phs_radius_m, cache=self.cache)
             t = self._tick("phs", t)
-        return {m: out[m] for m in methods if m in out}
+        return self._scored(step, out)
+
+    def ceilings(self, step: Step) -> dict[str, np.ndarray]:
+        """The rankings that see the period: ``oracle`` (its own harm per cell) and ``lopo``
+        (the harm of the other periods of its year), as asked for; unscored as :meth:`scores`."""
+        g, out = self.grid, {}
+        for m, f in (("oracle", step.target), ("lopo", step.others)):
+            if m in self.settings.methods:
+                if f is None:
+                    self.unscored.setdefault(m, []).append((step.key, "it needs the periods around it"))
+                    continue
+                h = g.counts(f["x"].to_numpy(float), f["y"].to_numpy(float), f["weight"].to_numpy(float))
+                out[m] = np.where(g.mask, h, 0.0)
+        return self._scored(step, out)
+
+    def _scored(self, step: Step, out: dict) -> dict[str, np.ndarray]:
+        keep = {}
+        for m in self.settings.methods:
+            if m not in out:
+                continue
+            if m != "oracle" and not (out[m][self.grid.mask] > 0).any():
+                self.unscored.setdefault(m, []).append((step.key, EMPTY_REASON.get(m, "all its scores are 0")))
+                continue
+            keep[m] = out[m]
+        return keep
 
     def measure(self, step: Step, scores: dict[str, np.ndarray]) -> tuple[list[dict], list[dict]]:
         """Metric rows (:data:`COLUMNS`) and capture-curve rows of one step."""
@@ -121,8 +170,7 @@ class _Scorer:
         h_cell = g.counts(tx, ty, step.target["weight"].to_numpy(float)).ravel()
         n_cell[~g.mask.ravel()] = 0.0
         h_cell[~g.mask.ravel()] = 0.0
-        if "oracle" in st.methods:
-            scores = scores | {"oracle": h_cell.reshape(g.shape)}
+        scores = scores | self.ceilings(step)
         sels = st.selections()
         names = list(g.district_names)
         rows, curve = [], []
@@ -140,6 +188,8 @@ class _Scorer:
             ks = self.sizes[d]
             curve_k = np.clip(np.rint(self.curve_shares * cells.size).astype(int), 0, kmax)
             for m in st.methods:
+                if m != "random" and m not in scores:
+                    continue  # not scored in this period (see unscored)
                 if m == "random":
                     cum_n = np.arange(1, kmax + 1) * tot_n / cells.size
                     cum_h = np.arange(1, kmax + 1) * tot_h / cells.size

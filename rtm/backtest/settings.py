@@ -9,8 +9,10 @@ from ..errors import setting_error
 from ..ranking import ScoreSettings
 from ..weekly import DEFAULT_SPOT_SIZE
 
-METHODS = ("naive", "kde", "rtm", "combined", "phs", "random", "oracle")
+METHODS = ("naive", "kde", "rtm", "combined", "phs", "random", "oracle", "lopo")
 TERRAIN_METHODS = ("rtm", "combined")
+#: Rankings that see the period they score: upper bounds, not forecasts.
+CEILINGS = ("oracle", "lopo")
 DEFAULT_SHARES = (0.01, 0.026, 0.05)
 METRICS = ("hit_rate", "harm_capture", "pai", "pai_harm", "pei", "pei_harm", "kept", "rbo")
 PHS_WINDOW = {"week": 8, "month": 2}  # Bowers et al. used about two months
@@ -39,6 +41,10 @@ class BacktestSettings:
         Reach of prospective hotspotting (400 m, after Bowers et al.).
     phs_window : int or None
         Periods of history prospective hotspotting uses (None: 8 weeks or 2 months).
+    history_months : int or None
+        Months of history ``naive``, ``kde`` and ``combined`` use before each period (None:
+        12 months, or 52 weeks for weekly periods; weekly periods take
+        ``round(52 * months / 12)`` weeks).
     rbo_p : float
         Persistence of the rank-biased overlap (0.9: the top 10 ranks carry 65% of it).
     curve_points : int
@@ -53,6 +59,7 @@ class BacktestSettings:
     scoring: ScoreSettings = field(default_factory=ScoreSettings)
     phs_radius_m: float = 400.0
     phs_window: int | None = None
+    history_months: int | None = None
     rbo_p: float = 0.9
     curve_points: int = 20
 
@@ -79,10 +86,32 @@ class BacktestSettings:
         if self.phs_window is not None and (int(self.phs_window) != self.phs_window or self.phs_window < 1):
             raise setting_error("phs_window", f"{self.phs_window!r} is not a whole number of periods",
                                 "give e.g. 8 (weeks) or 2 (months)")
+        if self.history_months is not None and (int(self.history_months) != self.history_months
+                                                or not 1 <= self.history_months <= 120):
+            raise setting_error("history_months", f"{self.history_months!r} is not a whole number of months "
+                                "from 1 to 120", "give e.g. 12, 24 or 36")
         if not 0 < self.rbo_p < 1:
             raise setting_error("rbo_p", f"{self.rbo_p!r} is not a persistence between 0 and 1", "give e.g. 0.9")
         if int(self.curve_points) != self.curve_points or self.curve_points < 1:
             raise setting_error("curve_points", f"{self.curve_points!r} is not a whole number", "give e.g. 20")
+
+    def history_window(self, period) -> tuple:
+        """``[from, to)`` of the history ``naive``, ``kde`` and ``combined`` use before
+        ``period`` (a :class:`rtm.periods.Period`), half-open, ending where it starts."""
+        import pandas as pd
+
+        if self.history_months is None:
+            return period.window("year")
+        if period.kind == "month":
+            return period.start - pd.DateOffset(months=int(self.history_months)), period.start
+        return period.start - pd.Timedelta(weeks=round(52 * self.history_months / 12)), period.start
+
+    def history_text(self, kind: str) -> str:
+        """The history window in words, e.g. ``12 months`` or ``52 weeks``."""
+        months = 12 if self.history_months is None else int(self.history_months)
+        if kind == "month":
+            return f"{months} month" + ("s" if months != 1 else "")
+        return f"{round(52 * months / 12)} weeks"
 
     def selections(self) -> list[tuple[str, float | None, int | None]]:
         """``(label, share, top_n)`` of every list size scored."""

@@ -4,18 +4,24 @@
 commands share; each command is one module, registered here.
 """
 
-from .backtest import backtest
-from .dosage import dosage
-from .group import main
-from .hotspots import hotspots
-from .init import init
-from .layers import layers
-from .model import model
-from .validate import validate
-from .weekly import weekly
-from .weights import weights
+import time
 
-for _command in (validate, layers, model, weights, init, weekly, backtest, hotspots, dosage):
+#: When the command line was loaded: what "whole command" times count from.
+STARTED = time.perf_counter()
+
+from .backtest import backtest  # noqa: E402
+from .dosage import dosage  # noqa: E402
+from .group import main  # noqa: E402
+from .hotspots import hotspots  # noqa: E402
+from .init import init  # noqa: E402
+from .layers import layers  # noqa: E402
+from .model import model  # noqa: E402
+from .tune import tune  # noqa: E402
+from .validate import validate  # noqa: E402
+from .weekly import weekly  # noqa: E402
+from .weights import weights  # noqa: E402
+
+for _command in (validate, layers, model, weights, init, weekly, backtest, hotspots, dosage, tune):
     main.add_command(_command)
 
 __all__ = ["main"]

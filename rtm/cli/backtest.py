@@ -36,6 +36,9 @@ def _half_life(text):
     return v
 
 
+_FIRST = [True]
+
+
 @click.command(context_settings=CONTEXT)
 @click.option("--incidents", "incidents", multiple=True, required=True, type=click.Path(), metavar="PATH",
               help="Incident file, folder or zip (repeat for several), read as by 'rtm validate'.")
@@ -46,8 +49,8 @@ def _half_life(text):
               help="Period length; month-only data (police.uk) needs 'month'.")
 @click.option("--week-start", default="monday", show_default=True, help="First day of the week.")
 @click.option("--methods", default=None, metavar="M[,M]",
-              help="Methods to compare: naive, kde, rtm, combined, phs, random, oracle (default all; without "
-              "layers all but rtm and combined).")
+              help="Methods to compare: naive, kde, rtm, combined, phs, random, and the ceilings oracle and lopo "
+              "(default all; without layers all but rtm and combined).")
 @click.option("--area-shares", default="1,2.6,5", show_default=True, metavar="PCT[,PCT]",
               help="List sizes as percentages of each district's area.")
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True,
@@ -75,6 +78,9 @@ def _half_life(text):
               help="Reach of prospective hotspotting.")
 @click.option("--phs-window", type=int, metavar="PERIODS",
               help="Periods of history prospective hotspotting uses (default 8 weeks or 2 months).")
+@click.option("--history-months", type=click.IntRange(1, 120), metavar="MONTHS",
+              help="Months of history naive, kde and combined rank from before each period (default 12; "
+              "weeks take 52 x MONTHS / 12 weeks). Reach over a gap in the data with more.")
 @click.option("--rbo-p", type=float, default=0.9, show_default=True, help="Persistence of the rank-biased overlap.")
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Output folder for backtest.csv, summary.csv, curves.csv and the plots.")
@@ -83,21 +89,24 @@ def _half_life(text):
 def backtest(incidents, area, area_field, area_select, area_tolerance, date_from, date_to, period, week_start,
              methods, area_shares, top, weights, unknown, default_weight, catalogue, factors, layer_items, treatments,
              cell_size, block_length, bands, refit_every, spot_size, risk_weight, bandwidth, kernel, half_life,
-             phs_radius, phs_window, rbo_p, out, **kw):
+             phs_radius, phs_window, history_months, rbo_p, out, **kw):
     """Back-test the rankings: for every period from --from to --to, rank the cells from
     data before it and score the ranking against what happened in it.
 
     Methods: naive (harm in the year before), kde (harm surface), rtm (risk terrain),
     combined (the list's score), phs (prospective hotspotting), random (its expectation)
     and oracle (the period's own best cells). Measures per district and for all: hit
-    rate, harm capture, PAI, PEI (counts and harm), and the share of cells kept and the
-    rank-biased overlap between consecutive lists. See docs/backtest.md.
+    rate, harm capture, PAI and PEI on counts and on harm, and the share of cells kept and
+    the rank-biased overlap between consecutive lists. Two ceilings that see what they
+    score, not forecasts: oracle (the period's own best cells) and lopo (each period
+    ranked by the other periods of its year). See docs/backtest.md.
 
     \b
     OUT gets:
       backtest.csv   period, district, method, selection, area_share, n_spots, metric, value
       summary.csv    mean, sd, median, quartiles and number of periods per method and metric
       curves.csv     harm capture of the pooled lists against area share, per period
+      notes.txt      periods and methods not scored and why, the other notes, and times
       capture_curve.png, capture_by_period.png, pei_by_period.png
     Exit status: 0 when written, 2 when an input or setting cannot be used.
 
@@ -109,6 +118,8 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
       rtm backtest --incidents sample_geo/southend/crime --area sample_geo/southend/southend_lsoa2011.geojson \\
           --area-field LSOA11NM --area-tolerance 150 --period month --from 2018-04 --to 2019-02 --out bt_southend
     """
+    import time
+
     from ..backtest import METHODS, TERRAIN_METHODS, BacktestSettings, check_inputs, run_backtest
     from ..catalogue import plan_factors
     from ..periods import month_period, periods_between, week_period
@@ -117,9 +128,19 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
     from ..weekly_job import TerrainPlan, load_study, terrain_source
     from ..weights import HarmWeights
 
+    from . import STARTED
+
+    # the first command of a process counts from loading the software; later ones (several
+    # commands in one process, as in tests) from their own start
+    started = STARTED if _FIRST.pop() else time.perf_counter()
+    _FIRST.append(False)
     use_layers = bool(factors or layer_items)
+    left_out = []
     if methods is None:
         chosen = METHODS if use_layers else tuple(m for m in METHODS if m not in TERRAIN_METHODS)
+        if not use_layers:
+            left_out.append("The methods rtm and combined are left out: they need a risk terrain (give --factors "
+                            "or --layer).")
     else:
         chosen = _list(methods, "--methods")
     shares = tuple(v / 100 for v in _list(area_shares, "--area-shares", float))
@@ -130,7 +151,7 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
         scoring = replace(scoring, half_life_days=None)
     settings = BacktestSettings(methods=chosen, area_shares=shares, top_n=top or None, spot_size=spot_size,
                                 area_tolerance_m=area_tolerance, scoring=scoring, phs_radius_m=phs_radius,
-                                phs_window=phs_window, rbo_p=rbo_p)
+                                phs_window=phs_window, history_months=history_months, rbo_p=rbo_p)
     first = week_period(date_from, week_start) if period == "week" else month_period(date_from)
     last = week_period(date_to, week_start).start if period == "week" else month_period(date_to).start
     if last < first.start:
@@ -166,21 +187,63 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
     if "bar" in bar:
         bar["bar"].close()
     if not result.periods:
-        raise option_error("--from / --to", f"no {period} from {date_from} to {date_to} has incidents to score",
-                           f"choose periods inside the data ({inc.report.date_min} to {inc.report.date_max})")
+        raise _nothing_scored(result, period, date_from, date_to, inc, settings)
+    result.notes[:0] = left_out
+    t = time.perf_counter()
     paths = result.write(out)
+    result.seconds["writing the outputs"] = time.perf_counter() - t
+    result.seconds["whole command"] = time.perf_counter() - started
     click.echo(f"\nBack-test of {len(result.periods)} {period}(s), {result.periods[0]} to {result.periods[-1]}, "
-               f"{len(areas.names)} district(s); mean over periods, all districts:")
-    s = result.summary()
-    s = s[(s["district"] == "all") & s["metric"].isin(["harm_capture", "pai", "pei_harm"])]
-    table = s.pivot_table(index=["selection", "method"], columns="metric", values="mean", sort=False)
-    click.echo(f"  {'list':<12}{'method':<10}{'harm captured':>15}{'PAI':>8}{'PEI (harm)':>12}")
-    for (sel, m), r in table.iterrows():
-        click.echo(f"  {sel:<12}{m:<10}{100 * r.get('harm_capture', float('nan')):>14.1f}%"
-                   f"{r.get('pai', float('nan')):>8.2f}{100 * r.get('pei_harm', float('nan')):>11.1f}%")
+               f"{len(areas.names)} district(s), history {settings.history_text(period)}; mean over periods, "
+               "all districts:")
+    for line in summary_lines(result):
+        click.echo(line)
     for note in result.notes:
         click.echo(f"Note: {note}")
-    click.echo(f"Time: {result.seconds['total']:.1f} s")
+    t = result.seconds
+    rest = t["whole command"] - t["total"] - t["writing the outputs"]
+    click.echo(f"Time: {t['whole command']:.1f} s since the command line was loaded (back-test {t['total']:.1f} s, of which "
+               f"terrain fits {t.get('terrain fits (and resampling)', 0.0):.1f} s; writing the outputs "
+               f"{t['writing the outputs']:.1f} s; loading the software and reading the inputs {rest:.1f} s)")
     click.echo("Wrote:")
     for p in paths.values():
         click.echo(f"  {p}")
+
+
+def summary_lines(result) -> list[str]:
+    """The console table (:func:`rtm.backtest.summary_table`, every list size) as plain text."""
+    from ..backtest import summary_table
+
+    t = summary_table(result)
+    lines = [f"  {'list':<12}{'method':<10}{'harm captured':>15}{'PAI (harm)':>12}{'PAI (counts)':>14}"
+             f"{'PEI (harm)':>12}{'periods':>9}"]
+    for r in t.itertuples(index=False):
+        lines.append(f"  {r.list:<12}{r.method:<10}{100 * r.harm_captured:>14.1f}%{r.pai_harm:>12.2f}"
+                     f"{r.pai_counts:>14.2f}{100 * r.pei_harm:>11.1f}%{r.periods:>9}"
+                     + (f"  {r.what}" if r.what else ""))
+    return lines
+
+
+def _nothing_scored(result, period, date_from, date_to, inc, settings):
+    """The error when no period could be scored, saying why for each kind of skip."""
+    gaps = [k for k in result.skipped if k.reason == "no history"]
+    empty = [k for k in result.skipped if k.reason == "no target"]
+    if gaps:
+        k = gaps[0]
+        months = k.months_needed
+        what = (f"the {k.period.label} has {k.incidents:,} incidents, but none is recorded in the "
+                f"{settings.history_text(period)} before it" +
+                (f" (the latest earlier incident ends {k.latest_before:%Y-%m-%d}: the data has a gap)"
+                 if k.latest_before is not None else " (the data starts there)"))
+        if len(result.skipped) > 1:
+            what += f"; {len(result.skipped) - 1} more {period}(s) skipped as well"
+        fix = (f"give --history-months {months} (or more) to reach back over the gap, or choose later periods"
+               if months is not None else
+               f"choose periods with a year of data before them (the data runs {inc.report.date_min} to "
+               f"{inc.report.date_max})")
+        return option_error("--from / --to", what, fix)
+    what = f"no {period} from {date_from} to {date_to} has incidents in the study area to score"
+    if empty and any(k.incidents for k in empty):
+        what += f" ({sum(k.incidents for k in empty):,} incidents in them lie outside it)"
+    return option_error("--from / --to", what,
+                        f"choose periods inside the data ({inc.report.date_min} to {inc.report.date_max})")

@@ -18,7 +18,8 @@ SETTING_OPTIONS = {"top_n": ("top",), "layers": ("layer_items",), "operationalis
                    "period": ("week", "month", "period"), "max_cells": ("merge",), "periods": ("date_from",),
                    "patrol": ("visits",), "bandwidth_m": ("bandwidth",), "half_life_days": ("half_life",),
                    "phs_radius_m": ("phs_radius",), "area_shares": ("area_shares",), "seed": ("seed",),
-                   "area_select": ("area_select",), "crs": ("crs",)}
+                   "area_select": ("area_select",), "crs": ("crs",), "test": ("test_from", "test_to"),
+                   "validate": ("validate_from", "validate_to"), "validate / test": ("validate_from", "test_from")}
 
 
 def option_error(option: str, problem: str, fix: str) -> InputError:
