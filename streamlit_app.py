@@ -68,7 +68,7 @@ with st.sidebar:
     districts = [common.ALL] + ds.districts
     district = st.selectbox("District", districts, key=f"district_{ds.id}")
     basemap = ds.workspace.basemap if ds.workspace is not None else None
-    if basemap is not None and basemap.tiles:
+    if basemap is not None and (basemap.tiles or basemap.file):  # a local tile file: app_pages/map_page.py
         tiles, attribution = basemap.tiles, basemap.attribution  # set once, in the workspace
     else:
         with st.expander("Basemap"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import common
+from app_pages.columns import backtest_columns
 
 view = common.current_view()
 ds = view.ds
@@ -62,13 +63,8 @@ if st.button("Run the back-test", type="primary") or st.session_state.get("_bt_d
     summary = result.summary()
     focus = backtest.focus_selection(result, None)
     table = backtest.summary_table(result, focus).drop(columns="list").set_index("method")
-    names = {"harm_captured": "harm captured", "pai_harm": "PAI (harm)", "pai_counts": "PAI (counts)",
-             "pei_harm": "PEI (harm)", "hit_rate": "hit rate", "periods": "periods", "what": "ceiling"}
     st.subheader(f"Mean over {len(result.periods)} periods, all districts, {focus} of each district's area")
-    st.dataframe(table, use_container_width=True,
-                 column_config={c: (st.column_config.TextColumn(names[c]) if c == "what" else
-                                    st.column_config.NumberColumn(names[c], format="%d" if c == "periods" else "%.3f"))
-                                for c in table.columns})
+    st.dataframe(table, use_container_width=True, column_config=backtest_columns(table.columns))
     st.pyplot(result.figures()["capture_curve"], use_container_width=False)
     for note in result.notes:
         st.info(note)

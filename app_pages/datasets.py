@@ -133,7 +133,9 @@ def _workspace_dataset(folder: str, uploads_state: tuple) -> Dataset:
     ws = load_workspace(folder)
     areas, inc = load_study(ws.job.study)
     plan = ws.job.terrain
-    streets = read_vector(ws.job.streets, "streets", areas.crs) if ws.job.streets else None
+    from rtm.mapstreets import read_streets
+
+    streets = read_streets(ws.job.streets, ws.job.street_name, areas.crs, key="streets.file") if ws.job.streets else None
     zones = read_vector(ws.job.exclusions, "exclusion zones", areas.crs) if ws.job.exclusions else None
     return Dataset(id=f"workspace-{Path(folder).resolve().name}", title=ws.name, incidents=inc, areas=areas,
                    kind=ws.period_kind, area_tolerance_m=ws.job.study.area_tolerance_m,
@@ -159,9 +161,13 @@ def catalogue() -> dict:
     return load_catalogue(CATALOGUE)
 
 
-def catalogue_choices() -> list[str]:
-    """Catalogue entries whose default file is present on this machine."""
-    return [name for name, spec in catalogue().items() if spec.file is not None and Path(spec.file).exists()]
+def catalogue_choices(ds: "Dataset | None" = None) -> list[str]:
+    """Catalogue entries whose default file is present on this machine and, given a data set,
+    whose features come near its districts (:func:`rtm.coverage.file_covers`)."""
+    from rtm.coverage import file_covers
+
+    return [name for name, spec in catalogue().items() if spec.file is not None and Path(spec.file).exists()
+            and (ds is None or file_covers(spec.file, ds.areas.frame))]
 
 
 @st.cache_resource(show_spinner="Loading attractor layers...", max_entries=64)

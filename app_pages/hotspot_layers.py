@@ -1,6 +1,6 @@
 """The map page's emerging hot spot layer and patrol dose layer (uploaded GPX tracks or CSV
 pings), both made by the library (:mod:`rtm.emerging`, :mod:`rtm.patrols`, :mod:`rtm.dosage`)
-and drawn by :mod:`rtm.mapview`."""
+and drawn by :mod:`rtm.maphotspots`."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def hotspot_layers(view, lst, spots) -> list:
     classes (switched off at first) and, when patrol files were uploaded (:func:`patrol_upload`),
     the dose delivered to ``spots`` in the view's period."""
     from rtm.errors import InputError
-    from rtm.mapview import add_emerging
+    from rtm.maphotspots import add_emerging
 
     out = []
     try:
@@ -54,7 +54,7 @@ def hotspot_layers(view, lst, spots) -> list:
 def _dose_layer(view, spots, files):
     """A callable adding the dose layer of the uploaded patrol ``files`` (InputError for a bad file)."""
     from rtm.errors import InputError
-    from rtm.mapview import add_dosage
+    from rtm.maphotspots import add_dosage
     from rtm.dosage import dosage
     from rtm.patrols import read_patrols
 

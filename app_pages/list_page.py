@@ -8,6 +8,7 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.published import published_files
+from app_pages.columns import list_columns
 from rtm import exports
 from rtm.mapview import spots_in
 from rtm.publish import stem_of
@@ -71,16 +72,7 @@ st.caption(f"{len(spots)} harm spot(s), best first in each district. Click a col
 table = spots[SHOWN].copy()
 st.dataframe(
     table, hide_index=True, use_container_width=True, height=min(38 + 35 * max(len(table), 1), 600),
-    column_config={
-        "rank": st.column_config.NumberColumn("rank", format="%d"),
-        "score": st.column_config.NumberColumn("score", format="%.2f", help="Times the average cell"),
-        "harm_recent": st.column_config.NumberColumn("harm, recent", format="%.1f"),
-        "harm_year": st.column_config.NumberColumn("harm, year", format="%.1f"),
-        "rrs": st.column_config.NumberColumn("RRS", format="%.2f", help="Relative risk score of the risk terrain"),
-        "previous_rank": st.column_config.NumberColumn("previous rank", format="%d"),
-        "lat": st.column_config.NumberColumn("lat", format="%.5f"),
-        "lon": st.column_config.NumberColumn("lon", format="%.5f"),
-    })
+    column_config=list_columns(lst.provenance, SHOWN))  # titles with units: app_pages/columns.py
 for text in ([note] if note else []) + list(lst.notes):
     st.info(text)
 if ds.workspace is not None:

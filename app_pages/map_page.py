@@ -18,6 +18,26 @@ def _incidents(_ds, ds_id: str, period_key: str, start, end):
     return incident_points(_ds.incidents.frame, _ds.incidents.crs, start, end)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _street_points(_ds, ds_id: str):
+    """Street names from the incidents' police.uk "On or near ..." points (cached per data set)."""
+    from rtm.mapstreets import street_points
+
+    return street_points(_ds.incidents.frame, _ds.incidents.crs)
+
+
+@st.cache_resource(show_spinner="Preparing the basemap tiles (once)...", max_entries=4)
+def _local_basemap(file: str, attribution: str | None, base_url_path: str):
+    """A workspace's local tile file, copied once into the app's static folder (rtm.basemap):
+    (URL template on the app's own address, attribution, tile layer options)."""
+    from rtm import basemap
+
+    ts = basemap.open_tileset(file, key="basemap.file")
+    basemap.extract_tiles(ts)
+    return basemap.tile_template(ts, base_url_path), basemap.default_attribution(ts, attribution), \
+        basemap.tile_options(ts)
+
+
 view = common.current_view()
 ds = view.ds
 st.title("Harm-spot map")
@@ -26,7 +46,8 @@ lst, note = common.list_or_stop(view)
 spots = spots_in(lst.spots, [view.district] if view.district else None)
 where = common.plain(view.district) if view.district else "all districts"
 st.caption(f"{common.cap(view.period.label)} - {where}: {len(spots)} harm spot(s). "
-           "Click a spot for its score, harm, factors, movement and peak times; switch layers at the top right.")
+           "Click a spot for its score, harm, factors, movement and peak times; switch layers with the "
+           "layers button at the top right; street names show when zoomed in close.")
 recent_from, recent_to = view.period.window("recent")
 surfaces = lst.surfaces()
 layers = {}
@@ -35,12 +56,21 @@ if lst.terrain is not None:
         layers = {n: l.frame for n, l in common.layers_for(ds, view.model).items()}
     except Exception as exc:  # noqa: BLE001
         common.show_error(exc, "loading the attractor layers")
+tiles, attribution, tile_options = view.tiles, view.attribution, {}
+local = ds.workspace.basemap if ds.workspace is not None else None
+if local is not None and local.file:
+    try:
+        tiles, attribution, tile_options = _local_basemap(local.file, local.attribution,
+                                                          st.get_option("server.baseUrlPath") or "")
+    except Exception as exc:  # noqa: BLE001 - shown without a traceback; the map is drawn without tiles
+        common.show_error(exc, "preparing the basemap tiles")
 content = MapContent(
     areas=ds.areas.frame, spots=spots, grid=lst.grid, harm=surfaces["harm_surface"],
     risk=surfaces.get("risk_terrain"),
     incidents=_incidents(ds, ds.id, view.period.key, recent_from, recent_to),
-    attractors=layers, streets=ds.streets, street_label=ds.street_label, district=view.district,
-    tiles=view.tiles, attribution=view.attribution)
+    attractors=layers, streets=ds.streets, street_label=ds.street_label,
+    street_points=_street_points(ds, ds.id), district=view.district,
+    tiles=tiles, attribution=attribution, tile_options=tile_options, provenance=lst.provenance)
 extra = []
 try:  # emerging hot spot and patrol dose layers: app_pages/hotspot_layers.py
     from app_pages.hotspot_layers import hotspot_layers
@@ -59,5 +89,7 @@ st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=[], k
 from app_pages.hotspot_layers import patrol_upload  # noqa: E402
 
 patrol_upload()
+for text in getattr(m, "notes", []):
+    st.caption(text)
 for text in ([note] if note else []) + list(lst.notes):
     st.info(text)

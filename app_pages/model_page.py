@@ -17,6 +17,7 @@ import streamlit.components.v1 as components
 from app_pages import common
 from rtm.errors import InputError
 from rtm.model_report import render_report
+from rtm.risk_output import classes_table
 from rtm.terrain_store import REFIT_EVERY, refit_date
 
 view = common.current_view()
@@ -27,7 +28,7 @@ if view.period is None:
     st.stop()
 
 current = common.model_settings(ds)
-choices = sorted(set(common.catalogue_choices()) | set(ds.layer_files) | set(current.factors))
+choices = sorted(set(common.catalogue_choices(ds)) | set(ds.layer_files) | set(current.factors))  # near the data
 with st.form("model_settings"):
     st.write("**Settings** (they also decide the risk terrain of the lists and the map)")
     factors = st.multiselect("Risk factors (attractor layers)", choices, default=list(current.factors),
@@ -89,7 +90,7 @@ else:
     st.caption("Relative risk value (RRV) of each selected variable")
     st.bar_chart(chart)
 st.subheader("Risk classes")
-st.dataframe(result.classes, hide_index=True, use_container_width=True)
+st.dataframe(classes_table(result.classes), hide_index=True, use_container_width=True)  # no infinities
 st.subheader("Model report")
 report = render_report(result, title=f"Risk terrain model: {ds.title}")
 st.download_button("Download the report (HTML)", report.encode("utf-8"), file_name=f"rtm_report_{fit_to:%Y-%m-%d}.html",

@@ -28,6 +28,7 @@ def _shift_lists(_ds, ds_id: str, _period, period_key: str, _settings, model_key
 def shift_section(view) -> None:
     """Draw the shift lists section of the list page."""
     from rtm import exports
+    from app_pages.columns import list_columns
     from rtm.mapview import spots_in
     from rtm.publish import stem_of
 
@@ -58,7 +59,8 @@ def shift_section(view) -> None:
     for name, lst in lists.items():
         spots = spots_in(lst.spots, [view.district] if view.district else None)
         st.markdown(f"**Shift {name}**: {len(spots)} spot(s)")
-        st.dataframe(spots[COLUMNS], hide_index=True, use_container_width=True)
+        st.dataframe(spots[COLUMNS], hide_index=True, use_container_width=True,
+                     column_config=list_columns(lst.provenance, COLUMNS))
         tag = name.replace(":", "").replace("-", "_")
         st.download_button(f"CSV, shift {name}", exports.csv_bytes(spots, lst.provenance),
                            file_name=f"{stem_of(view.period)}_shift_{tag}.csv", mime="text/csv", key=f"dl_shift_{tag}")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app_pages.datasets import Dataset, ModelSettings
-from rtm.errors import InputError
+from rtm.errors import InputError, without_paths
 from rtm.periods import Period
 
 ALL = "All districts"
@@ -56,7 +56,10 @@ def cap(text: str) -> str:
 def plain(text) -> str:
     """``text`` with every Markdown and HTML character escaped, for Streamlit elements that
     render Markdown (captions, headers, alerts): what a user typed or uploaded (a district or
-    file name) is shown as written, never rendered, and never fetches anything."""
+    file name) is shown as written, never rendered, and never fetches anything. An exception's
+    text has the server's folders cut from its file paths (:func:`rtm.errors.without_paths`)."""
+    if isinstance(text, BaseException):
+        text = without_paths(str(text))
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])", r"\\\1", str(text))
 
 

@@ -8,7 +8,9 @@ same run in fresh processes: plain ``pandas.read_csv`` + ``pyproj``, and ``pyarr
 least the speed of pyarrow.csv + pyproj with validation on (issue 14). Also prints the
 time to import the loader (geopandas is not imported without a study area).
 
-Run: ``.venv/bin/python bench/bench_load.py`` (add ``--repeat 3`` for the best of three).
+Run: ``.venv/bin/python bench/bench_load.py --baseline ../main --repeat 3``: each round runs
+our loader, the baseline's (the code before a change, for its speed and peak memory) and the
+peers once each, in turn, each in a fresh process; the summary gives medians and ratios.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from __future__ import annotations
 import argparse
 import io
 import lzma
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -27,8 +31,17 @@ DATA = ROOT.parent / "shared" / "data"
 INPUTS = [DATA / "policeuk_multiforce", DATA / "essex_policeuk" / "crime"]
 
 
-def run_ours() -> None:
+def _cpu() -> float:
+    """CPU seconds (user + system, all threads) this process has used so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def run_ours(label: str = "rtm.load_incidents") -> None:
+    import rtm
     from rtm.incidents import load_incidents
+
+    print(f"# {label}: rtm from {Path(rtm.__file__).parent}", flush=True)
 
     t = time.perf_counter()
     inc = load_incidents(INPUTS)
@@ -36,8 +49,8 @@ def run_ours() -> None:
     rep = inc.report
     assert rep.adds_up
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    print(f"rtm.load_incidents     rows {rep.rows_in:>10,}  used {rep.rows_used:>10,}  "
-          f"{dt:6.2f} s  {rep.rows_in / dt:>10,.0f} rows/s  peak {peak:5.2f} GB", flush=True)
+    print(f"{label:<22} rows {rep.rows_in:>10,}  used {rep.rows_used:>10,}  "
+          f"{dt:6.2f} s  {rep.rows_in / dt:>10,.0f} rows/s  peak {peak:5.2f} GB  cpu {_cpu():6.2f}", flush=True)
 
 
 def run_pandas() -> None:
@@ -59,7 +72,7 @@ def run_pandas() -> None:
     dt = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"pandas.read_csv+pyproj rows {len(d):>10,}  used {int(np.sum(ok)):>10,}  "
-          f"{dt:6.2f} s  {len(d) / dt:>10,.0f} rows/s  peak {peak:5.2f} GB   (no validation)", flush=True)
+          f"{dt:6.2f} s  {len(d) / dt:>10,.0f} rows/s  peak {peak:5.2f} GB  cpu {_cpu():6.2f}   (no validation)", flush=True)
 
 
 def run_pyarrow() -> None:
@@ -87,59 +100,127 @@ def run_pyarrow() -> None:
     dt = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"pyarrow.csv+pyproj     rows {rows:>10,}  used {int(ok.sum()):>10,}  "
-          f"{dt:6.2f} s  {rows / dt:>10,.0f} rows/s  peak {peak:5.2f} GB   (no validation)", flush=True)
+          f"{dt:6.2f} s  {rows / dt:>10,.0f} rows/s  peak {peak:5.2f} GB  cpu {_cpu():6.2f}   (no validation)", flush=True)
 
 
-def import_time() -> float:
-    """Seconds to import the loader in a fresh interpreter, and whether geopandas came with it."""
+#: (module, function) pairs timed by --stages; nested calls are counted in both (dates and
+#: points inside interpret, used rows inside assemble)
+STAGES = [("rtm.sources", "decompress"), ("rtm.textfile", "to_utf8"), ("rtm.textfile", "_header"),
+          ("rtm.textfile", "split_records"), ("rtm.textfile", "_parse"), ("rtm.incidents", "_interpret"),
+          ("rtm.dates", "parse_dates"), ("rtm.incidents", "table_points"), ("rtm.coords", "project"),
+          ("rtm.incidents", "mark_duplicates"), ("rtm.incidents", "_assemble"), ("rtm.incidents", "_used_table")]
+
+
+def run_stages() -> None:
+    """The loader on one thread, with the CPU seconds spent in each stage (``time.thread_time``,
+    so other processes on a busy machine do not count)."""
+    import importlib
+
+    from rtm.incidents import load_incidents
+
+    spent: dict[str, float] = {}
+    for mod_name, fn_name in STAGES:
+        mod = importlib.import_module(mod_name)
+        fn = getattr(mod, fn_name, None)
+        if fn is None:
+            continue
+
+        def timed(*args, _fn=fn, _name=fn_name, **kw):
+            t = time.thread_time()
+            try:
+                return _fn(*args, **kw)
+            finally:
+                spent[_name] = spent.get(_name, 0.0) + time.thread_time() - t
+        setattr(mod, fn_name, timed)
+    t = time.process_time()
+    inc = load_incidents(INPUTS, threads=1)
+    total = time.process_time() - t
+    print(f"one thread: {inc.report.rows_in:,} rows, {total:.2f} s CPU in all", flush=True)
+    for name, secs in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<16} {secs:6.2f} s  {100 * secs / total:4.0f}%")
+
+
+def import_time(root: Path) -> float:
+    """Seconds to import the loader in a fresh interpreter (``rtm`` from ``root``), and the
+    heavy libraries that came with it (geopandas, shapely, rasterio are not needed to load)."""
     code = ("import sys, time; t = time.perf_counter(); import rtm.incidents; "
-            "print(time.perf_counter() - t, 'geopandas' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
-    print(f"import rtm.incidents: {float(out[0]):.2f} s (geopandas imported: {out[1]})", flush=True)
+            "print(time.perf_counter() - t, *[m for m in ('geopandas', 'shapely', 'rasterio') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                         env=_env(root), cwd=root).stdout.split()
+    print(f"import rtm.incidents from {root}: {float(out[0]):.2f} s (heavy modules imported: "
+          f"{', '.join(out[1:]) or 'none'})", flush=True)
     return float(out[0])
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--only", choices=["ours", "pandas", "pyarrow"], help=argparse.SUPPRESS)
+    ap.add_argument("--repeat", type=int, default=1, help="rounds; each round runs every loader once, in turn")
+    ap.add_argument("--baseline", type=Path, help="a checkout of the previous code (for example ../main): its "
+                    "loader runs in the same rounds, so speed and memory are compared under the same load")
+    ap.add_argument("--only", choices=["ours", "baseline", "pandas", "pyarrow", "stages"], help=argparse.SUPPRESS)
+    ap.add_argument("--stages", action="store_true", help="only the CPU time per stage of the loader on one thread "
+                    "(and of the baseline's), no peers")
+    ap.add_argument("--no-pandas", action="store_true", help="skip the pandas.read_csv peer")
     a = ap.parse_args()
     if not INPUTS[0].is_dir():
         print(f"skipped: {INPUTS[0]} is absent (the shared data folder is needed)")
         return 0
-    if a.only == "ours":
-        run_ours()
+    if a.only:
+        {"ours": run_ours, "baseline": lambda: run_ours("baseline (--baseline)"), "pandas": run_pandas,
+         "pyarrow": run_pyarrow, "stages": run_stages}[a.only]()
         return 0
-    if a.only == "pandas":
-        run_pandas()
+    if a.stages:
+        for root in [ROOT] + ([a.baseline.resolve()] if a.baseline else []):
+            print(f"stages of rtm.load_incidents from {root}:", flush=True)
+            print(subprocess.run([sys.executable, __file__, "--only", "stages"], check=True, capture_output=True,
+                                 text=True, env=_env(root), cwd=root).stdout, end="", flush=True)
         return 0
-    if a.only == "pyarrow":
-        run_pyarrow()
-        return 0
-    import_time()
-    # each run in a fresh process so peak memory is its own
-    ours = [_run("ours") for _ in range(a.repeat)]
-    peer = _run("pandas")
-    arrow = _run("pyarrow")
-    best = min(ours, key=lambda r: r[0])
-    med = sorted(ours)[len(ours) // 2]
-    print(f"summary: median {med[0]:.2f} s = {med[1]:,.0f} rows/s, best {best[0]:.2f} s = {best[1]:,.0f} rows/s; "
-          f"max peak {max(r[2] for r in ours):.2f} GB; pandas.read_csv+pyproj (no checks) takes "
-          f"{peer[0] / med[0]:.2f}x the median time, pyarrow.csv+pyproj (no checks) {arrow[0] / med[0]:.2f}x "
-          f"at {arrow[2]:.2f} GB. Targets: >= 300,000 rows/s, < 3 GB, pyarrow ratio >= 1.")
+    import_time(ROOT)
+    if a.baseline:
+        import_time(a.baseline.resolve())
+    runs: dict[str, list] = {"ours": [], "baseline": [], "pandas": [], "pyarrow": []}
+    for _ in range(a.repeat):  # interleaved, so a busy spell of the machine hits every loader alike
+        runs["ours"].append(_run("ours", ROOT))
+        if a.baseline:
+            runs["baseline"].append(_run("baseline", a.baseline.resolve()))
+        runs["pyarrow"].append(_run("pyarrow", ROOT))
+        if not a.no_pandas:
+            runs["pandas"].append(_run("pandas", ROOT))
+
+    def med(which, i):
+        return statistics.median(r[i] for r in runs[which])
+
+    ours, arrow = med("ours", 0), med("pyarrow", 0)
+    print(f"summary ({a.repeat} round(s), medians): rtm.load_incidents {ours:.2f} s = {med('ours', 1):,.0f} rows/s, "
+          f"cpu {med('ours', 3):.2f} s, peak {max(r[2] for r in runs['ours']):.2f} GB")
+    print(f"  pyarrow.csv+pyproj (no checks) {arrow:.2f} s, cpu {med('pyarrow', 3):.2f} s: it takes "
+          f"{arrow / ours:.2f}x our time (target >= 1)")
+    if runs["pandas"]:
+        print(f"  pandas.read_csv+pyproj (no checks) {med('pandas', 0):.2f} s: {med('pandas', 0) / ours:.2f}x our time")
+    if runs["baseline"]:
+        base_peak = max(r[2] for r in runs["baseline"])
+        print(f"  baseline {a.baseline}: {med('baseline', 0):.2f} s, cpu {med('baseline', 3):.2f} s, peak "
+              f"{base_peak:.2f} GB; ours takes {ours / med('baseline', 0):.2f}x its time and "
+              f"{max(r[2] for r in runs['ours']) / base_peak:.2f}x its peak memory (target <= 1)")
     return 0
 
 
-def _run(which: str) -> tuple[float, float, float]:
-    """Run one measurement in a fresh interpreter; returns (seconds, rows/s, peak GB)."""
+def _env(root: Path) -> dict:
+    return {**os.environ, "PYTHONPATH": str(root)}
+
+
+def _run(which: str, root: Path) -> tuple[float, float, float, float]:
+    """Run one measurement in a fresh interpreter with ``rtm`` from ``root``; returns
+    (seconds, rows/s, peak GB, cpu seconds)."""
     out = subprocess.run([sys.executable, __file__, "--only", which], check=True, capture_output=True,
-                         text=True).stdout
+                         text=True, env=_env(root), cwd=root).stdout
     print(out, end="", flush=True)
     parts = out.split()
     secs = float(parts[parts.index("s") - 1])
     rate = float(parts[parts.index("rows/s") - 1].replace(",", ""))
     peak = float(parts[parts.index("GB") - 1])
-    return secs, rate, peak
+    cpu = float(parts[parts.index("cpu") + 1])
+    return secs, rate, peak, cpu
 
 
 if __name__ == "__main__":

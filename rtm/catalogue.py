@@ -9,13 +9,16 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import InputError, setting_error
 from .filters import parse_filter
-from .layers import Layer, load_layer
 from .terrain_settings import DEFAULT_OPERATIONALISATION, OPERATIONALISATIONS
+
+if TYPE_CHECKING:  # geopandas comes with the layers (0.8 s): listing the catalogue does not need it
+    from .layers import Layer
 
 GEOMETRIES = ("point", "line", "polygon")
 _TOP = {"name", "title", "description", "geometry", "source", "rtm"}
@@ -69,6 +72,8 @@ class LayerSpec:
         if src is None:
             raise InputError(self.path, f"layer '{self.name}' has no default file",
                              f"give the source file, for example {self.name}=FILE")
+        from .layers import load_layer
+
         return load_layer(src, name=self.name, where=self.where, **kwargs)
 
 
@@ -188,6 +193,8 @@ class Factor:
         if self.where == CATALOGUE_FILTER:
             raise setting_error("layers", f"'{self.name}' is not a catalogue entry, so it has no filter to apply",
                                 "give a filter of your own, or none to use the whole file")
+        from .layers import load_layer
+
         return load_layer(self.file, name=self.name, where=self.where, areas=areas, buffer_m=buffer_m)
 
 

@@ -9,6 +9,7 @@ outside the plausible range (by default 1900 to one year ahead of today) is mark
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from dataclasses import dataclass, field
 
@@ -146,6 +147,41 @@ def _in_range(parsed: pd.Series, span: DateRange) -> tuple[np.ndarray, np.ndarra
     return start, outside
 
 
+_CALENDAR = ("YYYY-MM", "YYYY-MM-DD")
+
+
+def _calendar_dates(words: list[str], res: str, span: DateRange) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Months (``2018-01``) or days (``2018-01-31``, ``/`` allowed) read with numpy, not pandas.
+
+    ``words`` have matched the format's pattern. Returns (start as ``datetime64[ns]``, NaT
+    where the value is not a calendar date or outside ``span``; end of the period for the
+    good starts only; mask of values outside ``span``). Costs a few microseconds per
+    distinct value, against some 4 ms of fixed cost per call for ``pandas.to_datetime``
+    (which mattered with hundreds of monthly files).
+    """
+    unit = "M" if res == "month" else "D"
+    out = np.full(len(words), np.datetime64("NaT"), dtype=f"datetime64[{unit}]")
+    for i, w in enumerate(words):
+        parts = w.replace("/", "-").split("-")
+        try:
+            y, m = int(parts[0]), int(parts[1])
+            d = int(parts[2]) if unit == "D" else 1
+            _dt.date(y, m, d)  # refuses month 13, 30 February
+        except (ValueError, IndexError):
+            continue
+        out[i] = np.datetime64(f"{y:04d}-{m:02d}" + (f"-{d:02d}" if unit == "D" else ""), unit)
+    ok = ~np.isnat(out)
+    secs = out.astype("datetime64[s]")  # years 1-9999 fit in seconds: nothing wraps
+    lo = np.datetime64(span.earliest.to_datetime64(), "s")
+    hi = np.datetime64(span.latest.to_datetime64(), "s")
+    outside = ok & ((secs < lo) | (secs >= hi))
+    good = ok & ~outside
+    start = np.full(len(words), np.datetime64("NaT"), dtype="datetime64[ns]")
+    start[good] = secs[good].astype("datetime64[ns]")
+    end = (out[good] + 1).astype("datetime64[ns]")
+    return start, end, outside
+
+
 def parse_dates(values, dayfirst: bool = True, *, date_format: str | None = None,
                 span: DateRange | None = None) -> ParsedDates:
     """Parse a column of dates; each distinct value is read by the first format it matches.
@@ -224,14 +260,19 @@ def parse_dates(values, dayfirst: bool = True, *, date_format: str | None = None
         idx, chosen = idx[~far], [w for w, f in zip(chosen, far) if not f]
         if not idx.size:
             continue
-        parsed = _to_utc_naive(_parse_words(chosen, fmt, name), chosen, notes)
-        start, outside = _in_range(parsed, span)
-        if res is None:  # an explicit format: the resolution it carries
-            res = "datetime" if any(c in fmt for c in "HIMS") else ("day" if "%d" in fmt else "month")
+        if name in _CALENDAR and not date_format:
+            start, end, outside = _calendar_dates(chosen, res, span)
+            good = ~np.isnat(start)
+        else:
+            parsed = _to_utc_naive(_parse_words(chosen, fmt, name), chosen, notes)
+            start, outside = _in_range(parsed, span)
+            if res is None:  # an explicit format: the resolution it carries
+                res = "datetime" if any(c in fmt for c in "HIMS") else ("day" if "%d" in fmt else "month")
+            good = ~np.isnat(start)
+            end = _period_end(pd.DatetimeIndex(start[good]), res).to_numpy()
         u_start[idx] = start
         u_out[idx] = outside
-        good = ~np.isnat(start)
-        u_end[idx[good]] = _period_end(pd.DatetimeIndex(start[good]), res).to_numpy()
+        u_end[idx[good]] = end
         counts[(name, res)] = counts.get((name, res), 0) + int(good.sum() + outside.sum())
     best = max(counts, key=counts.get) if counts else ("none", "unknown")
     if len([k for k, v in counts.items() if v]) > 1:
@@ -259,9 +300,10 @@ def missing_months(starts: np.ndarray) -> list[str]:
     A gap in a monthly series (police.uk publishes one file a month) usually means a file
     was not downloaded; the report names each such month.
     """
-    s = starts[~np.isnat(starts)]
+    # distinct values first (a hash pass; a few dozen months in millions of rows), then sorted
+    s = pd.unique(starts[~np.isnat(starts)])
     if not s.size:
         return []
-    months = np.unique(s.astype("datetime64[M]"))
+    months = np.unique(np.asarray(s, dtype=starts.dtype).astype("datetime64[M]"))
     every = np.arange(months[0], months[-1] + 1)
     return [str(m) for m in np.setdiff1d(every, months)]

@@ -7,6 +7,7 @@ nothing else is shown to the user.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -42,6 +43,16 @@ class InputError(Exception):
         if self.field:
             where = f"{where}, {self.field_kind} '{self.field}'"
         return f"{where}: {self.problem}. Fix: {self.fix}."
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/[\w.@+~-]+)+/([\w.@+~-]+)|(?<![\w])[A-Za-z]:\\(?:[^\\\s'\"]+\\)+([^\\\s'\"]+)")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with every absolute file path (``/srv/rtm/ws/data/crime.csv``,
+    ``C:\\data\\crime.csv``) cut to its last part (``crime.csv``): what a web page shows of a
+    message, so the server's folders are never shown to its users. Takes and returns a str."""
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1) or m.group(2), str(text))
 
 
 def setting_error(name: str, problem: str, fix: str) -> InputError:

@@ -26,7 +26,7 @@ from .hashing import hash_text
 from .layouts import ColumnMap, Layout, detect_layout, policeuk_columns
 from .points import column, table_points
 from .rejects import empty as empty_rejects
-from .rejects import rejects_csv, rejects_of
+from .rejects import LazyRejects, Pending, rejects_csv, rejects_of
 from .load_report import LoadReport, mark, reason_code
 from .sources import LoadLimits, RawTable, expand_inputs, read_entry
 from .textcols import blank_to_null, categories
@@ -60,13 +60,22 @@ class Incidents:
     report : LoadReport
     rejects : pandas.DataFrame
         Rejected rows: ``file``, ``row``, ``reason``, ``advice`` and the original columns.
+        Built when first used: the police.uk columns the loader does not parse are read
+        again from the files then (see :class:`rtm.rejects.Pending`); the report's counts
+        never need them.
     """
 
     frame: pd.DataFrame
     crs: object
     resolution: str
     report: LoadReport
-    rejects: pd.DataFrame
+    _rejects: object  # a DataFrame, or rtm.rejects.LazyRejects until first used
+
+    @property
+    def rejects(self) -> pd.DataFrame:
+        if isinstance(self._rejects, LazyRejects):
+            self._rejects = self._rejects.frame()
+        return self._rejects
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -336,8 +345,9 @@ def _unknown_types(offence: pa.DictionaryArray, known: np.ndarray) -> dict:
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-def _used_table(p: _Part, names: list | None) -> tuple[pa.Table, pa.Table | None]:
-    """The used rows of one part as an Arrow table, and its rejected rows (or None)."""
+def _used_table(p: _Part, names: list | None) -> tuple[pa.Table, pa.Table | None, Pending | None]:
+    """The used rows of one part as an Arrow table, its rejected rows (or None) and, when
+    the file was parsed with only some columns, what completes those rows (or None)."""
     keep = p.codes == 0
     k = pa.array(keep)
     m = int(keep.sum())
@@ -370,8 +380,27 @@ def _used_table(p: _Part, names: list | None) -> tuple[pa.Table, pa.Table | None
         cols["district"] = pa.array(np.asarray(names, dtype=object)[p.district[keep]], pa.string())
     cols["source_file"] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(m, np.int32)), pa.array([p.raw.name]))
     cols["source_row"] = pa.array(lines[keep])
-    rejects = rejects_of(p.raw, p.layout.name, p.codes, ~keep, lines) if (~keep).any() or p.raw.malformed else None
-    return pa.table(cols), rejects
+    bad = ~keep
+    rejects = rejects_of(p.raw, p.layout.name, p.codes, bad, lines) if bad.any() or p.raw.malformed else None
+    pending = None
+    if p.raw.reread is not None and bad.any():
+        rows = np.flatnonzero(bad)
+        pending = Pending(p.raw.sha256, p.raw.reread, p.layout.name, rows, p.codes[rows].copy(), len(p.codes))
+    out = pa.table(cols)
+    _release(p)
+    return out, rejects, pending
+
+
+def _release(p: _Part) -> None:
+    """Drop a part's row data once its used and rejected rows are built (what the report
+    still needs stays: codes, malformed rows, notes). Without this every file's parsed text
+    would live until the end of the load, beside the used rows copied out of it: about a
+    third of the peak memory on national extracts."""
+    p.raw.table = p.raw.table.schema.empty_table()  # (a slice would keep the buffers)
+    p.raw.geometry = None
+    p.x = p.y = p.ids = p.offence = p.key = p.weights = p.district = None
+    if p.dates is not None:
+        p.dates.start = p.dates.end = None
 
 
 def _assemble(parts: list[_Part], report: LoadReport, resolution: str, work_crs, areas, threads: int) -> Incidents:
@@ -383,6 +412,7 @@ def _assemble(parts: list[_Part], report: LoadReport, resolution: str, work_crs,
         done = [_used_table(p, names) for p in parts]
     tables = [d[0] for d in done]
     rejects = [d[1] for d in done if d[1] is not None]
+    pending = {i: d[2] for i, d in enumerate(d for d in done if d[1] is not None) if d[2] is not None}
     table = pa.concat_tables(tables)
     table = table.unify_dictionaries()
     cats = ["district"] if names is not None else []
@@ -390,7 +420,10 @@ def _assemble(parts: list[_Part], report: LoadReport, resolution: str, work_crs,
         i = table.schema.get_field_index(c)
         table = table.set_column(i, c, pc.dictionary_encode(table.column(c)))
     # plain text columns (the ids) stay Arrow-backed: no copy into pandas' own strings
-    frame = table.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get, split_blocks=True)
+    # self_destruct frees each Arrow column as it is converted (the table is not used after)
+    frame = table.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get, split_blocks=True,
+                            self_destruct=True)
+    del table
     codes = np.concatenate([p.codes for p in parts] +
                            [np.array([reason_code(m[2]) for m in p.raw.malformed], np.int8) for p in parts])
     report.set_counts(codes)
@@ -415,5 +448,7 @@ def _assemble(parts: list[_Part], report: LoadReport, resolution: str, work_crs,
     g = frame.groupby("offence_type", observed=True)["weight"].agg(["size", "first", "sum"]).reset_index()
     g.columns = ["offence_type", "rows", "weight", "harm"]
     report.offence_types = g.sort_values("harm", ascending=False, kind="stable").reset_index(drop=True)
+    if pending:  # completed when first used (rtm.rejects.LazyRejects)
+        return Incidents(frame, work_crs, resolution, report, LazyRejects(rejects, pending))
     rej = pa.concat_tables(rejects, promote_options="default").to_pandas() if rejects else empty_rejects()
     return Incidents(frame, work_crs, resolution, report, rej)

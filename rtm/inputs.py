@@ -114,8 +114,9 @@ def expand_inputs(paths, notes: list | None = None) -> list[Entry]:
             files, skipped = _walk(p)
             found = [f for f in files if _is_folder_table(f.name)]
             shp = {f.with_suffix("") for f in found if f.suffix.lower() == ".shp"}
+            taken = set(found)
             for f in files:
-                if f in found:
+                if f in taken:
                     continue
                 low = f.name.lower()
                 part = next((s for s in SHAPEFILE_PARTS if low.endswith(s)), None)

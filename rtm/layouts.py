@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 
 from .coords import WGS84
 from .errors import InputError
@@ -46,6 +47,7 @@ _GUESSES = {
 }
 
 
+@lru_cache(maxsize=4096)
 def norm(name: str) -> str:
     """Normalise a header name: lower case, runs of non-alphanumerics become ``_``."""
     return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")

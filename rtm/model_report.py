@@ -21,6 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 
 from .model import DISPERSION_NAME, FAMILY_TITLES, FAMILY_VARIANCE
+from .risk_output import range_text
 
 #: Section headings, in order (tests and readers rely on them).
 SECTIONS = ("Summary", "Input details", "Analysis parameters", "Model selection", "Best model",
@@ -264,9 +265,7 @@ def _rrs(r) -> str:
 def _classes(r) -> str:
     rows = []
     for c in r.classes.itertuples(index=False):
-        lo = "" if not np.isfinite(c.rrs_from) else f"{c.rrs_from:.2f}"
-        hi = "" if not np.isfinite(c.rrs_to) else f"{c.rrs_to:.2f}"
-        rng = f"{lo} and above" if not hi else (f"below {hi}" if not lo else f"{lo} to {hi}")
+        rng = range_text(c.rrs_from, c.rrs_to)
         ratio = c.share_of_incidents / c.share_of_area if c.share_of_area > 0 else float("nan")
         rows.append([c.risk_class, rng, f"{int(c.cells):,}", _pct(c.share_of_area), f"{c.incidents:,.6g}",
                      _pct(c.share_of_incidents), _fmt(ratio, ".2f")])

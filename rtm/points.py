@@ -4,7 +4,6 @@ they are in. Shared by incidents and attractor layers."""
 from __future__ import annotations
 
 import numpy as np
-import shapely
 
 from . import coords
 from .errors import InputError
@@ -59,6 +58,8 @@ def geometry_points(raw, codes: np.ndarray, crs=None):
     A MultiPoint of one point counts as a point; other geometries are rejected as
     ``geometry_not_point`` (or the whole file refused when it holds no points at all).
     """
+    import shapely  # only vector files have geometries: text files load without it
+
     geoms = raw.geometry
     gtype = shapely.get_type_id(geoms)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)

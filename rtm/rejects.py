@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -77,6 +78,67 @@ def rejects_of(raw, layout_name: str, codes: np.ndarray, bad: np.ndarray, lines:
         mal = pa.table({k: pa.array(v, pa.int64() if k == "row" else pa.string()) for k, v in rows.items()})
         out = pa.concat_tables([out, mal], promote_options="default")
     return out
+
+
+@dataclass
+class Pending:
+    """The rejected rows of a text file parsed with only the columns a load uses (police.uk:
+    not ``Reported by``, ``Falls within``, ``Last outcome category``, ``Context``): enough
+    to read them again with every column when the rejects are first wanted.
+
+    ``rows`` are the rejected parsed rows (0-based, in file order) and ``codes`` their
+    reasons; ``n_parsed`` and ``sha256`` check that the file read again is the one loaded.
+    """
+
+    sha256: str
+    reread: tuple  # (rtm.sources.Entry, rtm.sources.LoadLimits)
+    layout_name: str
+    rows: np.ndarray
+    codes: np.ndarray
+    n_parsed: int
+
+    def complete(self) -> pa.Table | None:
+        """The rejected rows with every original column, or None when the file cannot be
+        read again or has changed since the load (then the columns parsed are all there is)."""
+        from .errors import InputError
+        from .textfile import read_text_table
+
+        entry, limits = self.reread
+        try:
+            raw = read_text_table(entry, limits)
+        except (InputError, OSError):
+            return None
+        if raw.sha256 != self.sha256 or raw.table.num_rows != self.n_parsed:
+            return None
+        codes = np.zeros(self.n_parsed, dtype=np.int8)
+        codes[self.rows] = self.codes
+        bad = np.zeros(self.n_parsed, dtype=bool)
+        bad[self.rows] = True
+        return rejects_of(raw, self.layout_name, codes, bad, raw.lines)
+
+
+class LazyRejects:
+    """The rejected rows of a load, as per-file Arrow tables; :meth:`frame` completes the
+    files parsed with only some columns (:class:`Pending`, read again on two threads: about
+    as long as loading them took) and returns one DataFrame."""
+
+    def __init__(self, tables: list, pending: dict):
+        self.tables = tables  # pa.Table per file with rejected rows
+        self.pending = pending  # index in tables -> Pending
+
+    def frame(self) -> pd.DataFrame:
+        tables = list(self.tables)
+        if self.pending:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(2) as pool:
+                done = dict(zip(self.pending, pool.map(Pending.complete, self.pending.values())))
+            for i, full in done.items():
+                if full is not None:
+                    tables[i] = full
+        if not tables:
+            return empty()
+        return pa.concat_tables(tables, promote_options="default").to_pandas()
 
 
 def empty() -> pd.DataFrame:

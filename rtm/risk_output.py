@@ -56,6 +56,33 @@ def risk_classes(rrs, counts) -> pd.DataFrame:
                          "share_of_incidents": inc / total if total > 0 else np.full(4, np.nan)})
 
 
+def range_text(lo: float, hi: float, spec: str = ".2f") -> str:
+    """A class's ``[lo, hi)`` range in words, never with an infinity: ``below 1.00`` (no lower
+    end), ``5.00 and above`` (no upper end), ``1.00 to 2.30``; ``any`` when both are open."""
+    low = None if lo is None or not np.isfinite(lo) else format(float(lo), spec)
+    high = None if hi is None or not np.isfinite(hi) else format(float(hi), spec)
+    if low is None and high is None:
+        return "any"
+    if high is None:
+        return f"{low} and above"
+    if low is None:
+        return f"below {high}"
+    return f"{low} to {high}"
+
+
+def classes_table(classes: pd.DataFrame) -> pd.DataFrame:
+    """:func:`risk_classes` for reading: human column titles with units and the score range in
+    words (:func:`range_text`), shares in percent. Returns a new frame; the input is unchanged."""
+    return pd.DataFrame({
+        "Risk class": classes["risk_class"],
+        "Relative risk score": [range_text(a, b) for a, b in zip(classes["rrs_from"], classes["rrs_to"])],
+        "Cells": classes["cells"].astype(int),
+        "Share of area (%)": (100 * classes["share_of_area"]).round(1),
+        "Incidents": classes["incidents"],
+        "Share of incidents (%)": (100 * classes["share_of_incidents"]).round(1),
+    })
+
+
 def rrs_raster(grid: Grid, rrs_masked) -> np.ndarray:
     """Relative risk scores of the masked cells as a grid (float32, NaN outside the mask)."""
     rrs_masked = np.asarray(rrs_masked, dtype=float).ravel()

@@ -242,6 +242,7 @@ def offline_map(
     attribution: str | None = None,
     background: str | None = DEFAULT_BACKGROUND,
     tiles_name: str = "Basemap",
+    tile_options: dict | None = None,
     **kw,
 ) -> OfflineMap:
     """Make a folium map whose every script and stylesheet comes from the app itself.
@@ -251,7 +252,8 @@ def offline_map(
     with ``{z}``, ``{x}`` and ``{y}`` (for example a force's internal tile server,
     ``https://tiles.force.internal/{z}/{x}/{y}.png``) together with ``attribution`` (required
     then), ``background`` (CSS colour or None for Leaflet's grey), ``tiles_name`` (the
-    basemap's name in a layer control) and any other ``folium.Map`` keyword (``width``,
+    basemap's name in a layer control), ``tile_options`` (more ``folium.TileLayer`` options,
+    e.g. ``max_native_zoom`` and ``bounds`` of a local tile set) and any other ``folium.Map`` keyword (``width``,
     ``height``, ``min_zoom``, ``max_zoom``, ``control_scale``, ``prefer_canvas``...).
 
     Returns an :class:`OfflineMap`. Named folium tile sets ("OpenStreetMap", ...) are refused
@@ -265,14 +267,20 @@ def offline_map(
             raise ValueError(f"tiles must be an XYZ URL template with {{z}}, {{x}} and {{y}}, not {tiles!r}")
         if not attribution:
             raise ValueError("a tile server needs its attribution text (attribution=...)")
-        folium.TileLayer(tiles=tiles, attr=attribution, name=tiles_name).add_to(m)
+        folium.TileLayer(tiles=tiles, attr=attribution, name=tiles_name, **(tile_options or {})).add_to(m)
     if background:
         _Background(background).add_to(m)
     return m
 
 
 class Legend(MacroElement):
-    """A legend box on the map: a title and one colour swatch per label (a Leaflet control)."""
+    """A legend box on the map: a title and one colour swatch per label (a Leaflet control).
+
+    With a ``layer`` the legend shows only while that layer is on the map: it follows the
+    map's ``layeradd``/``layerremove`` events (fired when the layer control switches it, and
+    when the control hides a layer that starts switched off). While a popup is open the legend
+    is hidden, so it never covers the popup (Leaflet draws controls above popups).
+    """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -285,14 +293,29 @@ class Legend(MacroElement):
                 div.innerHTML = {{ this.inner_html|tojson }};
                 return div;
             };
+            (function (legend) {  // out of a popup's way while it is open
+                function show(how) { var c = legend.getContainer(); if (c) { c.style.visibility = how; } }
+                {{ this._parent.get_name() }}.on('popupopen', function () { show('hidden'); });
+                {{ this._parent.get_name() }}.on('popupclose', function () { show(''); });
+            })({{ this.get_name() }});
+            {%- if this.layer_name %}
+            (function (legend, map, layer) {
+                if (map.hasLayer(layer)) { legend.addTo(map); }
+                map.on('layeradd', function (e) { if (e.layer === layer) { legend.addTo(map); } });
+                map.on('layerremove', function (e) { if (e.layer === layer) { legend.remove(); } });
+            })({{ this.get_name() }}, {{ this._parent.get_name() }}, {{ this.layer_name }});
+            {%- else %}
             {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+            {%- endif %}
         {% endmacro %}
     """)
 
-    def __init__(self, title: str, items: Iterable[tuple[str, str]], position: str = "bottomright"):
+    def __init__(self, title: str, items: Iterable[tuple[str, str]], position: str = "bottomright",
+                 layer: Element | None = None):
         super().__init__()
         self._name = "Legend"
         self.position = position
+        self.layer_name = layer.get_name() if layer is not None else None
         rows = "".join(
             '<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
             f'vertical-align:middle;border:1px solid #555;background:{html_lib.escape(colour, quote=True)}">'
@@ -302,14 +325,16 @@ class Legend(MacroElement):
 
 
 def add_legend(m: folium.Map, title: str, items: Iterable[tuple[str, str]],
-               position: str = "bottomright") -> Legend:
+               position: str = "bottomright", layer: Element | None = None) -> Legend:
     """Add a legend to ``m``.
 
-    Takes the map, a ``title``, ``items`` as (label, CSS colour) pairs, in order, and a Leaflet
-    control ``position`` ("topright", "bottomleft", ...). Labels and title are HTML-escaped.
-    Returns the :class:`Legend` element (already added).
+    Takes the map, a ``title``, ``items`` as (label, CSS colour) pairs, in order, a Leaflet
+    control ``position`` ("topright", "bottomleft", ...) and optionally the ``layer`` it
+    describes (added to ``m`` before the legend): then the legend shows only while that
+    layer is on. Labels and title are HTML-escaped. Returns the :class:`Legend` element
+    (already added).
     """
-    return Legend(title, items, position).add_to(m)
+    return Legend(title, items, position, layer).add_to(m)
 
 
 _URL = re.compile(r"""https?://[^\s"'<>()\\`,;{}\[\]]+""", re.IGNORECASE)

@@ -298,6 +298,8 @@ def run_weekly(job: WeeklyJob, period, progress: Progress | None = None) -> Week
     model folder defaults to ``out_dir/models``. InputError for anything that stops it;
     nothing is published then (:func:`rtm.publish.publish` is all or nothing).
     """
+    from .mapstreets import read_streets
+
     areas, inc = load_study(job.study, progress)
     if callable(period):
         period = period(inc)
@@ -306,7 +308,7 @@ def run_weekly(job: WeeklyJob, period, progress: Progress | None = None) -> Week
         plan = replace(plan, folder=str(Path(job.out_dir) / "models"))
     source, layers = terrain_source(plan, inc, areas, progress)
     zones = read_vector(job.exclusions, "exclusion zones", areas.crs) if job.exclusions else None
-    streets = read_vector(job.streets, "streets", areas.crs) if job.streets else None
+    streets = read_streets(job.streets, job.street_name, areas.crs, key="streets.file") if job.streets else None
     archive = Archive(job.archive or Path(job.out_dir) / "archive.sqlite")
     return publish_period(inc, areas, period, terrain_from=source, settings=job.settings, out_dir=job.out_dir,
                           archive=archive, exclusions=zones, streets=streets, street_name=job.street_name,

@@ -42,7 +42,8 @@ KEYS = {
               "districts"},
     "model": {"factors", "catalogue", "layers", "cell_size_m", "block_length_m", "bands", "increment",
               "refit_every", "operationalisations"},
-    "basemap": {"tiles", "attribution"},
+    "basemap": {"tiles", "attribution", "file"},
+    "streets": {"file", "name_field"},
     "tuning": set(),  # the keys of rtm.tuning.saved.KEYS, filled in below
 }
 def _tuning_keys() -> set:
@@ -57,11 +58,13 @@ COLUMN_ROLES = {"id", "date", "lon", "lat", "x", "y", "offence", "weight", "loca
 
 @dataclass(frozen=True)
 class Basemap:
-    """The map's background: an XYZ tile URL template (a force's tile server) with its
-    attribution, or nothing (district boundaries on a plain background)."""
+    """The map's background: an XYZ tile URL template (a force's tile server), or a local
+    raster tile file (MBTiles or PMTiles, served by the app itself: :mod:`rtm.basemap`), with
+    its attribution; or nothing (district boundaries on a plain background)."""
 
     tiles: str | None = None
     attribution: str | None = None
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -289,16 +292,14 @@ def load_workspace(folder, text: str | None = None) -> Workspace:
     lists_dir = lists.path_of("folder", folder, "lists", must_exist=False)
 
     terrain = _terrain_plan(t["model"], path, folder)
+    streets, street_name = _streets(t["streets"], lists, path, folder)
     job = WeeklyJob(study=study, out_dir=lists_dir, terrain=terrain, settings=settings,
                     archive=str(folder / "archive.sqlite"), exclusions=lists.path_of("exclusions", folder),
-                    streets=lists.path_of("streets", folder), street_name=lists.get("street_name", str, "name"),
+                    streets=streets, street_name=street_name,
                     recording_points=lists.path_of("recording_points", folder),
                     keep_recording_points=lists.get("keep_recording_points", bool, False), marking=marking,
                     week_start=week_start)
-    base = t["basemap"]
-    tiles, attribution = base.get("tiles", str), base.get("attribution", str)
-    if tiles and not attribution:
-        attribution = "Map tiles: see the force's mapping service"
+    basemap = _basemap(t["basemap"], path, folder)
     if week_start not in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"):
         _fail(path, "lists.week_start", f"'{week_start}' is not a day of the week", 'e.g. week_start = "monday"')
     shifts = None
@@ -313,7 +314,42 @@ def load_workspace(folder, text: str | None = None) -> Workspace:
         if kind == "month":
             _fail(path, "lists.shifts", "monthly (police.uk) data has no times, so it cannot be put into shifts",
                   "leave shifts out, or use data with times and period = \"week\"")
-    return Workspace(folder, name, marking, job, kind, week_start, Basemap(tiles or None, attribution), shifts)
+    return Workspace(folder, name, marking, job, kind, week_start, basemap, shifts)
+
+
+def _basemap(base: _Table, path: Path, folder: Path) -> Basemap:
+    """[basemap]: a tile server's template or a local tile file (checked: :func:`rtm.basemap.open_tileset`),
+    with an attribution (a default when none is given: never a blank map)."""
+    tiles, attribution = base.get("tiles", str), base.get("attribution", str)
+    file = base.path_of("file", folder)
+    if tiles and file:
+        _fail(path, "basemap.file", "give a tile server (tiles) or a tile file (file), not both", "keep one of them")
+    if tiles and not all(part in tiles for part in ("{z}", "{x}", "{y}")):
+        _fail(path, "basemap.tiles", f"'{tiles}' is not an XYZ URL template with {{z}}, {{x}} and {{y}}",
+              'e.g. tiles = "https://tiles.force.internal/{z}/{x}/{y}.png"')
+    if file:
+        from .basemap import default_attribution, open_tileset
+
+        attribution = default_attribution(open_tileset(file, key="basemap.file"), attribution)
+    elif tiles and not (attribution or "").strip():
+        attribution = "Map tiles: see the force's mapping service"
+    return Basemap(tiles or None, (attribution or "").strip() or None, file)
+
+
+def _streets(streets: _Table, lists: _Table, path: Path, folder: Path) -> tuple[str | None, str]:
+    """[streets] file and name_field (or the older [lists] streets and street_name): the named
+    street lines the map labels and spots are named by. Only the path is checked here; the
+    file is read (and its lines and name column checked) by :func:`rtm.mapstreets.read_streets`."""
+    if "file" in streets.data and "streets" in lists.data:
+        _fail(path, "streets.file", "the streets file is given twice ([streets] file and [lists] streets)",
+              "keep [streets] file and remove streets from [lists]")
+    if "file" in streets.data:
+        return streets.path_of("file", folder), streets.get("name_field", str, "name",
+                                                            hint='give the column of street names, e.g. name_field = "name"')
+    if "name_field" in streets.data:
+        _fail(path, "streets.name_field", "a name field is given without a streets file",
+              'add file = "streets.gpkg" to [streets]')
+    return lists.path_of("streets", folder), lists.get("street_name", str, "name")
 
 
 def _district_rules(table: dict, path: Path, merge: int) -> tuple:
@@ -484,9 +520,6 @@ merge = 5
 # another table (copy rtm/data/recording_points.csv), or keep them
 # recording_points = "recording_points.csv"
 # keep_recording_points = false
-# named street lines to label spots by, and their name column
-# streets = "streets.gpkg"
-# street_name = "name"
 # data with times: a list per shift as well (the shift starts; an incident belongs to the shift it began in)
 # shifts = "07:00,19:00"
 # only these offence types make the list (default: every type in the data)
@@ -509,9 +542,18 @@ bands = {bands}
 # [model.layers]
 # pubs = "attractors/pubs.gpkg"
 
-# the map's background; none: district boundaries on a plain background
+# named street lines (any vector format: GeoPackage, GeoJSON, Shapefile...): labelled on the
+# map at street zoom and used to name spots; street names from police.uk "On or near ..." are
+# labelled without one
+[streets]
+# file = "streets.gpkg"
+# name_field = "name"
+
+# the map's background; none: district boundaries on a plain background. Either a force's
+# tile server, or a raster tile file (MBTiles or PMTiles) that the app serves itself
 [basemap]
 # tiles = "https://tiles.force.internal/{{z}}/{{x}}/{{y}}.png"
+# file = "maps/county.mbtiles"
 # attribution = "Force mapping service"
 '''
 

@@ -167,7 +167,9 @@ def test_model_page_shows_factors_classes_and_runs(app):
     assert (factors.loc[factors["type"] == "rate", "rrv"] > 0).all()
     assert len(app.get("vega_lite_chart")) == 1  # the RRV chart
     classes = app.dataframe[1].value
-    assert classes["cells"].sum() == int(result.grid.mask.sum())
+    assert classes["Cells"].sum() == int(result.grid.mask.sum())
+    ranges = " ".join(classes["Relative risk score"])  # in words, never an infinity
+    assert "and above" in ranges and "below" in ranges and "inf" not in ranges.lower()
     assert [b.label for b in app.get("download_button")] == ["Download the report (HTML)"]
     # the new settings drive the lists too
     app.switch_page("app_pages/map_page.py").run()

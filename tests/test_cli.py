@@ -85,3 +85,39 @@ def test_swapped_police_uk_columns_can_be_fixed_with_the_mapping_the_message_giv
     assert res.exit_code == 2 and "--lon-col 'Latitude' --lat-col 'Longitude'" in res.output
     fixed = run("validate", str(bad), "--lon-col", "Latitude", "--lat-col", "Longitude")
     assert fixed.exit_code == 0 and "[police.uk street]" in fixed.output and "Rows used:     3" in fixed.output
+
+
+HEAVY = ("geopandas", "shapely", "rasterio")
+
+
+def _modules_after(tmp_path, *args) -> tuple[list, str]:
+    """Run ``rtm ARGS`` in a fresh interpreter; (heavy modules it imported, its output)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, rtm.cli\n"
+            f"sys.argv = ['rtm', *{list(args)!r}]\n"
+            "try:\n    rtm.cli.main()\nexcept SystemExit:\n    pass\n"
+            f"print('HEAVY:', *[m for m in {HEAVY!r} if m in sys.modules])\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env={**__import__("os").environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    line = [x for x in res.stdout.splitlines() if x.startswith("HEAVY:")]
+    assert line, res.stdout + res.stderr
+    return line[-1].split()[1:], res.stdout
+
+
+def test_validate_without_area_does_not_import_geopandas(tmp_path):
+    # geopandas alone costs 0.8 s to import; a load without --area needs none of the map libraries
+    f = tmp_path / "2019-01-test-street.csv"
+    f.write_text("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+                 "Crime type,Last outcome category,Context\n"
+                 "a1,2019-01,X,X,0.71,51.54,On or near High Street,E1,Southend-on-Sea 001A,Robbery,,\n")
+    heavy, out = _modules_after(tmp_path, "validate", str(f))
+    assert "Rows used:     1" in out
+    assert heavy == []
+
+
+def test_listing_the_layer_catalogue_does_not_import_geopandas(tmp_path):
+    heavy, out = _modules_after(tmp_path, "layers", "--catalogue", str(ROOT / "layers"))
+    assert "fclass = pub" in out
+    assert heavy == []

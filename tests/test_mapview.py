@@ -52,7 +52,8 @@ def _spots() -> gpd.GeoDataFrame:
 def test_popup_holds_every_part_and_escapes_text():
     html = spot_popup_html(_spots().iloc[0])
     for part in ("#1", "3.21", "x the average cell", "recent", "Robbery 1", "within 100 m of pubs",
-                 "up (was #3)", "2 period(s) on the list", "22:00-01:00", "4 visit(s) a day of 15 min"):
+                 "up (was #3)", "2 weeks on the list", "22:00-01:00", "4 visits a day, 15 min each",
+                 "Harm, last 4 weeks", "40.0 CCHI days", "Harm, last 52 weeks", "365.0 CCHI days"):
         assert part in html, part
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "was #" not in spot_popup_html(_spots().iloc[1])  # new spots have no previous rank
@@ -147,8 +148,13 @@ def test_build_map_has_every_layer_fits_the_district_and_needs_no_internet():
     tiled = build_map(MapContent(areas=_areas(), tiles="https://tiles.force.internal/{z}/{x}/{y}.png",
                                  attribution="Force"))
     assert all("tiles.force.internal" in u for u in external_urls(render_html(tiled)))
+    # a missing attribution gets a default: never an error instead of a map
+    from rtm.mapview import DEFAULT_ATTRIBUTION
+
+    plain = render_html(build_map(MapContent(areas=_areas(), tiles="https://tiles.force.internal/{z}/{x}/{y}.png")))
+    assert "L.tileLayer" in plain and DEFAULT_ATTRIBUTION.split("'")[-1] in plain
     with pytest.raises(ValueError):
-        build_map(MapContent(areas=_areas(), tiles="https://tiles.force.internal/{z}/{x}/{y}.png"))
+        build_map(MapContent(areas=_areas(), tiles="https://tiles.force.internal/tile.png"))
 
 
 def test_empty_list_still_draws_a_map():
@@ -172,3 +178,27 @@ def test_popup_and_tooltip_name_the_spot_like_the_devices_do():
     assert spot_tooltip_text(row) == "Southend-on-Sea #1 On or near High Street (score 3.20)"
     chicago = {**row, "district": "1", "rank": 6, "location": "41.88209, -87.62703", "grid_ref": ""}
     assert spot_tooltip_text(chicago).startswith("District 1 #6 41.88209, -87.62703")
+
+
+def test_layers_are_offered_only_where_they_cover_the_data(tmp_path):
+    from rtm.coverage import file_covers
+
+    near = gpd.GeoDataFrame({"name": ["pub"]}, geometry=[shapely.Point(588100, 185800)], crs=BNG)
+    far = gpd.GeoDataFrame({"name": ["bar"]}, geometry=[shapely.Point(-87.65, 41.88)], crs="EPSG:4326")
+    m = build_map(MapContent(areas=_areas(), attractors={"pubs": near, "chicago_bars": far}))
+    html = render_html(m)
+    assert "Attractors: pubs" in html and "Attractors: chicago bars" not in html
+    assert any("chicago bars is left out" in n for n in m.notes)
+    near.to_file(tmp_path / "near.geojson")
+    far.to_file(tmp_path / "far.geojson")
+    assert file_covers(tmp_path / "near.geojson", _areas()) and not file_covers(tmp_path / "far.geojson", _areas())
+
+
+def test_legends_show_only_while_their_layer_is_on():
+    grid = _grid()
+    values = np.arange(20, dtype=float).reshape(4, 5)
+    html = render_html(build_map(MapContent(areas=_areas(), grid=grid, harm=values, risk=values + 1, spots=_spots())))
+    assert html.count("map.on('layeradd'") == 2 and html.count("legend.addTo(map)") >= 2
+    assert "Infinity" not in html and "inf" not in html.split("Risk terrain: relative risk score")[1][:600]
+    assert '"collapsed": true' in html  # the layer control opens on hover, never stays over popups
+    assert '"rtm-spots"' in html and "style.zIndex = 640" in html  # spots above every other layer

@@ -61,6 +61,8 @@ def test_streamlit_usage_statistics_are_off():
     assert cfg["browser"]["gatherUsageStats"] is False
     # a specific address: no start-up lookup of the external IP at an outside service
     assert cfg["server"]["address"] == "localhost"
+    # ./static served at /app/static/: a workspace's local basemap tiles (rtm/basemap.py)
+    assert cfg["server"]["enableStaticServing"] is True
 
 
 def test_run_py_writes_the_bytecode_of_the_apps_modules(tmp_path):

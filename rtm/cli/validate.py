@@ -40,13 +40,16 @@ def validate(incidents, area, area_field, area_select, area_tolerance, weights, 
       rtm validate assaults.csv --date-col date --lon-col longitude --lat-col latitude \\
           --offence-value "Aggravated assault" --weights count --rejects rejected.csv
     """
-    from ..areas import load_areas
     from ..incidents import load_incidents
     from ..weights import HarmWeights
 
     if area_field and not area:
         raise option_error("--area-field", "--area-field needs --area", "give the boundary file with --area")
-    areas = load_areas(area, area_field, select=list(area_select) or None) if area else None
+    areas = None
+    if area:  # geopandas (0.8 s to import) comes only with a study area
+        from ..areas import load_areas
+
+        areas = load_areas(area, area_field, select=list(area_select) or None)
     hw = HarmWeights.from_name(weights, unknown, default_weight)
     inc = load_incidents(list(incidents), mapping=column_map(kw), crs=kw["crs"], working_crs=kw["working_crs"],
                          weights=hw, areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],

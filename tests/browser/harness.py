@@ -28,7 +28,7 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 START_TIMEOUT_S = 60
 COMPONENT_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 """CSS selector of the iframe ``st_folium`` draws its map in (use with ``page.frame_locator``)."""
-SPOT_STROKE = "#b2182b"
+SPOT_STROKE = "#000000"
 """Outline colour of a harm spot on the app's map (``rtm.mapview.SPOT_COLOUR``, not imported
 so the test process stays light)."""
 

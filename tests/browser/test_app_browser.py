@@ -32,6 +32,13 @@ def _pick(page, label: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).first.click()
 
 
+def _switch_layer(page, name: str) -> None:
+    """Tick or untick the overlay ``name`` in the map's (collapsed) layer control."""
+    frame = page.frame_locator(COMPONENT_FRAME)
+    frame.locator(".leaflet-control-layers").hover()
+    frame.locator(".leaflet-control-layers-overlays label", has_text=name).first.locator("input").click()
+
+
 @pytest.mark.slow
 def test_app_map_switching_and_csv_download(page, request_log, screenshot, tmp_path):
     models = tmp_path / "models"
@@ -55,9 +62,20 @@ def _check_pages(page, screenshot, n_all: int, first_start_s: float, restart_s: 
     frame = page.frame_locator(COMPONENT_FRAME)
     assert n_all >= 20
     # the legends, the layer control and a popup with the spot's explanation
-    assert "Harm surface" in frame.locator(".leaflet-control-layers").inner_text()
+    control = frame.locator(".leaflet-control-layers")  # collapsed: its list shows on hover
+    assert "leaflet-control-layers-expanded" not in (control.get_attribute("class") or "")
+    assert "Harm surface" in control.text_content()
     legends = " ".join(frame.locator(".rtm-legend").all_inner_texts())
-    assert "Harm surface" in legends and "relative risk score" in legends and "highest" in legends, legends
+    assert "Harm surface" in legends and "highest" in legends, legends
+    assert "relative risk score" not in legends, legends  # the risk terrain starts switched off
+    _switch_layer(page, "Risk terrain (RRS)")  # on: its legend shows, without infinities
+    legends = " ".join(frame.locator(".rtm-legend").all_inner_texts())
+    assert "relative risk score" in legends and "Infinity" not in legends, legends
+    _switch_layer(page, "Harm surface")  # off: its legend goes
+    assert "Harm surface" not in " ".join(frame.locator(".rtm-legend").all_inner_texts())
+    _switch_layer(page, "Harm surface")
+    _switch_layer(page, "Risk terrain (RRS)")
+    page.mouse.move(5, 5)  # away from the layer control, which collapses again
     frame.locator(f'path.leaflet-interactive[stroke="{SPOT_STROKE}"]').first.click(force=True)
     popup = frame.locator(".leaflet-popup-content")
     popup.wait_for(timeout=10_000)

@@ -1,0 +1,86 @@
+"""The loader's fast paths give what the careful paths give: police.uk columns the loader does
+not parse come back in the rejects (read again from the file, also from a zip or an .xz),
+clean files are split into records by lines, and months or days are read without pandas."""
+
+from __future__ import annotations
+
+import lzma
+import zipfile
+
+import numpy as np
+import pandas as pd
+
+from rtm.dates import parse_dates, plausible_range
+from rtm.incidents import load_incidents
+from rtm.records import split_records
+from rtm.rejects import LazyRejects
+
+HEADER = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+          "Crime type,Last outcome category,Context\n")
+ROWS = ("a1,2019-01,Essex Police,Essex Police,0.71,51.54,On or near High Street,E1,S 001A,Robbery,"
+        "Under investigation,\n"
+        "a2,2019-01,Essex Police,Essex Police,,,No Location,,,Burglary,Unable to prosecute,no map point\n"
+        "a3,2019-01,Essex Police,Essex Police,0.72,51.55,On or near Park,E1,S 001A,Made-up crime,,odd type\n")
+
+
+def _check(inc):
+    assert isinstance(inc._rejects, LazyRejects)  # the counts did not need the unparsed columns
+    assert (inc.report.rows_in, inc.report.rows_used) == (3, 1)
+    rej = inc.rejects.sort_values("row")
+    assert rej["row"].tolist() == [3, 4]
+    assert rej["Context"].tolist() == ["no map point", "odd type"]
+    assert rej["Last outcome category"].tolist() == ["Unable to prosecute", ""]
+    assert rej["Reported by"].tolist() == ["Essex Police"] * 2
+    assert list(rej.columns[4:]) == HEADER.strip().split(",")
+
+
+def test_unparsed_columns_come_back_in_the_rejects_from_plain_xz_and_zip(tmp_path):
+    plain = tmp_path / "2019-01-essex-street.csv"
+    plain.write_text(HEADER + ROWS)
+    _check(load_incidents(plain, today="2026-01-01"))
+    xz = tmp_path / "2019-01-kent-street.csv.xz"
+    xz.write_bytes(lzma.compress((HEADER + ROWS).encode()))
+    _check(load_incidents(xz, today="2026-01-01"))
+    zpath = tmp_path / "download.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        zf.writestr("2019-01/2019-01-essex-street.csv", HEADER + ROWS)
+    _check(load_incidents(zpath, today="2026-01-01"))
+
+
+def test_a_file_changed_after_loading_keeps_the_parsed_columns_of_its_rejects(tmp_path):
+    f = tmp_path / "2019-01-essex-street.csv"
+    f.write_text(HEADER + ROWS)
+    inc = load_incidents(f, today="2026-01-01")
+    f.write_text(HEADER + ROWS.replace("odd type", "changed"))
+    rej = inc.rejects.sort_values("row")
+    assert rej["row"].tolist() == [3, 4] and rej["Crime type"].tolist() == ["Burglary", "Made-up crime"]
+    assert "changed" not in rej.astype(str).to_numpy().ravel().tolist()
+
+
+def test_clean_and_blank_line_files_split_alike():
+    clean = (HEADER + ROWS).encode()
+    rec = split_records(clean, ",", 12)
+    assert rec.text is clean and rec.lines.tolist() == [2, 3, 4]
+    for gap in (b"\n", b"   \n", b"\r\n", b"\t\n"):
+        text = clean.replace(b"\na2", b"\n" + gap + b"a2")
+        assert split_records(text, ",", 12).lines.tolist() == [2, 4, 5]
+    assert split_records(clean.rstrip(b"\n"), ",", 12).lines.tolist() == [2, 3, 4]
+
+
+def test_months_and_days_read_as_pandas_would():
+    span = plausible_range("2026-01-01")
+    months = parse_dates(["2018-01", "2018/2", "2018-13", "0000-01", "", "2019-12"], span=span)
+    assert months.resolution == "month"
+    assert months.start[[0, 1, 5]].astype("datetime64[D]").astype(str).tolist() == ["2018-01-01", "2018-02-01",
+                                                                                     "2019-12-01"]
+    assert months.end[[0, 5]].astype("datetime64[D]").astype(str).tolist() == ["2018-02-01", "2020-01-01"]
+    assert months.unparseable.tolist() == [False, False, True, False, False, False]
+    assert months.implausible.tolist() == [False, False, False, True, False, False]
+    assert months.missing.tolist() == [False, False, False, False, True, False]
+    days = parse_dates(["2018-02-28", "2018-02-30", "2016/02/29", "2030-01-01"], span=span)
+    assert days.resolution == "day"
+    assert days.start[[0, 2]].astype("datetime64[D]").astype(str).tolist() == ["2018-02-28", "2016-02-29"]
+    assert days.end[0] == np.datetime64("2018-03-01")
+    assert days.unparseable.tolist() == [False, True, False, False]
+    assert days.implausible.tolist() == [False, False, False, True]
+    assert pd.isna(days.start[3])
