@@ -21,6 +21,7 @@ PAGES = [
     st.Page("app_pages/model_page.py", title="Risk terrain model", url_path="model"),
     st.Page("app_pages/data_page.py", title="Data", url_path="data"),
     st.Page("app_pages/backtest_page.py", title="Back-test", url_path="backtest"),
+    st.Page("app_pages/settings_page.py", title="List settings", url_path="settings"),
 ]
 page = st.navigation(PAGES)
 

@@ -71,6 +71,6 @@ if st.button("Run the back-test", type="primary") or st.session_state.get("_bt_d
     with st.expander("Every list size and metric"):
         st.dataframe(summary, hide_index=True, use_container_width=True)
     st.download_button("Download all measurements (CSV)", result.metrics.to_csv(index=False).encode("utf-8"),
-                       file_name=f"backtest_{ds.id}_{period_keys[0]}_{period_keys[-1]}.csv", mime="text/csv")
+                       file_name=f"backtest_{ds.data_id}_{period_keys[0]}_{period_keys[-1]}.csv", mime="text/csv")
 else:
     st.info("Press **Run the back-test** (a few seconds per period on the samples).")

@@ -69,7 +69,7 @@ def show_report(ds: common.Dataset) -> None:
             st.dataframe(incidents.rejects.head(200), hide_index=True, use_container_width=True)
             # formula-safe for Excel, every original column (rtm.rejects.rejects_csv)
             st.download_button("Download rejected rows (CSV)", incidents.rejects_csv(),
-                               file_name=f"{common.safe_name(ds.id)}_rejected_rows.csv", mime="text/csv")
+                               file_name=f"{common.safe_name(ds.data_id)}_rejected_rows.csv", mime="text/csv")
 
 
 def _fields(path) -> list[str]:

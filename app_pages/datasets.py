@@ -60,6 +60,15 @@ class Dataset:
     """Polygons never listed (a GeoDataFrame in the areas' CRS), or None."""
     planned: dict = field(default_factory=dict)
     """Factors as the workspace plans them (name -> :class:`rtm.catalogue.Factor`)."""
+    settings: object = None
+    """List settings chosen on the List settings page for a session with no workspace
+    (:class:`rtm.weekly.ListSettings`), or None (see :mod:`app_pages.list_settings`)."""
+
+    @property
+    def data_id(self) -> str:
+        """The id of the data alone, without the list settings a session's view adds to ``id``
+        (:mod:`app_pages.list_settings`): what terrains, layers and model choices are kept under."""
+        return self.id.split("~", 1)[0]
 
     @property
     def districts(self) -> list[str]:
@@ -71,6 +80,8 @@ class Dataset:
         boundary tolerance."""
         from rtm.weekly import ListSettings
 
+        if self.settings is not None:
+            return self.settings
         if self.workspace is not None:
             return self.workspace.job.settings
         return ListSettings(area_tolerance_m=self.area_tolerance_m)
@@ -133,6 +144,11 @@ def _workspace_dataset(folder: str, uploads_state: tuple) -> Dataset:
                    planned={f.name: f for f in plan.factors})
 
 
+def forget_workspace() -> None:
+    """Read workspaces again on their next use (after the List settings page changed a config)."""
+    _workspace_dataset.clear()
+
+
 def available_samples() -> dict:
     """Bundled samples whose files are present, default first."""
     have = {k: s for k, s in SAMPLES.items() if s.available(SAMPLE_DIR)}
@@ -163,7 +179,7 @@ def layers_for(ds: Dataset, settings: ModelSettings) -> dict:
     """The attractor layers of ``settings.factors``, loaded with the model's buffer (each
     cached, so picking one more factor loads only that one)."""
     buffer_m = settings.rtm.attractor_buffer()
-    return {n: _layer(ds, ds.id, n, buffer_m) for n in settings.factors}
+    return {n: _layer(ds, ds.data_id, n, buffer_m) for n in settings.factors}
 
 
 # -- periods ---------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def terrain_store(ds: Dataset, settings: ModelSettings):
                          "risk factors", "setting")
     plan = ds.workspace.job.terrain if ds.workspace is not None else None
     folder = plan.folder if plan is not None and plan.folder else model_dir()  # a workspace shares its run's models
-    return _store(ds, ds.id, settings, settings.key, str(folder), plan.refit_every if plan is not None else None)
+    return _store(ds, ds.data_id, settings, settings.key, str(folder), plan.refit_every if plan is not None else None)
 
 
 def fitted(ds: Dataset, settings: ModelSettings, period: Period, *, need_result: bool = False, progress=None):

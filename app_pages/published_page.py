@@ -28,7 +28,7 @@ if not periods:
 
 unit = ds.kind
 chosen = st.selectbox(f"Published {unit}", range(len(periods)), format_func=lambda i: common.cap(periods[i].label),
-                      key=f"published_{ds.id}", help="The latest published list first, then every earlier one.")
+                      key=f"published_{ds.data_id}", help="The latest published list first, then every earlier one.")
 period = periods[chosen]
 table = published_table(ds, period)
 if view.district:
@@ -64,7 +64,7 @@ if len(periods) < 2:
 others = [p for p in periods if p.key != period.key]
 earlier = [i for i, p in enumerate(others) if p.start < period.start]
 other = others[st.selectbox("Compare with", range(len(others)), index=earlier[0] if earlier else 0,
-                            format_func=lambda i: common.cap(others[i].label), key=f"compare_{ds.id}")]
+                            format_func=lambda i: common.cap(others[i].label), key=f"compare_{ds.data_id}")]
 this, last = (period, other) if other.start < period.start else (other, period)
 compared = side_by_side(ds, this, last, [view.district] if view.district else None)
 counts = compared["status"].value_counts()

@@ -18,9 +18,10 @@ def _shift_lists(_ds, ds_id: str, _period, period_key: str, _settings, model_key
     from rtm.shifts import Shifts, shift_lists
 
     terrain, _ = models.terrain_for(_ds, _settings, _period)
-    # the data set's list settings: a workspace's own (its [tuning] included), else the defaults
+    # the list settings in effect (a workspace's own, its [tuning] included, or the session's: sizes, offence
+    # types; the id names them) and exclusion zones, as the weekly run
     return shift_lists(_ds.incidents, _ds.areas, _period, Shifts.parse(starts), terrain=terrain,
-                       settings=_ds.list_settings, streets=_ds.streets,
+                       settings=_ds.list_settings, exclusions=_ds.exclusions, streets=_ds.streets,
                        street_name=_ds.street_label or "name")
 
 
@@ -37,14 +38,21 @@ def shift_section(view) -> None:
         st.caption("The incidents have no times of day, so lists per shift cannot be made (an incident belongs "
                    "to the shift it started in).")
         return
-    choice = st.selectbox("Shifts", list(PRESETS), key="shift_preset")
-    if not st.toggle("Make the lists per shift", key="shift_lists_on"):
+    from app_pages.list_settings import choices_of, entry_view
+
+    presets = dict(PRESETS)
+    saved = choices_of(entry_view().ds).shifts  # the List settings page's day/night split
+    if saved and saved not in presets.values():
+        presets = {f"As in the list settings: {saved}": saved, **presets}
+    index = list(presets.values()).index(saved) if saved else 0
+    choice = st.selectbox("Shifts", list(presets), index=index, key="shift_preset")
+    if not st.toggle("Make the lists per shift", value=bool(saved), key="shift_lists_on"):
         st.caption("Each shift's list is made from the incidents that started in that shift, with its own "
                    "scores, doses and peak hours.")
         return
     try:
         with st.spinner("Making the shift lists..."):
-            lists = _shift_lists(ds, ds.id, view.period, view.period.key, view.model, view.model.key, PRESETS[choice])
+            lists = _shift_lists(ds, ds.id, view.period, view.period.key, view.model, view.model.key, presets[choice])
     except Exception as exc:  # noqa: BLE001 - shown without a traceback
         common.show_error(exc, "making the shift lists")
         return

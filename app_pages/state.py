@@ -32,17 +32,20 @@ class View:
 
 
 def current_view() -> View:
-    """The :class:`View` the entry script made in this run."""
-    return st.session_state["_view"]
+    """The :class:`View` the entry script made in this run, its data set carrying the list
+    settings in effect (:func:`app_pages.list_settings.in_effect`)."""
+    from app_pages.list_settings import in_effect
+
+    return in_effect(st.session_state["_view"])
 
 
 def model_settings(ds: Dataset) -> ModelSettings:
     """The model settings of ``ds`` in this session (the data set's defaults until changed)."""
-    return st.session_state.setdefault(_SETTINGS_KEY, {}).get(ds.id, ds.model)
+    return st.session_state.setdefault(_SETTINGS_KEY, {}).get(ds.data_id, ds.model)
 
 
 def set_model_settings(ds: Dataset, settings: ModelSettings) -> None:
-    st.session_state.setdefault(_SETTINGS_KEY, {})[ds.id] = settings
+    st.session_state.setdefault(_SETTINGS_KEY, {})[ds.data_id] = settings
 
 
 def cap(text: str) -> str:

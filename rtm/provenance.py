@@ -194,9 +194,10 @@ def list_provenance(lst, incidents, areas, terrain, settings, extra: dict) -> di
                             f"{history_start(p, scoring):%Y-%m-%d} to before {p.start:%Y-%m-%d}",
             "count_share": scoring.count_share,
             "count_rows": scoring.count_rows,
-            "spots": settings.rule.describe(),
+            "spots": settings.describe_spots(),
             "patrol": asdict(settings.patrol),
             "area_tolerance_m": settings.area_tolerance_m,
+            **({"offence_types": list(settings.offences)} if settings.offences is not None else {}),
         },
         "ranking": ranking_choice(settings),
         "risk_terrain": ({k: (str(v) if not isinstance(v, (int, float)) else v) for k, v in terrain.fitted.items()}

@@ -336,7 +336,7 @@ _NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1,
 
 
 def select_spots(grid: Grid, scores: CellScores, rule: SpotRule, *, excluded: np.ndarray | None = None,
-                 last_harm: np.ndarray | None = None) -> pd.DataFrame:
+                 last_harm: np.ndarray | None = None, district_rules: dict | None = None) -> pd.DataFrame:
     """The listed spots of every district, best first.
 
     Parameters
@@ -348,6 +348,9 @@ def select_spots(grid: Grid, scores: CellScores, rule: SpotRule, *, excluded: np
         Cells that must never be listed (exclusion zones).
     last_harm : ndarray, optional
         Harm recorded per cell in the last period; needed for ``harm_share``.
+    district_rules : dict of str to SpotRule, optional
+        Another rule for some districts (by name, as ``grid.district_names``); the others
+        follow ``rule``.
 
     Returns
     -------
@@ -363,14 +366,17 @@ def select_spots(grid: Grid, scores: CellScores, rule: SpotRule, *, excluded: np
     or starts a new spot; the list stops when the rule is met. Cost: one sort of the
     district's cells.
     """
-    if rule.harm_share is not None and last_harm is None:
+    district_rules = district_rules or {}
+    if any(r.harm_share is not None for r in (rule, *district_rules.values())) and last_harm is None:
         raise ValueError("harm_share needs last_harm")
     ok = scores.eligible & (scores.score > 0)
     if excluded is not None:
         ok &= ~excluded
     ids = grid.cell_ids()
     rows = []
+    default_rule = rule
     for d in range(len(grid.district_names)):
+        rule = district_rules.get(str(grid.district_names[d]), default_rule)
         in_d = grid.district == d
         cand = np.flatnonzero((ok & in_d).ravel())
         if not cand.size:

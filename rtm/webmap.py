@@ -47,9 +47,20 @@ NOT_FETCHED: frozenset[str] = frozenset({
     "http://www.w3.org/2000/svg",
     "http://www.w3.org/1999/xhtml",
     "http://www.w3.org/1999/xlink",
+    # ... and those in the metadata of Leaflet.draw's sprite sheet (an Inkscape SVG)
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "http://creativecommons.org/ns#",
+    "http://purl.org/dc/dcmitype/StillImage",
+    "http://purl.org/dc/elements/1.1/",
+    "http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd",
+    "http://www.inkscape.org/namespaces/inkscape",
     # Leaflet's banner comment and the link in its attribution prefix: text and a link a
     # user could click, never a request made by the page
     "https://leafletjs.com",
+    # Leaflet.draw's banner comment and the text of one of its error messages
+    "http://leafletjs.com",
+    "https://github.com/Leaflet/Leaflet.draw",
+    "https://github.com/Leaflet/Leaflet/",
 })
 """Addresses :func:`external_urls` ignores because a browser does not fetch them."""
 
@@ -64,6 +75,8 @@ class OfflineAssetError(RuntimeError):
 _JS = {"leaflet": "leaflet_js", "jquery": "jquery_js", "bootstrap": None, "awesome_markers": None}
 _CSS = {"leaflet_css": "leaflet_css", "bootstrap_css": None, "glyphicons_css": None,
         "awesome_markers_font_css": None, "awesome_markers_css": None, "awesome_rotate_css": None}
+# folium.plugins.Draw's files (Leaflet.draw), read only for a map that draws (_draw_uris())
+_DRAW = {"leaflet_draw_js": "draw_js", "leaflet_draw_css": "draw_css"}
 # run straight after leaflet.js: default marker images from the inlined files, not a path
 _ICON_SETUP = "rtm_leaflet_icons"
 
@@ -104,6 +117,21 @@ def _data_uris() -> dict[str, str]:
         "jquery_js": _data_uri("text/javascript", _read("jquery/jquery.min.js")),
         "icons_js": _data_uri("text/javascript", icons.encode("utf-8")),
     }
+
+
+@lru_cache(maxsize=1)
+def _draw_uris() -> dict[str, str]:
+    """Leaflet.draw (``static/vendor/leaflet-draw``) as ``data:`` URIs: ``draw_js`` and
+    ``draw_css`` (its sprite images inlined). Read once per process, and only when a map
+    has drawing tools (``folium.plugins.Draw``)."""
+    images = {"spritesheet.png": "image/png", "spritesheet-2x.png": "image/png", "spritesheet.svg": "image/svg+xml"}
+    uris = {name: _data_uri(mime, _read(f"leaflet-draw/images/{name}")) for name, mime in images.items()}
+    css = _read("leaflet-draw/leaflet.draw.css").decode("utf-8")
+    css = re.sub(r"""url\(['"]?images/([\w.-]+)['"]?\)""", lambda m: f'url("{uris[m.group(1)]}")', css)
+    if "images/" in css:
+        raise OfflineAssetError("leaflet.draw.css names an image that is not vendored")
+    return {"draw_js": _data_uri("text/javascript", _read("leaflet-draw/leaflet.draw.js")),
+            "draw_css": _data_uri("text/css", css.encode("utf-8"))}
 
 
 def _is_outside(url: str) -> bool:
@@ -154,7 +182,9 @@ def make_offline(element: Element) -> Element:
         for name, url in el.default_js:
             if name == _ICON_SETUP:
                 continue  # re-added after leaflet below
-            if name in _JS:
+            if name in _DRAW:
+                js.append((name, _draw_uris()[_DRAW[name]]))
+            elif name in _JS:
                 if _JS[name] is not None:
                     js.append((name, uris[_JS[name]]))
                     if name == "leaflet":
@@ -166,7 +196,9 @@ def make_offline(element: Element) -> Element:
                 js.append((name, url))
         css: list[tuple[str, str]] = []
         for name, url in el.default_css:
-            if name in _CSS:
+            if name in _DRAW:
+                css.append((name, _draw_uris()[_DRAW[name]]))
+            elif name in _CSS:
                 if _CSS[name] is not None:
                     css.append((name, uris[_CSS[name]]))
             elif _is_outside(url):

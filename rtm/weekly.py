@@ -8,7 +8,7 @@ the app and the back-test all call it or the scoring it uses (:mod:`rtm.ranking`
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -89,6 +89,12 @@ class ListSettings:
     area_tolerance_m : float
         The loading tolerance (``--area-tolerance``): the spot grid's study area is widened
         by it plus half a cell diagonal so that incidents kept by it can be listed.
+    district_rules : tuple of (str, SpotRule)
+        Another size for some districts, by name (e.g. ``(("Basildon", SpotRule(top_n=12)),)``);
+        the others follow ``rule``. A name the areas lack is refused by :func:`build_list`.
+    offences : tuple of str or None
+        Only incidents of these offence types make the list (their harm, counts and peak
+        times); None (default) takes every type. The risk terrain is not refitted on them.
     tuning : tuple of (key, value)
         How ``scoring`` was chosen, for provenance: the record of a workspace's ``[tuning]``
         table (``rtm tune --save``); empty: the shipped default or settings given by hand.
@@ -102,11 +108,27 @@ class ListSettings:
     rule: SpotRule = field(default_factory=lambda: SpotRule(max_cells=DEFAULT_MERGE_CELLS))
     patrol: PatrolDose = field(default_factory=PatrolDose)
     area_tolerance_m: float = 0.0
+    district_rules: tuple = ()
+    offences: tuple | None = None
     tuning: tuple = ()
     max_grid_mb: float = MAX_GRID_MB
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def rules_by_district(self) -> dict:
+        """``district_rules`` as a dict of district name to :class:`SpotRule`."""
+        return {str(name): rule for name, rule in self.district_rules}
+
+    def describe_spots(self) -> str:
+        """How many spots each district gets, in words: the default rule, then each district's own."""
+        text = self.rule.describe()
+        if self.district_rules:
+            # each district's size; the merging rule is the same for all and said once
+            text += "; " + "; ".join(f"{name}: {replace(rule, max_cells=1).describe()}"
+                                     for name, rule in self.district_rules)
+        return text
 
     @property
     def edge_m(self) -> float:
@@ -362,16 +384,27 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     _check_inputs(incidents, period, terrain)
     frame = incidents.frame
     grid = Grid.from_areas(areas, settings.spot_size, edge_m=settings.edge_m, max_grid_mb=settings.max_grid_mb)
+    unknown = sorted(set(settings.rules_by_district) - {str(n) for n in grid.district_names})
+    if unknown:
+        raise setting_error("district_rules", f"the list size is set for {', '.join(unknown)}, which the "
+                            f"districts do not include ({', '.join(map(str, grid.district_names))})",
+                            "correct the district's name, or remove its size")
     on_grid = terrain.on_grid(grid) if terrain is not None else None
     hist = history(frame, period)
+    offence_note = None
+    if settings.offences is not None:
+        hist, offence_note = _only_offences(hist, frame, settings.offences)
     if isinstance(recording_points, str):
         recording_points = RecordingPoints.default()
     hist, left_out = drop_recording_points(hist, grid, recording_points)
     x, y = hist["x"].to_numpy(float), hist["y"].to_numpy(float)
     w = hist["weight"].to_numpy(float)
     scored = hist  # the score's own history window (ScoreSettings.history_months); the facts keep the year
-    if settings.scoring.history_months != 12:
-        scored, _ = drop_recording_points(score_history(frame, period, settings.scoring), grid, recording_points)
+    if settings.scoring.history_months != 12:  # the same offence and recording-point rules as the year's rows
+        scored = score_history(frame, period, settings.scoring)
+        if settings.offences is not None:
+            scored, _ = _only_offences(scored, frame, settings.offences)
+        scored, _ = drop_recording_points(scored, grid, recording_points)
     scores = cell_scores(grid, scored["x"].to_numpy(float), scored["y"].to_numpy(float),
                          scored["weight"].to_numpy(float), scored, period.start, terrain=on_grid,
                          settings=settings.scoring)
@@ -379,7 +412,8 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     recent = (hist["date_start"] >= r_from).to_numpy()
     last_harm = grid.counts(x[recent], y[recent], w[recent])
     excluded = exclusion_cells(grid, exclusions) | left_out.cells
-    chosen = select_spots(grid, scores, settings.rule, excluded=excluded, last_harm=last_harm)
+    chosen = select_spots(grid, scores, settings.rule, excluded=excluded, last_harm=last_harm,
+                          district_rules=settings.rules_by_district)
 
     # incidents of the last year by listed spot
     spot_of_cell = np.full(grid.nrows * grid.ncols, -1, dtype=np.int64)
@@ -455,6 +489,8 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     spots["previous_rank"] = spots["previous_rank"].astype("float64")
     spots["conjunctive"] = spots["conjunctive"].astype(bool)
     notes = _notes(incidents, period, scores, grid)
+    if offence_note:
+        notes.append(offence_note)
     note = left_out_note(left_out, recording_points.source) if recording_points is not None else None
     if note:
         notes.append(note)
@@ -472,6 +508,23 @@ def build_list(incidents, areas: Areas, period: Period, *, terrain: RiskTerrain 
     lst.provenance["previous_list"] = previous_fingerprint(previous, period)
     lst.provenance["notes"] = list(notes)
     return lst
+
+
+def _only_offences(hist: pd.DataFrame, frame: pd.DataFrame, offences) -> tuple[pd.DataFrame, str]:
+    """The rows of ``hist`` of the chosen offence types, and a note saying which were taken
+    (and any the data does not hold). InputError when the data holds none of them."""
+    wanted = [str(o) for o in offences]
+    present = set(frame["offence_type"].astype(str).unique())
+    if not wanted or not present & set(wanted):
+        raise setting_error("offences", f"the data holds none of the offence types chosen for the list "
+                            f"({', '.join(wanted) or 'none'})",
+                            f"choose from the types in the data: {', '.join(sorted(present))}")
+    kept = hist[hist["offence_type"].astype(str).isin(wanted)]
+    note = f"Only these offence types make the list: {', '.join(wanted)}."
+    missing = [o for o in wanted if o not in present]
+    if missing:
+        note += f" The data has no incident of: {', '.join(missing)}."
+    return kept, note
 
 
 def _notes(incidents, period: Period, scores: CellScores, grid: Grid) -> list[str]:

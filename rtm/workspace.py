@@ -38,7 +38,8 @@ KEYS = {
                   "columns"},
     "areas": {"file", "field", "tolerance_m", "select"},
     "lists": {"period", "week_start", "spots", "area_share", "spot_size_m", "merge", "exclusions", "streets",
-              "street_name", "folder", "recording_points", "keep_recording_points", "shifts"},
+              "street_name", "folder", "recording_points", "keep_recording_points", "shifts", "offences",
+              "districts"},
     "model": {"factors", "catalogue", "layers", "cell_size_m", "block_length_m", "bands", "increment",
               "refit_every", "operationalisations"},
     "basemap": {"tiles", "attribution", "file"},
@@ -175,8 +176,9 @@ class _Table:
         return str(p)
 
 
-def load_workspace(folder) -> Workspace:
-    """Read and check ``folder/workspace.toml``.
+def load_workspace(folder, text: str | None = None) -> Workspace:
+    """Read and check ``folder/workspace.toml`` (or ``text``, a config not yet written there:
+    :mod:`rtm.workspace_edit` checks what it will write with this same reader).
 
     Returns
     -------
@@ -197,10 +199,10 @@ def load_workspace(folder) -> Workspace:
 
     folder = Path(folder).expanduser().resolve()
     path = folder / CONFIG
-    if not path.is_file():
+    if text is None and not path.is_file():
         raise InputError(folder, f"the folder has no {CONFIG}", f"create one with 'rtm init {folder}'")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8") if text is None else text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, f"the file is not valid TOML ({exc})", "correct the line it names") from None
     except UnicodeDecodeError:
@@ -277,9 +279,16 @@ def load_workspace(folder) -> Workspace:
     spot_size = float(lists.get("spot_size_m", (int, float), 150.0, check=lambda v: 10 <= v <= 5000,
                                 hint="give metres, e.g. 150"))
     rule = SpotRule(top_n=spots, area_share=None if share is None else share / 100, max_cells=merge)
+    offences = lists.get("offences", list, None, hint='list offence types, e.g. offences = ["Robbery"]')
+    if offences is not None:
+        if not offences or not all(isinstance(o, str) and o.strip() for o in offences):
+            _fail(path, "lists.offences", "must list at least one offence type, each in quotes",
+                  'e.g. offences = ["Violence and sexual offences", "Robbery"], or leave it out for every type')
+        offences = tuple(offences)
+    district_rules = _district_rules(lists.get("districts", dict, {}), path, merge)
     scoring, record = _tuning(t["tuning"], path)
     settings = ListSettings(spot_size=spot_size, scoring=scoring, rule=rule, area_tolerance_m=tolerance,
-                            tuning=record)
+                            tuning=record, district_rules=district_rules, offences=offences)
     lists_dir = lists.path_of("folder", folder, "lists", must_exist=False)
 
     terrain = _terrain_plan(t["model"], path, folder)
@@ -341,6 +350,27 @@ def _streets(streets: _Table, lists: _Table, path: Path, folder: Path) -> tuple[
         _fail(path, "streets.name_field", "a name field is given without a streets file",
               'add file = "streets.gpkg" to [streets]')
     return lists.path_of("streets", folder), lists.get("street_name", str, "name")
+
+
+def _district_rules(table: dict, path: Path, merge: int) -> tuple:
+    """``[lists.districts]``: each district's own size, ``"Name" = 12`` or ``{ spots = 12 }``
+    (spots) or ``{ area_share = 2.6 }`` (percent of its area). Returns ``((name, SpotRule), ...)``."""
+    fix = 'e.g. "Basildon" = { spots = 12 } or "Basildon" = { area_share = 2.6 }'
+    rules = []
+    for name, value in table.items():
+        key = f"lists.districts.{name}"
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = {"spots": value}
+        if not isinstance(value, dict) or len(value) != 1 or not set(value) <= {"spots", "area_share"}:
+            _fail(path, key, f"give the district's spots or its area share, not {value!r}", fix)
+        (what, n), = value.items()
+        if what == "spots" and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            _fail(path, key, f"spots must be a whole number of at least 1, not {n!r}", fix)
+        if what == "area_share" and (isinstance(n, bool) or not isinstance(n, (int, float)) or not 0 < n <= 100):
+            _fail(path, key, f"area_share must be a percentage above 0 and at most 100, not {n!r}", fix)
+        rules.append((str(name), SpotRule(top_n=n, max_cells=merge) if what == "spots"
+                      else SpotRule(top_n=None, area_share=n / 100, max_cells=merge)))
+    return tuple(rules)
 
 
 def _tuning(table: _Table, path: Path):
@@ -492,6 +522,10 @@ merge = 5
 # keep_recording_points = false
 # data with times: a list per shift as well (the shift starts; an incident belongs to the shift it began in)
 # shifts = "07:00,19:00"
+# only these offence types make the list (default: every type in the data)
+# offences = ["Violence and sexual offences", "Robbery"]
+# another size for some districts: a number of spots, or a percentage of the district's area
+# districts = {{ "Basildon" = {{ spots = 12 }}, "Castle Point" = {{ area_share = 2.6 }} }}
 
 # the risk terrain; with no factors lists are ranked by recent harm alone
 [model]

@@ -410,3 +410,22 @@ def test_the_score_sees_its_history_window_and_the_facts_keep_the_year():
                       settings=ListSettings(rule=rule, scoring=replace(ScoreSettings(), history_months=12)))
     assert (year.spots.iloc[0]["easting"], year.spots.iloc[0]["northing"]) == (1425.0, 1425.0)
     assert default.provenance["parameters"]["history_months"] == 36
+
+
+def test_a_list_of_chosen_offence_types_ranks_by_those_types_only(southend):
+    """The score's own window (36 months by default, longer than the year) takes the same
+    offence rule as the year's rows: a list of one type equals the list made from data that
+    holds only that type."""
+    from dataclasses import replace
+
+    inc, areas = southend
+    only = "Violence and sexual offences"
+    settings = ListSettings()
+    assert settings.scoring.history_months != 12
+    chosen = build_list(inc, areas, month_period("2019-02"), settings=replace(settings, offences=(only,)))
+    frame = inc.frame[inc.frame["offence_type"].astype(str) == only]
+    alone = build_list(replace(inc, frame=frame.reset_index(drop=True)), areas, month_period("2019-02"),
+                       settings=settings)
+    assert list(chosen.spots["spot_id"]) == list(alone.spots["spot_id"])
+    everything = build_list(inc, areas, month_period("2019-02"), settings=settings)
+    assert list(everything.spots["spot_id"]) != list(alone.spots["spot_id"])

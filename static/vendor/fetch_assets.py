@@ -46,10 +46,25 @@ PACKAGES: list[tuple[str, str, str, dict[str, str]]] = [
         "package/dist/jquery.min.js": "jquery/jquery.min.js",
         "package/LICENSE.txt": "jquery/LICENSE.txt",
     }),
+    # the map's drawing tools (the List settings page's exclusion zones); the tarball has no
+    # licence file, its package.json says MIT (kept, with leaflet-draw/LICENSE.md written here)
+    ("leaflet-draw", "1.0.4", "b3ec161a931ad88b3f008283b824ceac5af98b5ec603877f294834d1edcc3aa6", {
+        "package/dist/leaflet.draw.js": "leaflet-draw/leaflet.draw.js",
+        "package/dist/leaflet.draw.css": "leaflet-draw/leaflet.draw.css",
+        "package/dist/images/spritesheet.png": "leaflet-draw/images/spritesheet.png",
+        "package/dist/images/spritesheet-2x.png": "leaflet-draw/images/spritesheet-2x.png",
+        "package/dist/images/spritesheet.svg": "leaflet-draw/images/spritesheet.svg",
+        "package/package.json": "leaflet-draw/package.json",
+    }),
 ]
 
+# Files written here by hand, not taken from a tarball (listed in SHA256SUMS all the same).
+HAND_WRITTEN = ["leaflet-draw/LICENSE.md"]
+
 # References a vendored file may contain although they are never fetched (see rtm/webmap.py).
-NOT_FETCHED = {"http://www.w3.org/2000/svg", "https://leafletjs.com"}
+NOT_FETCHED = {"http://www.w3.org/2000/svg", "https://leafletjs.com",
+               # Leaflet.draw's banner comment and an error message's text
+               "http://leafletjs.com", "https://github.com/Leaflet/Leaflet.draw", "https://github.com/Leaflet/Leaflet/"}
 
 
 def sha256(data: bytes) -> str:
@@ -104,6 +119,8 @@ def build(check: bool) -> int:
                     else:
                         target.parent.mkdir(parents=True, exist_ok=True)
                         target.write_bytes(data)
+    for dest in HAND_WRITTEN:
+        sums[dest] = sha256((HERE / dest).read_bytes())
     lines = "".join(f"{digest}  {path}\n" for path, digest in sorted(sums.items()))
     if check:
         if (HERE / "SHA256SUMS").read_text() != lines:

@@ -13,7 +13,8 @@ from harness import OUTPUT, ROOT, is_outside, start_streamlit, wait_for_app, wai
 pytest.importorskip("playwright.sync_api", reason="the playwright package is missing: pip install -e .[test]")
 
 PAGES = {"": "Harm-spot map", "list": "Monthly list", "published": "Published lists", "model": "Risk terrain model",
-         "data": "Data", "backtest": "Back-test"}
+         "data": "Data", "backtest": "Back-test",
+         "settings": "List settings"}
 
 
 @pytest.fixture(scope="module")
