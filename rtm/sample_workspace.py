@@ -54,7 +54,8 @@ def ensure_sample_workspace(folder, sample: str = DEFAULT_SAMPLE, periods: int =
     once per period, one terrain fit (kept in ``folder/models``), and the exports of each
     list (about 10 s for Southend on 2 cores).
     """
-    from .workspace import CONFIG, init_workspace, load_workspace, next_period, workspace_lock
+    from .workspace import CONFIG, load_workspace, next_period, workspace_lock
+    from .workspace_init import init_workspace
     from .weekly_job import run_weekly
 
     folder = Path(folder).expanduser()

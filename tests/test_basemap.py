@@ -16,7 +16,8 @@ from rtm import basemap
 from rtm.errors import InputError
 from rtm.mapview import MapContent, build_map
 from rtm.webmap import external_urls, render_html
-from rtm.workspace import init_workspace, load_workspace
+from rtm.workspace import load_workspace
+from rtm.workspace_init import init_workspace
 from tilesets import SOUTHEND, tile_png, write_mbtiles, write_pmtiles
 
 

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from rtm.cli import main
 from rtm.errors import InputError
 from rtm.samples import SAMPLES
-from rtm.workspace import CONFIG, init_workspace, load_workspace, workspace_lock
+from rtm.workspace import CONFIG, load_workspace, workspace_lock
+from rtm.workspace_init import init_workspace
 
 pytestmark = pytest.mark.skipif(not SAMPLES["southend"].available(), reason="the bundled Southend sample is missing")
 

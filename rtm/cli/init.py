@@ -25,7 +25,8 @@ def init(folder, sample):
       rtm init essex
       rtm init demo --sample southend && rtm weekly --workspace demo
     """
-    from ..workspace import init_workspace, load_workspace
+    from ..workspace import load_workspace
+    from ..workspace_init import init_workspace
 
     path = init_workspace(folder, sample=sample)
     click.echo(f"Wrote {path}")

@@ -114,7 +114,7 @@ def tiled_workspace(tmp_path):
     from tilesets import write_mbtiles
 
     from rtm import basemap
-    from rtm.workspace import init_workspace
+    from rtm.workspace_init import init_workspace
 
     folder = tmp_path / "ws"
     init_workspace(folder, sample="southend")
