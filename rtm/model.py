@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 
 import numpy as np
 import pandas as pd
-from glum import GeneralizedLinearRegressorCV
 from scipy.stats import chi2, norm
 
-from .model_stats import (CollapsedCells, Fit, alpha_se, case_control_sample, collapse_cells, collapse_on,
-                          design_matrix, nb1_fit, negbin_fit, one_thread, poisson_fit, score_statistics)
+from .model_moves import MoveRows
+from .model_preselect import cv_elastic_net
+from .model_stats import (CollapsedCells, Fit, alpha_se, case_control_sample, collapse_cells,
+                          design_matrix, nb1_fit, negbin_fit, poisson_fit, score_statistics)
 from .variables import RiskVariables
 
 FAMILIES = ("poisson", "nb1", "nb2")
@@ -355,8 +355,9 @@ class RiskTerrainModel:
         best = {}
         caches = {}
         lap("collapsing")
+        shared = MoveRows(Xu, yu, wu)
         for fam in families:
-            best[fam], caches[fam] = self._stepwise(fam, Xu, yu, wu, pool, groups, names, note)
+            best[fam], caches[fam] = self._stepwise(fam, Xu, yu, wu, pool, groups, names, note, shared)
             lap(f"stepwise {fam}")
         self.family_bic_ = {f: best[f].bic(n) for f in families}
         fam = min(families, key=lambda f: self.family_bic_[f])
@@ -409,39 +410,40 @@ class RiskTerrainModel:
         k = int(self.cv_folds)
         rows = coll.inverse if cells is None else coll.inverse[cells]
         fold = rng.permutation(rows.shape[0]) % k
-        per = np.bincount(rows * k + fold, minlength=len(coll.y) * k)
-        key = np.flatnonzero(per)
-        row, f = key // k, key % k
-        weight = per[key].astype(np.float64)
+        per = np.bincount(rows * k + fold, minlength=len(coll.y) * k).reshape(len(coll.y), k).astype(np.float64)
         if zero_weight != 1.0:
-            weight *= np.where(coll.y[row] > 0, 1.0, zero_weight)
-        splits = [(np.flatnonzero(f != i), np.flatnonzero(f == i)) for i in range(k)]
-        est = GeneralizedLinearRegressorCV(family="poisson", l1_ratio=l1, alphas=self.alpha_grid,
-                                           n_alphas=int(self.n_alphas), cv=splits, scale_predictors=True)
-        with warnings.catch_warnings(), one_thread():
-            warnings.simplefilter("ignore")
-            est.fit(coll.X[row].astype(np.float64), coll.y[row], sample_weight=weight)
-        self.cv_alpha_, self.cv_l1_ratio_ = float(est.alpha_), float(est.l1_ratio_)
-        return [int(i) for i in np.flatnonzero(np.asarray(est.coef_) != 0)]
+            per *= np.where(coll.y > 0, 1.0, zero_weight)[:, None]
+        used = per.sum(axis=1) > 0
+        res = cv_elastic_net(coll.X[used], coll.y[used], per[used], l1, self.alpha_grid, int(self.n_alphas))
+        self.cv_alpha_, self.cv_l1_ratio_ = res.alpha, res.l1_ratio
+        return res.selected
 
-    def _stepwise(self, family, X, y, w, pool, groups, names, note):
-        """Bidirectional stepwise search from the null model; returns the best fit and the cache."""
+    def _stepwise(self, family, X, y, w, pool, groups, names, note, rows: MoveRows | None = None):
+        """Bidirectional stepwise search from the null model; returns the best fit and the cache.
+
+        ``rows`` (a :class:`MoveRows` of ``X, y, w``) is shared by the families' searches,
+        so each column set is merged once."""
         n = float(w.sum())
+        if rows is None:
+            rows = MoveRows(X, y, w)
         cache: dict[frozenset, Fit] = {}
         hint = [None]
 
         def evaluate(cols: frozenset) -> Fit:
             if cols not in cache:
                 ordered = tuple(sorted(cols))
+                const = None
                 if self.collapse_moves:
                     # each move's model sees only its own columns: the rows collapse again on
-                    # them (a few hundred at most), with the same likelihood as every cell
-                    Xm, ym, wm = collapse_on(X, y, w, ordered)
+                    # them (a few hundred at most), with the same likelihood as every cell;
+                    # Poisson needs only each pattern's total weight and mean count
+                    Xm, ym, wm = rows.means(ordered) if family == "poisson" else rows.counts(ordered)
                     local = tuple(range(len(ordered)))
+                    const = rows.lgamma_sum
                 else:
                     Xm, ym, wm, local = X, y, w, ordered
                 if family == "poisson":
-                    f = poisson_fit(Xm, ym, wm, local)
+                    f = poisson_fit(Xm, ym, wm, local, const)
                 elif family == "nb2":
                     f = negbin_fit(Xm, ym, wm, local, hint[0])
                 else:

@@ -218,13 +218,20 @@ def glm_log_fit(y, exog, w, alpha: float = 0.0, start=None, tol: float = 1e-10, 
     return _GlmResult(beta, bse, mu, converged)
 
 
-def poisson_fit(X, y, w, cols) -> Fit:
+def poisson_fit(X, y, w, cols, lgamma_sum: float | None = None) -> Fit:
+    """Poisson fit of ``y`` on the columns ``cols`` of ``X`` (intercept added), weights ``w``.
+
+    ``lgamma_sum``, when given, replaces ``sum w log(y!)`` in the log-likelihood: rows
+    whose ``y`` are the weighted means of merged cells (:meth:`rtm.model_moves.MoveRows.means`)
+    give the cells' log-likelihood with the cells' own sum.
+    """
     res = glm_log_fit(y, design_matrix(X, cols), w)
     if res is None or not usable_fit(res):
         return Fit(tuple(cols), np.full(len(cols) + 1, np.nan), np.full(len(cols) + 1, np.nan), -math.inf, 0.0,
                     len(cols) + 1, False)
     mu = res.mu
-    llf = float(np.sum(w * (y * np.log(mu) - mu - gammaln(y + 1))))
+    const = float(np.sum(w * gammaln(y + 1))) if lgamma_sum is None else lgamma_sum
+    llf = float(np.sum(w * (y * np.log(mu) - mu))) - const
     return Fit(tuple(cols), np.asarray(res.params), np.asarray(res.bse), llf, 0.0, len(cols) + 1, True)
 
 
