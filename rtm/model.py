@@ -125,6 +125,11 @@ class RiskTerrainModel:
         ``bic``, ``text``), for a narrative of how the model was chosen.
     """
 
+    warm_start = True
+    """Start each stepwise move's fit from the current model's coefficients (0 for an added
+    variable), falling back to the usual start when that fit fails; False: every fit from
+    the usual start (same maxima, for tests and benchmarks)."""
+
     collapse_moves = True
     """Fit each stepwise move on rows collapsed to its own columns (False: on the rows of all
     pre-selected variables, the plain search; same fits, for benchmarks)."""
@@ -428,6 +433,7 @@ class RiskTerrainModel:
             rows = MoveRows(X, y, w)
         cache: dict[frozenset, Fit] = {}
         hint = [None]
+        base = [None]
 
         def evaluate(cols: frozenset) -> Fit:
             if cols not in cache:
@@ -442,12 +448,20 @@ class RiskTerrainModel:
                     const = rows.lgamma_sum
                 else:
                     Xm, ym, wm, local = X, y, w, ordered
-                if family == "poisson":
-                    f = poisson_fit(Xm, ym, wm, local, const)
-                elif family == "nb2":
-                    f = negbin_fit(Xm, ym, wm, local, hint[0])
-                else:
-                    f = nb1_fit(Xm, ym, wm, local, hint[0])
+                # warm start: the current model's coefficients, 0 for a variable it lacks
+                start = None
+                if self.warm_start and base[0] is not None and base[0].ok:
+                    had = dict(zip(base[0].cols, base[0].params[1:]))
+                    start = np.array([base[0].params[0]] + [had.get(c, 0.0) for c in ordered])
+                for guess in ((start, None) if start is not None else (None,)):
+                    if family == "poisson":
+                        f = poisson_fit(Xm, ym, wm, local, const, start=guess)
+                    elif family == "nb2":
+                        f = negbin_fit(Xm, ym, wm, local, hint[0], start=guess)
+                    else:
+                        f = nb1_fit(Xm, ym, wm, local, hint[0], start=guess)
+                    if f.ok:
+                        break
                 f.cols = ordered
                 cache[cols] = f
             return cache[cols]
@@ -459,6 +473,7 @@ class RiskTerrainModel:
         rejected = set()
         for step in range(1, 4 * len(pool) + 2):
             hint[0] = fit.alpha if family != "poisson" and fit.ok else None
+            base[0] = fit
             moves = []
             for j in pool:
                 if j in current:

@@ -218,14 +218,15 @@ def glm_log_fit(y, exog, w, alpha: float = 0.0, start=None, tol: float = 1e-10, 
     return _GlmResult(beta, bse, mu, converged)
 
 
-def poisson_fit(X, y, w, cols, lgamma_sum: float | None = None) -> Fit:
+def poisson_fit(X, y, w, cols, lgamma_sum: float | None = None, start=None) -> Fit:
     """Poisson fit of ``y`` on the columns ``cols`` of ``X`` (intercept added), weights ``w``.
 
     ``lgamma_sum``, when given, replaces ``sum w log(y!)`` in the log-likelihood: rows
     whose ``y`` are the weighted means of merged cells (:meth:`rtm.model_moves.MoveRows.means`)
-    give the cells' log-likelihood with the cells' own sum.
+    give the cells' log-likelihood with the cells' own sum. ``start``: starting
+    coefficients, intercept first (default: statsmodels' start from the counts).
     """
-    res = glm_log_fit(y, design_matrix(X, cols), w)
+    res = glm_log_fit(y, design_matrix(X, cols), w, start=start)
     if res is None or not usable_fit(res):
         return Fit(tuple(cols), np.full(len(cols) + 1, np.nan), np.full(len(cols) + 1, np.nan), -math.inf, 0.0,
                     len(cols) + 1, False)
@@ -255,21 +256,21 @@ def ml_alpha(y, mu, w) -> float:
     return float(math.exp(res.x))
 
 
-def negbin_fit(X, y, w, cols, alpha0: float | None = None) -> Fit:
+def negbin_fit(X, y, w, cols, alpha0: float | None = None, start=None) -> Fit:
     """NB2 fit with the overdispersion estimated by maximum likelihood.
 
     Alternates a GLM fit of the coefficients for fixed alpha with a one-dimensional
     maximum-likelihood update of alpha for fixed means, until alpha settles: the scheme of
     R's ``MASS::glm.nb`` (Venables & Ripley, *Modern Applied Statistics with S*, 4th ed.,
-    2002, section 7.4). At convergence (coefficients, alpha) is the joint maximum.
+    2002, section 7.4). At convergence (coefficients, alpha) is the joint maximum. ``alpha0`` and
+    ``start`` (coefficients, intercept first) are optional starting values.
     """
     n_params = len(cols) + 2
     failed = Fit(tuple(cols), np.full(len(cols) + 1, np.nan), np.full(len(cols) + 1, np.nan), -math.inf, np.nan,
                   n_params, False)
     exog = design_matrix(X, cols)
-    start = None
     if alpha0 is None or not np.isfinite(alpha0):
-        pois = glm_log_fit(y, exog, w)
+        pois = glm_log_fit(y, exog, w, start=start)
         if pois is None:
             return failed
         mu, start = pois.mu, np.asarray(pois.params)
