@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.stats import chi2, norm
 
 from .model_moves import MoveRows
+from .model_nb2 import nb2_fit
 from .model_preselect import cv_elastic_net
 from .model_stats import (CollapsedCells, Fit, alpha_se, case_control_sample, collapse_cells,
                           design_matrix, nb1_fit, negbin_fit, poisson_fit, score_statistics)
@@ -457,7 +458,7 @@ class RiskTerrainModel:
                     if family == "poisson":
                         f = poisson_fit(Xm, ym, wm, local, const, start=guess)
                     elif family == "nb2":
-                        f = negbin_fit(Xm, ym, wm, local, hint[0], start=guess)
+                        f = nb2_fit(Xm, ym, wm, local, hint[0], start=guess)
                     else:
                         f = nb1_fit(Xm, ym, wm, local, hint[0], start=guess)
                     if f.ok:

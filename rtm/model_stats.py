@@ -348,6 +348,39 @@ def _nb1_hessian(theta, X, y, w):
     return -H
 
 
+def newton_lm(fun, hess, theta, lo: float = math.log(1e-8), hi: float = math.log(1e4)):
+    """Minimise ``fun`` (returning value and gradient) by Newton steps with the Hessian
+    ``hess``, damped Levenberg-Marquardt style until each step lowers the value; the last
+    parameter (a log overdispersion) is kept in ``[lo, hi]``. Returns ``(theta, f, g)``
+    at the end: the gradient vanishes, or no damped step lowers the value."""
+    f, g = fun(theta)
+    lam = 0.0
+    for _ in range(200):
+        H = hess(theta)
+        moved = False
+        for _ in range(30):  # Levenberg-Marquardt damping until the step lowers the value
+            try:
+                step = np.linalg.solve(H + lam * np.eye(len(theta)), g)
+            except np.linalg.LinAlgError:
+                step = None
+            if step is not None:
+                new = theta - step
+                new[-1] = min(max(new[-1], lo), hi)
+                fn, gn = fun(new)
+                if np.isfinite(fn) and fn <= f + 1e-12 * (1 + abs(f)):
+                    moved = True
+                    break
+            lam = max(lam * 10, 1e-6 * (1 + np.abs(np.diag(H)).max()))
+        if not moved:
+            break
+        done = np.max(np.abs(new - theta)) < 1e-10 or abs(f - fn) < 1e-14 * (1 + abs(f))
+        theta, f, g = new, fn, gn
+        lam /= 10
+        if done and np.max(np.abs(g)) < 1e-6 * (1 + abs(f)):
+            break
+    return theta, f, g
+
+
 def nb1_fit(X, y, w, cols, delta0: float | None = None, start=None) -> Fit:
     """NB1 fit (variance ``mu (1 + delta)``) by joint maximum likelihood.
 
@@ -394,34 +427,9 @@ def nb1_fit(X, y, w, cols, delta0: float | None = None, start=None) -> Fit:
     delta0 = float(np.clip(delta0 if np.isfinite(delta0) else 0.1, 1e-3, 1e3))
     theta = np.append(np.asarray(start, dtype=float), math.log(delta0))
     fun = lambda th: _nb1_objective(th, exog, y, w)  # noqa: E731
-    lo, hi = math.log(1e-8), math.log(1e4)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        f, g = fun(theta)
-        lam = 0.0
-        for _ in range(200):
-            H = _nb1_hessian(theta, exog, y, w)
-            moved = False
-            for _ in range(30):  # Levenberg-Marquardt damping until the step lowers -logL
-                try:
-                    step = np.linalg.solve(H + lam * np.eye(len(theta)), g)
-                except np.linalg.LinAlgError:
-                    step = None
-                if step is not None:
-                    new = theta - step
-                    new[-1] = min(max(new[-1], lo), hi)
-                    fn, gn = fun(new)
-                    if np.isfinite(fn) and fn <= f + 1e-12 * (1 + abs(f)):
-                        moved = True
-                        break
-                lam = max(lam * 10, 1e-6 * (1 + np.abs(np.diag(H)).max()))
-            if not moved:
-                break
-            done = np.max(np.abs(new - theta)) < 1e-10 or abs(f - fn) < 1e-14 * (1 + abs(f))
-            theta, f, g = new, fn, gn
-            lam /= 10
-            if done and np.max(np.abs(g)) < 1e-6 * (1 + abs(f)):
-                break
+        theta, f, g = newton_lm(fun, lambda th: _nb1_hessian(th, exog, y, w), theta)
         H = _nb1_hessian(theta, exog, y, w)
     if not (np.isfinite(f) and np.isfinite(H).all()):
         return failed
