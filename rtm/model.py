@@ -439,12 +439,15 @@ class RiskTerrainModel:
         def evaluate(cols: frozenset) -> Fit:
             if cols not in cache:
                 ordered = tuple(sorted(cols))
-                const = None
+                const, gap = None, 0.0
                 if self.collapse_moves:
                     # each move's model sees only its own columns: the rows collapse again on
                     # them (a few hundred at most), with the same likelihood as every cell;
                     # Poisson needs only each pattern's total weight and mean count
-                    Xm, ym, wm = rows.means(ordered) if family == "poisson" else rows.counts(ordered)
+                    if family == "poisson":
+                        Xm, ym, wm, gap = rows.means(ordered)
+                    else:
+                        Xm, ym, wm = rows.counts(ordered)
                     local = tuple(range(len(ordered)))
                     const = rows.lgamma_sum
                 else:
@@ -456,7 +459,7 @@ class RiskTerrainModel:
                     start = np.array([base[0].params[0]] + [had.get(c, 0.0) for c in ordered])
                 for guess in ((start, None) if start is not None else (None,)):
                     if family == "poisson":
-                        f = poisson_fit(Xm, ym, wm, local, const, start=guess)
+                        f = poisson_fit(Xm, ym, wm, local, const, start=guess, dev_offset=gap)
                     elif family == "nb2":
                         f = nb2_fit(Xm, ym, wm, local, hint[0], start=guess)
                     else:

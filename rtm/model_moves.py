@@ -51,8 +51,14 @@ class MoveRows:
         self.values, code = np.unique(self.y, return_inverse=True)
         self.code = code.ravel().astype(np.int64)
         self.lgamma_sum = float(self.w @ gammaln(self.y + 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._ylogy = float(self.w @ np.where(self.y > 0, self.y * np.log(self.y), 0.0))
         self._counts: dict[tuple, tuple] = {}
         self._means: dict[tuple, tuple] = {}
+
+    def _gap(self, ybar, total) -> float:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 2 * (self._ylogy - float(total @ np.where(ybar > 0, ybar * np.log(ybar), 0.0)))
 
     def _bits(self, cols: tuple) -> np.ndarray:
         if not cols:
@@ -82,14 +88,16 @@ class MoveRows:
                                       total[seen])
         return self._counts[cols]
 
-    def means(self, cols) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(X, ybar, w)`` merged where the columns ``cols`` agree, whatever the count.
+    def means(self, cols) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """``(X, ybar, w, gap)`` merged where the columns ``cols`` agree, whatever the count.
 
         ``ybar`` is the weighted mean count of the merged rows and ``w`` their total
         weight. A Poisson model gives the same coefficients, standard errors and, once
         :attr:`lgamma_sum` is put back, log-likelihood on these rows as on the input rows
         (``sum w (y eta - exp eta) = sum W (ybar eta - exp eta)`` within a pattern); a
-        negative binomial does not (use :meth:`counts`).
+        negative binomial does not (use :meth:`counts`). ``gap`` is the input rows' Poisson
+        deviance minus the merged rows' (the same for every model on ``cols``:
+        ``2 (sum w y log y - sum W ybar log ybar)``), for the fit's stopping rule.
         """
         cols = tuple(cols)
         if cols not in self._means:
@@ -105,4 +113,5 @@ class MoveRows:
                 sums = np.bincount(key, weights=self.w * self.y, minlength=1 << k)
                 seen = np.flatnonzero(total > 0)
                 self._means[cols] = (self._pattern(seen, k), sums[seen] / total[seen], total[seen])
+            self._means[cols] += (self._gap(*self._means[cols][1:]),)
         return self._means[cols]

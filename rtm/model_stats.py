@@ -160,7 +160,8 @@ class _GlmResult:
     converged: bool
 
 
-def glm_log_fit(y, exog, w, alpha: float = 0.0, start=None, tol: float = 1e-10, maxiter: int = 200):
+def glm_log_fit(y, exog, w, alpha: float = 0.0, start=None, tol: float = 1e-10, maxiter: int = 200,
+                dev_offset: float = 0.0):
     """Poisson (``alpha = 0``) or NB2 with fixed ``alpha``, log link, by IRLS in numpy.
 
     The same iteration and stopping rule as statsmodels' ``GLM.fit`` (relative change of
@@ -168,6 +169,8 @@ def glm_log_fit(y, exog, w, alpha: float = 0.0, start=None, tol: float = 1e-10, 
     set-up, which dominated the stepwise search on a few hundred collapsed rows. Standard
     errors from the inverse Fisher information (scale 1). Returns None when the weighted
     least squares breaks down; ``converged`` is False when ``maxiter`` is reached.
+    ``dev_offset`` is added to the deviance in the stopping rule: rows of merged cells'
+    mean counts have the cells' deviance minus a constant, which this puts back.
     """
     y = np.asarray(y, dtype=float)
     w = np.asarray(w, dtype=float)
@@ -204,7 +207,7 @@ def glm_log_fit(y, exog, w, alpha: float = 0.0, start=None, tol: float = 1e-10, 
             new = deviance(mu)
             if not np.isfinite(new):
                 return None
-            if abs(new - dev) <= tol * (abs(new) + tol):  # statsmodels' criterion (np.allclose, rtol=tol)
+            if abs(new - dev) <= tol * (abs(new + dev_offset) + tol):  # statsmodels' criterion (np.allclose, rtol=tol)
                 converged = True
                 dev = new
                 break
@@ -218,15 +221,16 @@ def glm_log_fit(y, exog, w, alpha: float = 0.0, start=None, tol: float = 1e-10, 
     return _GlmResult(beta, bse, mu, converged)
 
 
-def poisson_fit(X, y, w, cols, lgamma_sum: float | None = None, start=None) -> Fit:
+def poisson_fit(X, y, w, cols, lgamma_sum: float | None = None, start=None, dev_offset: float = 0.0) -> Fit:
     """Poisson fit of ``y`` on the columns ``cols`` of ``X`` (intercept added), weights ``w``.
 
     ``lgamma_sum``, when given, replaces ``sum w log(y!)`` in the log-likelihood: rows
     whose ``y`` are the weighted means of merged cells (:meth:`rtm.model_moves.MoveRows.means`)
     give the cells' log-likelihood with the cells' own sum. ``start``: starting
-    coefficients, intercept first (default: statsmodels' start from the counts).
+    coefficients, intercept first (default: statsmodels' start from the counts);
+    ``dev_offset``: see :func:`glm_log_fit`.
     """
-    res = glm_log_fit(y, design_matrix(X, cols), w, start=start)
+    res = glm_log_fit(y, design_matrix(X, cols), w, start=start, dev_offset=dev_offset)
     if res is None or not usable_fit(res):
         return Fit(tuple(cols), np.full(len(cols) + 1, np.nan), np.full(len(cols) + 1, np.nan), -math.inf, 0.0,
                     len(cols) + 1, False)
