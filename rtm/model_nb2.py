@@ -17,8 +17,7 @@ import warnings
 import numpy as np
 from scipy.special import betaln, digamma, polygamma
 
-from .model_stats import _ALPHA_BOUNDS, Fit, design_matrix, glm_log_fit, nb_loglik, negbin_fit, newton_lm, \
-    usable_fit
+from .model_stats import _ALPHA_BOUNDS, _MAX_COEF, Fit, design_matrix, nb_loglik, negbin_fit, newton_lm
 
 
 def _objective(theta, X, y, w):
@@ -73,8 +72,8 @@ def nb2_fit(X, y, w, cols, alpha0: float | None = None, start=None) -> Fit:
     Returns
     -------
     Fit
-        As :func:`negbin_fit`'s: coefficients and standard errors from a last IRLS fit at
-        the maximum-likelihood alpha, log-likelihood by :func:`nb_loglik`.
+        As :func:`negbin_fit`'s: standard errors from the expected information at the
+        maximum-likelihood alpha (its last IRLS step's), log-likelihood by :func:`nb_loglik`.
 
     Notes
     -----
@@ -98,8 +97,15 @@ def nb2_fit(X, y, w, cols, alpha0: float | None = None, start=None) -> Fit:
     if not (inside and np.isfinite(f) and np.isfinite(g).all() and np.max(np.abs(g)) < 1e-6 * (1 + abs(f))):
         return negbin_fit(X, y, w, cols, alpha0, start)
     alpha = math.exp(theta[-1])
-    res = glm_log_fit(y, exog, w, alpha, theta[:-1])
-    if res is None or not usable_fit(res):
+    params = theta[:-1]
+    mu = np.exp(exog @ params)
+    # standard errors as negbin_fit's last IRLS step: the expected information at fixed alpha
+    try:
+        cov = np.linalg.inv((exog.T * (w * mu / (1 + alpha * mu))) @ exog)
+    except np.linalg.LinAlgError:
         return negbin_fit(X, y, w, cols, alpha0, start)
-    return Fit(tuple(cols), np.asarray(res.params), np.asarray(res.bse), nb_loglik(y, res.mu, w, alpha), alpha,
-               len(cols) + 2, True)
+    with np.errstate(invalid="ignore"):
+        bse = np.sqrt(np.diag(cov))
+    if not (np.isfinite(bse).all() and np.abs(params[1:]).max(initial=0) < _MAX_COEF):
+        return negbin_fit(X, y, w, cols, alpha0, start)
+    return Fit(tuple(cols), params, bse, nb_loglik(y, mu, w, alpha), alpha, len(cols) + 2, True)

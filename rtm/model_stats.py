@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.special import betaln, digamma, gammaln, polygamma
+from scipy.special import betaln, digamma, gammaln, zeta
 
 _ALPHA_BOUNDS = (1e-8, 1e4)  # overdispersion search range (variance = mu + alpha * mu**2)
 _MAX_COEF = 25.0  # |coefficient| beyond which a fit is taken to have diverged (separation)
@@ -342,7 +342,7 @@ def _nb1_hessian(theta, X, y, w):
     r = np.exp(np.clip(X @ beta, -700, 700)) / delta
     q = delta / (1 + delta)
     a = digamma(y + r) - digamma(r) - math.log1p(delta)
-    b = polygamma(1, y + r) - polygamma(1, r)
+    b = zeta(2, y + r) - zeta(2, r)  # trigamma, without polygamma's wrapper
     c = r * a + r * r * b
     k = len(theta)
     H = np.empty((k, k))
