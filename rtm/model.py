@@ -228,11 +228,13 @@ class RiskTerrainModel:
         2. *Collapsing*: cells with the same screened variables and count become one
            weighted row (:func:`collapse_cells`), so the fits below cost time in distinct
            rows, not cells.
-        3. *Elastic net* (glum's ``GeneralizedLinearRegressorCV``: Poisson, predictors
-           standardised like glmnet, ``n_alphas`` penalties unless ``alpha_grid`` is given,
-           one thread). The folds split *cells* at random, each weighted row being divided
-           among folds by how many of its cells fall in each, so the CV equals a cell-level
-           CV. With more than ``preselect_max_cells`` cells it runs on a case-control
+        3. *Elastic net* (:func:`rtm.model_preselect.cv_elastic_net`: glum, Poisson,
+           predictors standardised like glmnet, ``n_alphas`` penalties unless
+           ``alpha_grid`` is given, one thread; the same choice as glum's
+           ``GeneralizedLinearRegressorCV`` on every cell). The folds split *cells* at
+           random, each weighted row being divided among folds by how many of its cells
+           fall in each, and each fold is fitted on its own distinct patterns, so the CV
+           equals a cell-level CV. With more than ``preselect_max_cells`` cells it runs on a case-control
            sample (:func:`case_control_sample`: all cells with incidents, a random sample
            of the others weighted by their inverse sampling probability), so its cost no
            longer grows with the number of cells. It holds ``rows x candidates`` float64
@@ -250,8 +252,10 @@ class RiskTerrainModel:
         alone (usually a few hundred rows), and the stepwise search and final fit are exact
         maximum-likelihood fits on every cell. The stepwise search (add, drop, or swap one
         spatial influence for another of the same factor when ``max_per_factor`` is
-        reached) refits a statsmodels GLM with frequency weights per move, and a negative
-        binomial move costs a few GLM fits (see ``negbin_fit``). BIC is ``-2 logL + k log(n)``
+        reached) fits each move on the rows merged on its own columns (:class:`MoveRows`,
+        one table shared by the families), starting from the current model's estimates
+        (``warm_start``); NB2 moves by joint Newton steps (:func:`nb2_fit`). BIC is
+        ``-2 logL + k log(n)``
         with n the number of cells and k counting the intercept and, for the negative
         binomial, alpha.
         Non-integer (harm-weighted) counts give a quasi-likelihood: estimates are still
