@@ -51,6 +51,7 @@ class MoveRows:
         self.values, code = np.unique(self.y, return_inverse=True)
         self.code = code.ravel().astype(np.int64)
         self.lgamma_sum = float(self.w @ gammaln(self.y + 1))
+        self._Xf = self.X.astype(np.float64)  # 8 bytes per value: 4.7 MB on Chicago's 13,352 x 45
         with np.errstate(divide="ignore", invalid="ignore"):
             self._ylogy = float(self.w @ np.where(self.y > 0, self.y * np.log(self.y), 0.0))
         self._counts: dict[tuple, tuple] = {}
@@ -63,7 +64,8 @@ class MoveRows:
     def _bits(self, cols: tuple) -> np.ndarray:
         if not cols:
             return np.zeros(len(self.y), dtype=np.int64)
-        return self.X[:, list(cols)].astype(np.int64) @ (np.int64(1) << np.arange(len(cols), dtype=np.int64))
+        # a float product (BLAS) is exact for these small integers; an int64 one has no BLAS
+        return (self._Xf[:, list(cols)] @ np.exp2(np.arange(len(cols)))).astype(np.int64)
 
     def _pattern(self, key: np.ndarray, k: int) -> np.ndarray:
         return ((key[:, None] >> np.arange(k, dtype=np.int64)) & 1).astype(np.uint8)

@@ -356,7 +356,9 @@ def newton_lm(fun, hess, theta, lo: float = math.log(1e-8), hi: float = math.log
     """Minimise ``fun`` (returning value and gradient) by Newton steps with the Hessian
     ``hess``, damped Levenberg-Marquardt style until each step lowers the value; the last
     parameter (a log overdispersion) is kept in ``[lo, hi]``. Returns ``(theta, f, g)``
-    at the end: the gradient vanishes, or no damped step lowers the value."""
+    at the end: the gradient vanishes (and the last step was below 1e-10, or an undamped
+    Newton step below 1e-6, whose error is about its square), or no damped step lowers
+    the value."""
     f, g = fun(theta)
     lam = 0.0
     for _ in range(200):
@@ -377,7 +379,9 @@ def newton_lm(fun, hess, theta, lo: float = math.log(1e-8), hi: float = math.log
             lam = max(lam * 10, 1e-6 * (1 + np.abs(np.diag(H)).max()))
         if not moved:
             break
-        done = np.max(np.abs(new - theta)) < 1e-10 or abs(f - fn) < 1e-14 * (1 + abs(f))
+        size = np.max(np.abs(new - theta))
+        # an undamped Newton step this small leaves an error of about its square
+        done = size < 1e-10 or abs(f - fn) < 1e-14 * (1 + abs(f)) or (lam == 0.0 and size < 1e-6)
         theta, f, g = new, fn, gn
         lam /= 10
         if done and np.max(np.abs(g)) < 1e-6 * (1 + abs(f)):
