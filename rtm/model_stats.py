@@ -315,22 +315,27 @@ def nb1_loglik(y: np.ndarray, mu: np.ndarray, weight: np.ndarray, delta: float) 
     return float(np.sum(weight * ll))
 
 
-def _nb1_objective(theta, X, y, w):
-    """Minus the NB1 log-likelihood and its gradient in (beta, log delta)."""
+def _nb1_objective(theta, X, y, w, lgamma_y1=None, keep: dict | None = None):
+    """Minus the NB1 log-likelihood and its gradient in (beta, log delta).
+
+    ``lgamma_y1`` is ``log(y!)`` when already computed; ``keep``, a dict, receives the
+    point and its ``(r, A)`` for :func:`_nb1_hessian` at the same point."""
     beta, t = theta[:-1], theta[-1]
     eta = np.clip(X @ beta, -700, 700)
     delta = math.exp(t)
     mu = np.exp(eta)
     r = mu / delta
     a = digamma(y + r) - digamma(r) - math.log1p(delta)
-    ll = gammaln(y + r) - gammaln(r) - gammaln(y + 1) - r * math.log1p(delta) \
-        + y * (t - math.log1p(delta))
+    if keep is not None:
+        keep["at"], keep["ra"] = theta.copy(), (r, a)
+    ll = gammaln(y + r) - gammaln(r) - (gammaln(y + 1) if lgamma_y1 is None else lgamma_y1) \
+        - r * math.log1p(delta) + y * (t - math.log1p(delta))
     g_beta = X.T @ (w * r * a)
     g_t = np.sum(w * (-r * a - r * delta / (1 + delta) + y / (1 + delta)))
     return -float(np.sum(w * ll)), -np.append(g_beta, g_t)
 
 
-def _nb1_hessian(theta, X, y, w):
+def _nb1_hessian(theta, X, y, w, keep: dict | None = None):
     """Minus the Hessian of the NB1 log-likelihood in (beta, log delta), analytic.
 
     With ``r = mu / delta``, ``A = psi(y + r) - psi(r) - log(1 + delta)``,
@@ -339,9 +344,12 @@ def _nb1_hessian(theta, X, y, w):
     """
     beta, t = theta[:-1], theta[-1]
     delta = math.exp(t)
-    r = np.exp(np.clip(X @ beta, -700, 700)) / delta
     q = delta / (1 + delta)
-    a = digamma(y + r) - digamma(r) - math.log1p(delta)
+    if keep is not None and "at" in keep and np.array_equal(keep["at"], theta):
+        r, a = keep["ra"]  # the objective's, at this point
+    else:
+        r = np.exp(np.clip(X @ beta, -700, 700)) / delta
+        a = digamma(y + r) - digamma(r) - math.log1p(delta)
     b = zeta(2, y + r) - zeta(2, r)  # trigamma, without polygamma's wrapper
     c = r * a + r * r * b
     k = len(theta)
@@ -434,11 +442,12 @@ def nb1_fit(X, y, w, cols, delta0: float | None = None, start=None) -> Fit:
             delta0 = float(np.sum(w * (y - mu) ** 2 / mu) / np.sum(w) - 1)
     delta0 = float(np.clip(delta0 if np.isfinite(delta0) else 0.1, 1e-3, 1e3))
     theta = np.append(np.asarray(start, dtype=float), math.log(delta0))
-    fun = lambda th: _nb1_objective(th, exog, y, w)  # noqa: E731
+    lgamma_y1, keep = gammaln(y + 1), {}
+    fun = lambda th: _nb1_objective(th, exog, y, w, lgamma_y1, keep)  # noqa: E731
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        theta, f, g = newton_lm(fun, lambda th: _nb1_hessian(th, exog, y, w), theta)
-        H = _nb1_hessian(theta, exog, y, w)
+        theta, f, g = newton_lm(fun, lambda th: _nb1_hessian(th, exog, y, w, keep), theta)
+        H = _nb1_hessian(theta, exog, y, w, keep)
     if not (np.isfinite(f) and np.isfinite(H).all()):
         return failed
     try:
