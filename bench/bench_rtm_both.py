@@ -18,7 +18,7 @@ Target (issue 19): both at most 2x the time of auto, at most 2 GB. Wall-clock an
 seconds are both reported: on a shared machine the wall clock follows the other users'
 load, the process's CPU time much less, so the CPU ratio is the steadier figure.
 
-Run: ``.venv/bin/python bench/bench_rtm_both.py`` (``--repeat 3`` for medians).
+Run: ``.venv/bin/python bench/bench_rtm_both.py --repeat 3`` (medians, and the ratio of each pair).
 """
 
 from __future__ import annotations
@@ -151,6 +151,10 @@ def main() -> int:
           f"peak both {max(r['peak_gb'] for r in runs['both']):.2f} GB (target <= 2 GB); plain stepwise peer "
           f"on the final candidates, all families: {peer:.2f} s wall, {peer_cpu:.2f} s CPU (first run), "
           f"{peer_cpu / cb:.1f} times the whole both run")
+    pairs = [(b["run_cpu"] / a["run_cpu"], b["run_s"] / a["run_s"]) for a, b in zip(runs["auto"], runs["both"])]
+    cpu_r = sorted(c for c, _ in pairs)
+    print("both/auto per side-by-side pair, CPU: " + ", ".join(f"{c:.2f}" for c, _ in pairs) + "; wall: "
+          + ", ".join(f"{w:.2f}" for _, w in pairs) + f"; median of the CPU ratios {cpu_r[len(cpu_r) // 2]:.2f}")
     for mode in ("auto", "both"):
         keys = runs[mode][0]["fit_cpu"].keys()
         parts = ", ".join(f"{k} {sorted(r['fit_cpu'][k] for r in runs[mode])[len(runs[mode]) // 2]:.2f}"
