@@ -56,8 +56,10 @@ def _alpha_path(Xs, ybar, w, l1: float, n_alphas: int) -> np.ndarray:
     intercept at ``log(mean y)`` the gradient of the mean deviance / 2 for standardised
     column j is ``sum_i w_i (y_i - ybar) x_ij / sd_j`` (weights summing to 1), and the
     path runs geometrically from ``max_j |gradient_j| / l1`` down to a millionth of it
-    (glum's ``min_alpha_ratio`` default), ``n_alphas`` values.
+    (glum's ``min_alpha_ratio`` default; a hundredth when there are fewer cells, the
+    weights' sum, than columns), ``n_alphas`` values.
     """
+    ratio = 1e-6 if w.sum() >= Xs.shape[1] else 1e-2
     w = w / w.sum()
     mean_y = float(w @ ybar)
     means = np.asarray(Xs.T @ w).ravel()
@@ -69,7 +71,7 @@ def _alpha_path(Xs, ybar, w, l1: float, n_alphas: int) -> np.ndarray:
     amax = float(g.max(initial=0.0)) / l1
     if amax == 0:
         amax = 10.0
-    return np.logspace(np.log(amax), np.log(amax * 1e-6), int(n_alphas), base=np.e)
+    return np.logspace(np.log(amax), np.log(amax * ratio), int(n_alphas), base=np.e)
 
 
 def _path(X, ybar, w, l1, alphas):
