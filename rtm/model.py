@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 
 import numpy as np
 import pandas as pd
-from glum import GeneralizedLinearRegressorCV
 from scipy.stats import chi2, norm
 
-from .model_stats import (CollapsedCells, Fit, alpha_se, case_control_sample, collapse_cells, collapse_on,
-                          design_matrix, nb1_fit, negbin_fit, one_thread, poisson_fit, score_statistics)
+from .model_moves import MoveRows
+from .model_nb2 import nb2_fit
+from .model_preselect import cv_elastic_net
+from .model_stats import (CollapsedCells, Fit, alpha_se, case_control_sample, collapse_cells,
+                          design_matrix, nb1_fit, negbin_fit, poisson_fit, score_statistics)
 from .variables import RiskVariables
 
 FAMILIES = ("poisson", "nb1", "nb2")
@@ -119,11 +120,17 @@ class RiskTerrainModel:
         The penalty the cross-validation chose.
     timings_ : dict of str to float
         Seconds spent in each stage (``screening``, ``collapsing``, ``elastic net``,
-        ``stepwise <family>``, ``final table``), for benchmarks.
+        ``stepwise <family>``, ``final table``), for benchmarks; ``cpu_timings_`` the
+        same in CPU seconds of this process (steadier on a shared machine).
     selection_log_ : list of dict
         Every stage and step (``stage``, ``family``, ``step``, ``action``, ``variables``,
         ``bic``, ``text``), for a narrative of how the model was chosen.
     """
+
+    warm_start = True
+    """Start each stepwise move's fit from the current model's coefficients (0 for an added
+    variable), falling back to the usual start when that fit fails; False: every fit from
+    the usual start (same maxima, for tests and benchmarks)."""
 
     collapse_moves = True
     """Fit each stepwise move on rows collapsed to its own columns (False: on the rows of all
@@ -221,11 +228,13 @@ class RiskTerrainModel:
         2. *Collapsing*: cells with the same screened variables and count become one
            weighted row (:func:`collapse_cells`), so the fits below cost time in distinct
            rows, not cells.
-        3. *Elastic net* (glum's ``GeneralizedLinearRegressorCV``: Poisson, predictors
-           standardised like glmnet, ``n_alphas`` penalties unless ``alpha_grid`` is given,
-           one thread). The folds split *cells* at random, each weighted row being divided
-           among folds by how many of its cells fall in each, so the CV equals a cell-level
-           CV. With more than ``preselect_max_cells`` cells it runs on a case-control
+        3. *Elastic net* (:func:`rtm.model_preselect.cv_elastic_net`: glum, Poisson,
+           predictors standardised like glmnet, ``n_alphas`` penalties unless
+           ``alpha_grid`` is given, one thread; the same choice as glum's
+           ``GeneralizedLinearRegressorCV`` on every cell). The folds split *cells* at
+           random, each weighted row being divided among folds by how many of its cells
+           fall in each, and each fold is fitted on its own distinct patterns, so the CV
+           equals a cell-level CV. With more than ``preselect_max_cells`` cells it runs on a case-control
            sample (:func:`case_control_sample`: all cells with incidents, a random sample
            of the others weighted by their inverse sampling probability), so its cost no
            longer grows with the number of cells. It holds ``rows x candidates`` float64
@@ -243,8 +252,10 @@ class RiskTerrainModel:
         alone (usually a few hundred rows), and the stepwise search and final fit are exact
         maximum-likelihood fits on every cell. The stepwise search (add, drop, or swap one
         spatial influence for another of the same factor when ``max_per_factor`` is
-        reached) refits a statsmodels GLM with frequency weights per move, and a negative
-        binomial move costs a few GLM fits (see ``negbin_fit``). BIC is ``-2 logL + k log(n)``
+        reached) fits each move on the rows merged on its own columns (:class:`MoveRows`,
+        one table shared by the families), starting from the current model's estimates
+        (``warm_start``); NB2 moves by joint Newton steps (:func:`nb2_fit`). BIC is
+        ``-2 logL + k log(n)``
         with n the number of cells and k counting the intercept and, for the negative
         binomial, alpha.
         Non-integer (harm-weighted) counts give a quasi-likelihood: estimates are still
@@ -266,13 +277,14 @@ class RiskTerrainModel:
         if not (y > 0).any():
             raise ValueError("y has no incidents: there is nothing to model")
         rng = np.random.default_rng(self.random_state)
-        clock = [time.perf_counter()]
-        self.timings_ = {}
+        clock = [time.perf_counter(), time.process_time()]
+        self.timings_, self.cpu_timings_ = {}, {}
 
         def lap(stage):
-            now = time.perf_counter()
-            self.timings_[stage] = self.timings_.get(stage, 0.0) + now - clock[0]
-            clock[0] = now
+            now = [time.perf_counter(), time.process_time()]
+            for spent, was, t in zip((self.timings_, self.cpu_timings_), clock, now):
+                spent[stage] = spent.get(stage, 0.0) + t - was
+            clock[:] = now
         log: list[dict] = []
 
         def note(stage, text, family=None, step=None, action=None, variables=(), bic=None):
@@ -355,8 +367,9 @@ class RiskTerrainModel:
         best = {}
         caches = {}
         lap("collapsing")
+        shared = MoveRows(Xu, yu, wu)
         for fam in families:
-            best[fam], caches[fam] = self._stepwise(fam, Xu, yu, wu, pool, groups, names, note)
+            best[fam], caches[fam] = self._stepwise(fam, Xu, yu, wu, pool, groups, names, note, shared)
             lap(f"stepwise {fam}")
         self.family_bic_ = {f: best[f].bic(n) for f in families}
         fam = min(families, key=lambda f: self.family_bic_[f])
@@ -409,43 +422,56 @@ class RiskTerrainModel:
         k = int(self.cv_folds)
         rows = coll.inverse if cells is None else coll.inverse[cells]
         fold = rng.permutation(rows.shape[0]) % k
-        per = np.bincount(rows * k + fold, minlength=len(coll.y) * k)
-        key = np.flatnonzero(per)
-        row, f = key // k, key % k
-        weight = per[key].astype(np.float64)
+        per = np.bincount(rows * k + fold, minlength=len(coll.y) * k).reshape(len(coll.y), k).astype(np.float64)
         if zero_weight != 1.0:
-            weight *= np.where(coll.y[row] > 0, 1.0, zero_weight)
-        splits = [(np.flatnonzero(f != i), np.flatnonzero(f == i)) for i in range(k)]
-        est = GeneralizedLinearRegressorCV(family="poisson", l1_ratio=l1, alphas=self.alpha_grid,
-                                           n_alphas=int(self.n_alphas), cv=splits, scale_predictors=True)
-        with warnings.catch_warnings(), one_thread():
-            warnings.simplefilter("ignore")
-            est.fit(coll.X[row].astype(np.float64), coll.y[row], sample_weight=weight)
-        self.cv_alpha_, self.cv_l1_ratio_ = float(est.alpha_), float(est.l1_ratio_)
-        return [int(i) for i in np.flatnonzero(np.asarray(est.coef_) != 0)]
+            per *= np.where(coll.y > 0, 1.0, zero_weight)[:, None]
+        used = per.sum(axis=1) > 0
+        res = cv_elastic_net(coll.X[used], coll.y[used], per[used], l1, self.alpha_grid, int(self.n_alphas))
+        self.cv_alpha_, self.cv_l1_ratio_ = res.alpha, res.l1_ratio
+        return res.selected
 
-    def _stepwise(self, family, X, y, w, pool, groups, names, note):
-        """Bidirectional stepwise search from the null model; returns the best fit and the cache."""
+    def _stepwise(self, family, X, y, w, pool, groups, names, note, rows: MoveRows | None = None):
+        """Bidirectional stepwise search from the null model; returns the best fit and the cache.
+
+        ``rows`` (a :class:`MoveRows` of ``X, y, w``) is shared by the families' searches,
+        so each column set is merged once."""
         n = float(w.sum())
+        if rows is None:
+            rows = MoveRows(X, y, w)
         cache: dict[frozenset, Fit] = {}
         hint = [None]
+        base = [None]
 
         def evaluate(cols: frozenset) -> Fit:
             if cols not in cache:
                 ordered = tuple(sorted(cols))
+                const, gap = None, 0.0
                 if self.collapse_moves:
                     # each move's model sees only its own columns: the rows collapse again on
-                    # them (a few hundred at most), with the same likelihood as every cell
-                    Xm, ym, wm = collapse_on(X, y, w, ordered)
+                    # them (a few hundred at most), with the same likelihood as every cell;
+                    # Poisson needs only each pattern's total weight and mean count
+                    if family == "poisson":
+                        Xm, ym, wm, gap = rows.means(ordered)
+                    else:
+                        Xm, ym, wm = rows.counts(ordered)
                     local = tuple(range(len(ordered)))
+                    const = rows.lgamma_sum
                 else:
                     Xm, ym, wm, local = X, y, w, ordered
-                if family == "poisson":
-                    f = poisson_fit(Xm, ym, wm, local)
-                elif family == "nb2":
-                    f = negbin_fit(Xm, ym, wm, local, hint[0])
-                else:
-                    f = nb1_fit(Xm, ym, wm, local, hint[0])
+                # warm start: the current model's coefficients, 0 for a variable it lacks
+                start = None
+                if self.warm_start and base[0] is not None and base[0].ok:
+                    had = dict(zip(base[0].cols, base[0].params[1:]))
+                    start = np.array([base[0].params[0]] + [had.get(c, 0.0) for c in ordered])
+                for guess in ((start, None) if start is not None else (None,)):
+                    if family == "poisson":
+                        f = poisson_fit(Xm, ym, wm, local, const, start=guess, dev_offset=gap)
+                    elif family == "nb2":
+                        f = nb2_fit(Xm, ym, wm, local, hint[0], start=guess)
+                    else:
+                        f = nb1_fit(Xm, ym, wm, local, hint[0], start=guess)
+                    if f.ok:
+                        break
                 f.cols = ordered
                 cache[cols] = f
             return cache[cols]
@@ -457,6 +483,7 @@ class RiskTerrainModel:
         rejected = set()
         for step in range(1, 4 * len(pool) + 2):
             hint[0] = fit.alpha if family != "poisson" and fit.ok else None
+            base[0] = fit
             moves = []
             for j in pool:
                 if j in current:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.special import betaln, digamma, gammaln, polygamma
+from scipy.special import betaln, digamma, gammaln, zeta
 
 _ALPHA_BOUNDS = (1e-8, 1e4)  # overdispersion search range (variance = mu + alpha * mu**2)
 _MAX_COEF = 25.0  # |coefficient| beyond which a fit is taken to have diverged (separation)
@@ -160,7 +160,8 @@ class _GlmResult:
     converged: bool
 
 
-def glm_log_fit(y, exog, w, alpha: float = 0.0, start=None, tol: float = 1e-10, maxiter: int = 200):
+def glm_log_fit(y, exog, w, alpha: float = 0.0, start=None, tol: float = 1e-10, maxiter: int = 200,
+                dev_offset: float = 0.0):
     """Poisson (``alpha = 0``) or NB2 with fixed ``alpha``, log link, by IRLS in numpy.
 
     The same iteration and stopping rule as statsmodels' ``GLM.fit`` (relative change of
@@ -168,6 +169,8 @@ def glm_log_fit(y, exog, w, alpha: float = 0.0, start=None, tol: float = 1e-10, 
     set-up, which dominated the stepwise search on a few hundred collapsed rows. Standard
     errors from the inverse Fisher information (scale 1). Returns None when the weighted
     least squares breaks down; ``converged`` is False when ``maxiter`` is reached.
+    ``dev_offset`` is added to the deviance in the stopping rule: rows of merged cells'
+    mean counts have the cells' deviance minus a constant, which this puts back.
     """
     y = np.asarray(y, dtype=float)
     w = np.asarray(w, dtype=float)
@@ -204,7 +207,7 @@ def glm_log_fit(y, exog, w, alpha: float = 0.0, start=None, tol: float = 1e-10, 
             new = deviance(mu)
             if not np.isfinite(new):
                 return None
-            if abs(new - dev) <= tol * (abs(new) + tol):  # statsmodels' criterion (np.allclose, rtol=tol)
+            if abs(new - dev) <= tol * (abs(new + dev_offset) + tol):  # statsmodels' criterion (np.allclose, rtol=tol)
                 converged = True
                 dev = new
                 break
@@ -218,13 +221,22 @@ def glm_log_fit(y, exog, w, alpha: float = 0.0, start=None, tol: float = 1e-10, 
     return _GlmResult(beta, bse, mu, converged)
 
 
-def poisson_fit(X, y, w, cols) -> Fit:
-    res = glm_log_fit(y, design_matrix(X, cols), w)
+def poisson_fit(X, y, w, cols, lgamma_sum: float | None = None, start=None, dev_offset: float = 0.0) -> Fit:
+    """Poisson fit of ``y`` on the columns ``cols`` of ``X`` (intercept added), weights ``w``.
+
+    ``lgamma_sum``, when given, replaces ``sum w log(y!)`` in the log-likelihood: rows
+    whose ``y`` are the weighted means of merged cells (:meth:`rtm.model_moves.MoveRows.means`)
+    give the cells' log-likelihood with the cells' own sum. ``start``: starting
+    coefficients, intercept first (default: statsmodels' start from the counts);
+    ``dev_offset``: see :func:`glm_log_fit`.
+    """
+    res = glm_log_fit(y, design_matrix(X, cols), w, start=start, dev_offset=dev_offset)
     if res is None or not usable_fit(res):
         return Fit(tuple(cols), np.full(len(cols) + 1, np.nan), np.full(len(cols) + 1, np.nan), -math.inf, 0.0,
                     len(cols) + 1, False)
     mu = res.mu
-    llf = float(np.sum(w * (y * np.log(mu) - mu - gammaln(y + 1))))
+    const = float(np.sum(w * gammaln(y + 1))) if lgamma_sum is None else lgamma_sum
+    llf = float(np.sum(w * (y * np.log(mu) - mu))) - const
     return Fit(tuple(cols), np.asarray(res.params), np.asarray(res.bse), llf, 0.0, len(cols) + 1, True)
 
 
@@ -248,21 +260,21 @@ def ml_alpha(y, mu, w) -> float:
     return float(math.exp(res.x))
 
 
-def negbin_fit(X, y, w, cols, alpha0: float | None = None) -> Fit:
+def negbin_fit(X, y, w, cols, alpha0: float | None = None, start=None) -> Fit:
     """NB2 fit with the overdispersion estimated by maximum likelihood.
 
     Alternates a GLM fit of the coefficients for fixed alpha with a one-dimensional
     maximum-likelihood update of alpha for fixed means, until alpha settles: the scheme of
     R's ``MASS::glm.nb`` (Venables & Ripley, *Modern Applied Statistics with S*, 4th ed.,
-    2002, section 7.4). At convergence (coefficients, alpha) is the joint maximum.
+    2002, section 7.4). At convergence (coefficients, alpha) is the joint maximum. ``alpha0`` and
+    ``start`` (coefficients, intercept first) are optional starting values.
     """
     n_params = len(cols) + 2
     failed = Fit(tuple(cols), np.full(len(cols) + 1, np.nan), np.full(len(cols) + 1, np.nan), -math.inf, np.nan,
                   n_params, False)
     exog = design_matrix(X, cols)
-    start = None
     if alpha0 is None or not np.isfinite(alpha0):
-        pois = glm_log_fit(y, exog, w)
+        pois = glm_log_fit(y, exog, w, start=start)
         if pois is None:
             return failed
         mu, start = pois.mu, np.asarray(pois.params)
@@ -303,22 +315,27 @@ def nb1_loglik(y: np.ndarray, mu: np.ndarray, weight: np.ndarray, delta: float) 
     return float(np.sum(weight * ll))
 
 
-def _nb1_objective(theta, X, y, w):
-    """Minus the NB1 log-likelihood and its gradient in (beta, log delta)."""
+def _nb1_objective(theta, X, y, w, lgamma_y1=None, keep: dict | None = None):
+    """Minus the NB1 log-likelihood and its gradient in (beta, log delta).
+
+    ``lgamma_y1`` is ``log(y!)`` when already computed; ``keep``, a dict, receives the
+    point and its ``(r, A)`` for :func:`_nb1_hessian` at the same point."""
     beta, t = theta[:-1], theta[-1]
     eta = np.clip(X @ beta, -700, 700)
     delta = math.exp(t)
     mu = np.exp(eta)
     r = mu / delta
     a = digamma(y + r) - digamma(r) - math.log1p(delta)
-    ll = gammaln(y + r) - gammaln(r) - gammaln(y + 1) - r * math.log1p(delta) \
-        + y * (t - math.log1p(delta))
+    if keep is not None:
+        keep["at"], keep["ra"] = theta.copy(), (r, a)
+    ll = gammaln(y + r) - gammaln(r) - (gammaln(y + 1) if lgamma_y1 is None else lgamma_y1) \
+        - r * math.log1p(delta) + y * (t - math.log1p(delta))
     g_beta = X.T @ (w * r * a)
     g_t = np.sum(w * (-r * a - r * delta / (1 + delta) + y / (1 + delta)))
     return -float(np.sum(w * ll)), -np.append(g_beta, g_t)
 
 
-def _nb1_hessian(theta, X, y, w):
+def _nb1_hessian(theta, X, y, w, keep: dict | None = None):
     """Minus the Hessian of the NB1 log-likelihood in (beta, log delta), analytic.
 
     With ``r = mu / delta``, ``A = psi(y + r) - psi(r) - log(1 + delta)``,
@@ -327,10 +344,13 @@ def _nb1_hessian(theta, X, y, w):
     """
     beta, t = theta[:-1], theta[-1]
     delta = math.exp(t)
-    r = np.exp(np.clip(X @ beta, -700, 700)) / delta
     q = delta / (1 + delta)
-    a = digamma(y + r) - digamma(r) - math.log1p(delta)
-    b = polygamma(1, y + r) - polygamma(1, r)
+    if keep is not None and "at" in keep and np.array_equal(keep["at"], theta):
+        r, a = keep["ra"]  # the objective's, at this point
+    else:
+        r = np.exp(np.clip(X @ beta, -700, 700)) / delta
+        a = digamma(y + r) - digamma(r) - math.log1p(delta)
+    b = zeta(2, y + r) - zeta(2, r)  # trigamma, without polygamma's wrapper
     c = r * a + r * r * b
     k = len(theta)
     H = np.empty((k, k))
@@ -338,6 +358,43 @@ def _nb1_hessian(theta, X, y, w):
     H[:-1, -1] = H[-1, :-1] = X.T @ (w * -(c + r * q))
     H[-1, -1] = np.sum(w * (c + 2 * r * q - (r + y) * q * (1 - q)))
     return -H
+
+
+def newton_lm(fun, hess, theta, lo: float = math.log(1e-8), hi: float = math.log(1e4)):
+    """Minimise ``fun`` (returning value and gradient) by Newton steps with the Hessian
+    ``hess``, damped Levenberg-Marquardt style until each step lowers the value; the last
+    parameter (a log overdispersion) is kept in ``[lo, hi]``. Returns ``(theta, f, g)``
+    at the end: the gradient vanishes (and the last step was below 1e-10, or an undamped
+    Newton step below 1e-6, whose error is about its square), or no damped step lowers
+    the value."""
+    f, g = fun(theta)
+    lam = 0.0
+    for _ in range(200):
+        H = hess(theta)
+        moved = False
+        for _ in range(30):  # Levenberg-Marquardt damping until the step lowers the value
+            try:
+                step = np.linalg.solve(H + lam * np.eye(len(theta)), g)
+            except np.linalg.LinAlgError:
+                step = None
+            if step is not None:
+                new = theta - step
+                new[-1] = min(max(new[-1], lo), hi)
+                fn, gn = fun(new)
+                if np.isfinite(fn) and fn <= f + 1e-12 * (1 + abs(f)):
+                    moved = True
+                    break
+            lam = max(lam * 10, 1e-6 * (1 + np.abs(np.diag(H)).max()))
+        if not moved:
+            break
+        size = np.max(np.abs(new - theta))
+        # an undamped Newton step this small leaves an error of about its square
+        done = size < 1e-10 or abs(f - fn) < 1e-14 * (1 + abs(f)) or (lam == 0.0 and size < 1e-6)
+        theta, f, g = new, fn, gn
+        lam /= 10
+        if done and np.max(np.abs(g)) < 1e-6 * (1 + abs(f)):
+            break
+    return theta, f, g
 
 
 def nb1_fit(X, y, w, cols, delta0: float | None = None, start=None) -> Fit:
@@ -385,36 +442,12 @@ def nb1_fit(X, y, w, cols, delta0: float | None = None, start=None) -> Fit:
             delta0 = float(np.sum(w * (y - mu) ** 2 / mu) / np.sum(w) - 1)
     delta0 = float(np.clip(delta0 if np.isfinite(delta0) else 0.1, 1e-3, 1e3))
     theta = np.append(np.asarray(start, dtype=float), math.log(delta0))
-    fun = lambda th: _nb1_objective(th, exog, y, w)  # noqa: E731
-    lo, hi = math.log(1e-8), math.log(1e4)
+    lgamma_y1, keep = gammaln(y + 1), {}
+    fun = lambda th: _nb1_objective(th, exog, y, w, lgamma_y1, keep)  # noqa: E731
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        f, g = fun(theta)
-        lam = 0.0
-        for _ in range(200):
-            H = _nb1_hessian(theta, exog, y, w)
-            moved = False
-            for _ in range(30):  # Levenberg-Marquardt damping until the step lowers -logL
-                try:
-                    step = np.linalg.solve(H + lam * np.eye(len(theta)), g)
-                except np.linalg.LinAlgError:
-                    step = None
-                if step is not None:
-                    new = theta - step
-                    new[-1] = min(max(new[-1], lo), hi)
-                    fn, gn = fun(new)
-                    if np.isfinite(fn) and fn <= f + 1e-12 * (1 + abs(f)):
-                        moved = True
-                        break
-                lam = max(lam * 10, 1e-6 * (1 + np.abs(np.diag(H)).max()))
-            if not moved:
-                break
-            done = np.max(np.abs(new - theta)) < 1e-10 or abs(f - fn) < 1e-14 * (1 + abs(f))
-            theta, f, g = new, fn, gn
-            lam /= 10
-            if done and np.max(np.abs(g)) < 1e-6 * (1 + abs(f)):
-                break
-        H = _nb1_hessian(theta, exog, y, w)
+        theta, f, g = newton_lm(fun, lambda th: _nb1_hessian(th, exog, y, w, keep), theta)
+        H = _nb1_hessian(theta, exog, y, w, keep)
     if not (np.isfinite(f) and np.isfinite(H).all()):
         return failed
     try:

@@ -316,3 +316,71 @@ def test_nb1_matches_statsmodels_nb1_on_every_cell(area):
     over = model.coef_table_.set_index("type").loc["overdispersion"]
     assert over["variable"] == "delta" and over["coefficient"] == pytest.approx(ref.params[-1], abs=1e-6)
     assert over["std_error"] == pytest.approx(ref.bse[-1], rel=1e-3)
+
+
+def test_cv_elastic_net_on_collapsed_rows_equals_glums_own_cv_on_every_cell(poisson_fit):
+    """The pre-selection's CV (per-fold collapsed rows, sparse complements) against glum's
+    GeneralizedLinearRegressorCV given one row per cell and the same folds."""
+    from glum import GeneralizedLinearRegressorCV
+
+    from rtm.model_preselect import cv_elastic_net
+
+    X, y, _ = poisson_fit
+    cols = X.columns(X.names[:16])  # pubs and shops: proximity and density, 200-800 m
+    cells, y = X.matrix[:6000, cols], y[:6000]
+    k = 5
+    fold = np.random.default_rng(3).permutation(len(y)) % k
+    ref = GeneralizedLinearRegressorCV(family="poisson", l1_ratio=0.5, n_alphas=20, scale_predictors=True,
+                                       cv=[(np.flatnonzero(fold != i), np.flatnonzero(fold == i)) for i in range(k)])
+    ref.fit(cells.astype(np.float64), y.astype(np.float64))
+    coll = collapse_cells(cells, y)
+    per = np.bincount(coll.inverse * k + fold, minlength=len(coll.y) * k).reshape(-1, k)
+    ours = cv_elastic_net(coll.X, coll.y, per, 0.5, None, 20)
+    assert ours.rows < len(coll.y) < len(y)
+    np.testing.assert_allclose(ours.alphas, ref.alphas_, rtol=1e-10)
+    assert ours.alpha == pytest.approx(ref.alpha_, rel=1e-12)
+    # test deviances differ from the cells' by a constant per fold: same shape of the path
+    mean_ref = ref.deviance_path_.mean(axis=0).ravel()
+    np.testing.assert_allclose(ours.deviance[0] - ours.deviance[0].min(), mean_ref - mean_ref.min(), atol=1e-9)
+    assert ours.selected == [int(i) for i in np.flatnonzero(ref.coef_ != 0)]
+    np.testing.assert_allclose(ours.coef, ref.coef_, atol=1e-5)
+
+
+def test_stepwise_shortcuts_reach_the_plain_searchs_models(area):
+    """Moves on their own merged rows (shared by the families, Poisson on pattern means),
+    warm starts and NB2 by joint Newton steps: the same models, BIC and estimates as every
+    move fitted from scratch on all pre-selected rows."""
+    _, X, _, log_mu = area
+    rng = np.random.default_rng(21)
+    y = rng.poisson(rng.gamma(1 / 0.8, 0.8 * np.exp(log_mu)))
+    fast = RiskTerrainModel(random_state=2).fit(X, y)
+    plain = RiskTerrainModel(random_state=2)
+    plain.collapse_moves = plain.warm_start = False
+    plain.fit(X, y)
+    assert fast.preselected_ == plain.preselected_ and fast.selected_ == plain.selected_
+    for fam in ("poisson", "nb1", "nb2"):
+        assert fast.family_bic_[fam] == pytest.approx(plain.family_bic_[fam], abs=1e-6)
+    np.testing.assert_allclose(fast.coef_, plain.coef_, atol=1e-6)
+    assert fast.alpha_ == pytest.approx(plain.alpha_, abs=1e-6)
+    steps = [(s["family"], s["action"], s["variables"]) for s in fast.selection_log_ if s["stage"] == "stepwise"]
+    assert steps == [(s["family"], s["action"], s["variables"]) for s in plain.selection_log_
+                     if s["stage"] == "stepwise"]
+
+
+def test_nb2_newton_steps_reach_the_alternating_fits_maximum(area):
+    from rtm.model_nb2 import nb2_fit
+    from rtm.model_stats import negbin_fit
+
+    _, X, _, log_mu = area
+    rng = np.random.default_rng(4)
+    y = rng.poisson(rng.gamma(1 / 0.5, 0.5 * np.exp(log_mu))).astype(float)
+    cols = X.columns(list(PLANTED) + ["bus_prox_400"])
+    c = collapse_cells(X.matrix[:, cols], y)
+    w = c.weight.astype(float)
+    ref = negbin_fit(c.X, c.y, w, (0, 1, 2))
+    fit = nb2_fit(c.X, c.y, w, (0, 1, 2), alpha0=0.2, start=np.zeros(4))
+    assert ref.ok and fit.ok
+    assert fit.llf == pytest.approx(ref.llf, abs=1e-7)
+    np.testing.assert_allclose(fit.params, ref.params, atol=1e-6)
+    np.testing.assert_allclose(fit.bse, ref.bse, rtol=1e-6)
+    assert fit.alpha == pytest.approx(ref.alpha, rel=1e-5)
