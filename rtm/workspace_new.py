@@ -169,8 +169,13 @@ def create_workspace(root, spec: NewWorkspace, *, limits=None):
             raise InputError(n, "a layer name must start with a letter and hold only letters, digits and _",
                              "rename the layer file, e.g. bus_stops.geojson")
     root = Path(root).expanduser()
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=_BUILDING, dir=root))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=_BUILDING, dir=root))
+    except OSError as exc:
+        raise InputError("workspaces folder", f"a new workspace cannot be made there ({exc.strerror})",
+                         "ask whoever runs the app to make the workspaces folder (RTM_WORKSPACES_DIR) "
+                         "writable") from None
     try:
         data, taken = tmp / "data", set()
         sources = [_copy(p, data / "incidents", taken) for p in spec.incidents]
