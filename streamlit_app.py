@@ -29,8 +29,9 @@ samples = common.available_samples()
 spaces = workspaces.available()  # the workspace picker: app_pages/workspaces.py
 choices = list(spaces) + list(samples)
 if not choices:
-    st.error("There is no workspace and the bundled sample data is missing (sample_geo/). Make a workspace with "
-             "'rtm init DIR' and set RTM_WORKSPACE=DIR, or rebuild the sample with 'python sample_geo/build_sample.py'.")
+    st.error("There is no workspace and the bundled sample data is missing (sample_geo/). Make a workspace "
+             "with 'rtm init DIR' and set RTM_WORKSPACE=DIR, or rebuild the sample with "
+             "'python sample_geo/build_sample.py'.")
     st.stop()
 pending = st.session_state.pop("_pending_choice", None)
 if pending in choices:

@@ -1,4 +1,5 @@
-"""Uploaded files: the types and size accepted, and where they are kept (in a workspace; files\nonly read once sit in a :func:`scratch` folder removed when done)."""
+"""Uploaded files: the types and size accepted, and where they are kept (in a workspace; files
+only read once sit in a :func:`scratch` folder removed when done)."""
 
 from __future__ import annotations
 

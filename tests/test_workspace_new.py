@@ -14,11 +14,11 @@ from rtm.archive import Archive
 from rtm.cli import main
 from rtm.errors import InputError
 from rtm.samples import SAMPLE_DIR, SAMPLES
-from rtm.workspace import load_workspace
 from rtm.workspace_new import NewWorkspace, create_workspace, folder_name, list_workspaces, workspaces_root
 
 SOUTHEND = SAMPLE_DIR / "southend"
-needs_southend = pytest.mark.skipif(not SAMPLES["southend"].available(), reason="the bundled Southend sample is missing")
+needs_southend = pytest.mark.skipif(not SAMPLES["southend"].available(),
+                                    reason="the bundled Southend sample is missing")
 
 
 def _streets(path: Path) -> Path:
