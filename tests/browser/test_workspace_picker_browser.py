@@ -35,7 +35,8 @@ def two_workspaces(tmp_path_factory):
 
 
 def _data_set(page) -> str:
-    return page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.inner_text()
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]', has_text="Data set").first
+    return box.locator("input").input_value() + " " + box.inner_text()
 
 
 def _no_error(page) -> None:
@@ -54,8 +55,9 @@ def test_the_address_opens_a_workspace_and_the_picker_changes_it(two_workspaces,
         _no_error(page)
         page.reload()
         wait_for_app(page, page.url, timeout_ms=120_000)
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
-    page.get_by_role("option", name="Workspace: southend").click()
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]', has_text="Data set").first
+    box.locator("input").click()
+    page.get_by_role("option", name="Workspace: southend", exact=True).first.click()
     page.wait_for_url("**workspace=southend**", timeout=120_000)
     wait_for_app(page, page.url, timeout_ms=120_000)
     page.reload()
