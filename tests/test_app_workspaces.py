@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -92,3 +93,27 @@ def test_an_address_naming_no_workspace_opens_the_default_and_says_so(roots):
     assert at.selectbox(key="data_choice").value == "chicago"
     assert any("names a workspace that is not" in w.value for w in at.warning)
     assert "workspace" not in at.query_params
+
+
+def test_patrol_files_are_read_from_a_scratch_folder_that_is_then_removed(roots):
+    """The map page's patrol dose: the uploaded pings are read and their folder removed."""
+    from rtm.workspace_new import NewWorkspace, create_workspace
+
+    root, scratch = roots
+    folder, *_ = create_workspace(root, NewWorkspace("Patrols", sorted((SOUTHEND / "crime").glob("*.csv")),
+                                                     SOUTHEND / "southend_lsoa2011.geojson", "LSOA11NM",
+                                                     tolerance_m=150.0))
+    at = _session(folder.name)
+    from app_pages import common
+
+    view = at.session_state["_view"]
+    lst, _ = common.harm_list(view.ds, view.model, view.period)
+    c = lst.spots.to_crs(27700).geometry.iloc[0].centroid
+    start = view.period.start
+    rows = "".join(f"P1,{(start + pd.Timedelta(minutes=m)).strftime('%d/%m/%Y %H:%M:%S')},"
+                   f"{c.x + m:.1f},{c.y:.1f}\n" for m in range(0, 30, 2))
+    at.file_uploader(key="patrol_files").set_value(
+        [("radio.csv", ("Officer ID,Timestamp,Easting,Northing\n" + rows).encode(), "text/csv")]).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Dose delivered" in c.value for c in at.caption)
+    assert not list(scratch.iterdir())
