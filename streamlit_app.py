@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, workspaces
 from rtm.errors import InputError
 
 st.set_page_config(page_title="Harm spots", layout="wide")
@@ -26,34 +26,35 @@ PAGES = [
 page = st.navigation(PAGES)
 
 samples = common.available_samples()
-workspace = common.workspace_folder()
-choices = (["workspace"] if workspace else []) + list(samples) + (["upload"] if "upload_ds" in st.session_state else [])
+spaces = workspaces.available()  # the workspace picker: app_pages/workspaces.py
+choices = list(spaces) + list(samples)
 if not choices:
-    st.error("The bundled sample data is missing (sample_geo/) and nothing has been uploaded. Rebuild the "
-             "sample with 'python sample_geo/build_sample.py' next to the shared data folder.")
+    st.error("There is no workspace and the bundled sample data is missing (sample_geo/). Make a workspace "
+             "with 'rtm init DIR' and set RTM_WORKSPACE=DIR, or rebuild the sample with "
+             "'python sample_geo/build_sample.py'.")
     st.stop()
 pending = st.session_state.pop("_pending_choice", None)
 if pending in choices:
     st.session_state["data_choice"] = pending
 elif st.session_state.get("data_choice") not in choices:
-    st.session_state["data_choice"] = choices[0]
+    st.session_state["data_choice"] = workspaces.opening_choice(spaces, samples)
 
 
 def _title(key: str) -> str:
-    if key == "workspace":
-        return f"Workspace: {workspace.name}"
-    if key == "upload":
-        return "Uploaded: " + st.session_state["upload_ds"].title
-    return samples[key].title
+    return workspaces.title(key) if workspaces.is_workspace(key) else samples[key].title
 
 
 with st.sidebar:
-    key = st.selectbox("Data set", choices, format_func=_title, key="data_choice")
+    key = st.selectbox("Data set", choices, format_func=_title, key="data_choice",
+                       help="Workspaces are the folders in the workspaces folder (RTM_WORKSPACES_DIR); "
+                            "the page address keeps the one chosen, for a bookmark.")
+    workspaces.remember(key)
+    workspaces.show_note()
     try:
-        if key == "workspace":
-            ds = common.load_workspace_dataset(str(workspace))
+        if workspaces.is_workspace(key):
+            ds = common.load_workspace_dataset(str(spaces[key]))
         else:
-            ds = st.session_state["upload_ds"] if key == "upload" else common.load_sample(key)
+            ds = common.load_sample(key)
     except InputError as exc:
         st.error(common.plain(exc))
         st.stop()

@@ -16,11 +16,11 @@ from app_pages.datasets import (CATALOGUE, DEFAULT_SAMPLE, ROOT, Dataset, ModelS
 from app_pages.lists import MOVEMENT_DEPTH, harm_list, list_or_stop, lists_dir, publish_list
 from app_pages.models import fitted, is_fitted, model_dir, terrain_for, terrain_store
 from app_pages.state import ALL, View, cap, current_view, model_settings, plain, set_model_settings, show_error
-from app_pages.uploads import UPLOAD_TYPES, safe_name, save_upload, save_uploads, upload_dir, upload_limit_mb
+from app_pages.uploads import UPLOAD_TYPES, safe_name, save_upload, save_uploads, scratch, upload_limit_mb
 
 __all__ = ["ALL", "CATALOGUE", "DEFAULT_SAMPLE", "MOVEMENT_DEPTH", "ROOT", "UPLOAD_TYPES", "Dataset",
            "ModelSettings", "View", "available_samples", "cap", "catalogue", "catalogue_choices", "current_view",
            "default_period_index", "fitted", "harm_list", "is_fitted", "layers_for", "list_or_stop", "lists_dir",
            "load_sample", "make_period", "model_dir", "model_settings", "period_choices", "publish_list",
            "safe_name", "save_upload", "set_model_settings", "show_error", "terrain_for", "terrain_store",
-           "upload_dir", "upload_limit_mb", "load_workspace_dataset", "workspace_folder", "save_uploads", "plain"]
+           "scratch", "upload_limit_mb", "load_workspace_dataset", "workspace_folder", "save_uploads", "plain"]

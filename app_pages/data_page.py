@@ -1,17 +1,16 @@
 """Data: the load report of the data set in use (rows used and rejected, with the rejected
 rows to download), and uploading one's own incidents, districts, attractor layers and
-streets. Uploads are checked for type and size, saved under a sanitised name in this
-session's upload folder and read by the same loaders as the command line; nothing uploaded
-is executed or unpickled. Nothing a user typed or uploaded (file names, district names,
+streets as a new workspace (kept under the workspaces folder, opened at once, and read by
+``rtm weekly --workspace`` as well). Uploads are checked for type and size, saved under a
+sanitised name and read by the same loaders as the command line; nothing uploaded is
+executed or unpickled. Nothing a user typed or uploaded (file names, district names,
 CRS text, notes, messages) is rendered as Markdown: it is shown with ``st.text`` or in
 tables."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import shutil
 
 import pandas as pd
 import streamlit as st
@@ -106,53 +105,29 @@ def show_problem(exc: BaseException, doing: str) -> None:
         common.show_error(exc, doing)
 
 
-def load_upload(inc_files, area_file, area_field, layer_files, street_file, street_label, mapping, weights,
-                tolerance) -> common.Dataset:
-    """Save the uploads and load them as a :class:`common.Dataset` (raises InputError)."""
-    from rtm.areas import load_areas
-    from rtm.incidents import load_incidents
-    from rtm.layouts import ColumnMap
-    from rtm.weights import HarmWeights
+def make_workspace(name, inc_files, area_file, area_field, layer_files, street_file, street_label, mapping,
+                   weights, tolerance):
+    """Make a workspace from the uploads under the workspaces folder
+    (:func:`rtm.workspace_new.create_workspace`: checked by loading it, renamed into place only
+    when valid, numbered rather than overwriting). The uploads are checked for type and size
+    and sit in a scratch folder removed at the end. Returns the new folder; InputError."""
+    from app_pages import workspaces
+    from rtm.workspace_new import NewWorkspace, create_workspace
 
-    folder = common.upload_dir()
-    for role in ("incidents", "areas", "layers", "streets"):  # uploads of an earlier load
-        shutil.rmtree(folder / role, ignore_errors=True)
-    digest = hashlib.sha256()
-    inc_paths = common.save_uploads(inc_files, folder / "incidents")
-    area_path = common.save_upload(area_file, folder / "areas")
-    layer_paths = common.save_uploads(layer_files, folder / "layers")
-    street_path = common.save_upload(street_file, folder / "streets") if street_file else None
-    for f in [*inc_files, area_file, *layer_files] + ([street_file] if street_file else []):
-        digest.update(f.name.encode() + f.getvalue())
-    digest.update(repr((area_field, mapping, weights, tolerance, street_label)).encode())
-    areas = load_areas(area_path, area_field or None)
-    given = {k: v for k, v in mapping.items() if v}
-    inc = load_incidents(inc_paths, mapping=ColumnMap(**given) if given else None, weights=HarmWeights.from_name(weights),
-                         areas=areas, area_tolerance_m=tolerance, limits=upload_limits())
-    if inc.report.rows_used == 0:
-        raise InputError(inc_paths[0], "no incident is usable in the study area",
-                         "check the load report below, the columns and the district boundaries")
-    streets = None
-    if street_path is not None:
-        import geopandas as gpd
-        import pyogrio
-
-        try:
-            streets = gpd.read_file(street_path, engine="pyogrio")
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
-            raise InputError(street_path, f"the street file cannot be read ({exc})",
-                             "give the streets as GeoJSON, GeoPackage or a zipped Shapefile") from None
-        if streets.crs is None:
-            raise InputError(street_path, "the street file does not say which coordinate system it is in",
-                             "save it with its CRS")
-        streets = streets.to_crs(areas.crs)
-    layers = {_layer_name(p): p for p in layer_paths}
-    kind = "month" if inc.resolution == "month" else "week"
-    title = ", ".join(f.name for f in inc_files)[:80]
-    return common.Dataset(id=f"upload-{digest.hexdigest()[:16]}", title=title, incidents=inc, areas=areas, kind=kind,
-                          area_tolerance_m=tolerance, model=common.ModelSettings(tuple(layers)),
-                          layer_files=layers, streets=streets,
-                          street_label=street_label if streets is not None and street_label in streets else None)
+    with common.scratch() as folder:
+        inc_paths = common.save_uploads(inc_files, folder / "incidents")
+        area_path = common.save_upload(area_file, folder / "areas")
+        layers = {}
+        for p in common.save_uploads(layer_files, folder / "layers"):
+            n, k = _layer_name(p), 1
+            while (n if k == 1 else f"{n}_{k}") in layers:
+                k += 1
+            layers[n if k == 1 else f"{n}_{k}"] = p
+        street_path = common.save_upload(street_file, folder / "streets") if street_file else None
+        spec = NewWorkspace(name, inc_paths, area_path, area_field or None, layers, street_path,
+                            street_label or "name", {k: v for k, v in mapping.items() if v}, weights, tolerance)
+        made, *_ = create_workspace(workspaces.root(), spec, limits=upload_limits())
+    return made
 
 
 def _add_to_workspace(folder) -> None:
@@ -191,17 +166,23 @@ st.text(view.ds.title)
 limit = common.upload_limit_mb()
 if view.ds.workspace is not None:
     _add_to_workspace(view.ds.workspace.folder)
-with st.expander("Upload your own data", expanded="upload_ds" not in st.session_state and False):
+made = st.session_state.pop("_made_workspace", None)
+if made:
+    st.success("The new workspace is open (and kept for the weekly run). Its folder:")
+    st.text(made)
+with st.expander("Upload your own data", expanded=False):
     st.caption(f"Accepted: {', '.join('.' + t for t in common.UPLOAD_TYPES)} (zip a shapefile's parts together), "
-               f"up to {limit} MB a file. Files stay on this server in a folder of your session only.")
+               f"up to {limit} MB a file. The files become a new workspace in the workspaces folder: it is "
+               "kept, offered in the sidebar to everyone, and 'rtm weekly --workspace' can publish its lists.")
+    ws_name = st.text_input("Name of the new workspace (e.g. the force or study)", key="up_name", max_chars=60)
     inc_files = st.file_uploader("Incidents (police.uk monthly files or zip, or a table with dates and coordinates)",
                                  type=list(common.UPLOAD_TYPES), accept_multiple_files=True, key="up_incidents")
     area_file = st.file_uploader("District boundaries", type=list(common.UPLOAD_TYPES), key="up_areas")
     area_field = ""
     if area_file is not None:
         try:
-            saved = common.save_upload(area_file, common.upload_dir() / "areas")
-            fields = _fields(saved)
+            with common.scratch() as scratch:  # read for its fields, then removed
+                fields = _fields(common.save_upload(area_file, scratch))
         except InputError as exc:
             show_problem(exc, "reading the boundary file")
             fields = []
@@ -219,19 +200,23 @@ with st.expander("Upload your own data", expanded="upload_ds" not in st.session_
     st.write("**Columns** of a generic table (leave blank for police.uk files or to let the loader find them)")
     cols = st.columns(3)
     mapping = {role: cols[i % 3].text_input(label, key=f"map_{role}").strip() for i, (role, label) in enumerate(ROLES)}
-    if st.button("Load the uploaded data", type="primary"):
-        if not inc_files or area_file is None:
+    if st.button("Make the workspace", type="primary", key="make_workspace"):
+        if not ws_name.strip():
+            st.error("Give the new workspace a name first.")
+        elif not inc_files or area_file is None:
             st.error("Upload the incidents and the district boundaries first.")
         else:
             try:
-                with st.spinner("Loading and checking every row..."):
-                    ds = load_upload(inc_files, area_file, area_field, layer_files or [], street_file, street_label,
-                                     mapping, weights, float(tolerance))
+                with st.spinner("Making the workspace: loading and checking every row..."):
+                    folder = make_workspace(ws_name, inc_files, area_file, area_field, layer_files or [],
+                                            street_file, street_label, mapping, weights, float(tolerance))
             except Exception as exc:  # noqa: BLE001 - shown without a traceback
-                show_problem(exc, "loading the uploaded files")
+                show_problem(exc, "making a workspace of the uploaded files")
             else:
-                st.session_state["upload_ds"] = ds
-                st.session_state["_pending_choice"] = "upload"
+                from app_pages import workspaces
+
+                st.session_state["_pending_choice"] = workspaces.key_of(folder)
+                st.session_state["_made_workspace"] = folder.name
                 st.rerun()
 
 show_report(view.ds)

@@ -58,18 +58,19 @@ def _dose_layer(view, spots, files):
     from rtm.dosage import dosage
     from rtm.patrols import read_patrols
 
-    folder = common.upload_dir() / "patrols"
-    paths = []
     limit = common.upload_limit_mb()
     for f in files:
         if f.size > limit * 1024 * 1024:
             raise InputError(f.name, f"the file is {f.size / 1024 / 1024:,.0f} MB, over the {limit} MB limit",
                              "split it by day or unit")
-        path = folder / common.safe_name(f.name)
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(f.getvalue())
-        paths.append(path)
-    pings = read_patrols(paths, spots.crs)
+    with common.scratch() as folder:  # removed once read
+        paths = []
+        for i, f in enumerate(files):
+            path = folder / f"{i:03d}" / common.safe_name(f.name)
+            path.parent.mkdir()
+            path.write_bytes(f.getvalue())
+            paths.append(path)
+        pings = read_patrols(paths, spots.crs)
     d = dosage(spots, pings, view.period)
     layer = spots[["spot_id", "geometry"]].merge(d.spots, on="spot_id")
     st.caption(" ".join(pings.report.lines()) + f". Dose delivered: {100 * d.spots['share'].mean():.0f}% on "

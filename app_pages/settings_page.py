@@ -187,14 +187,14 @@ def _zones_section(ds, view) -> None:
             from rtm.workspace_edit import read_zones
 
             try:
-                path = common.upload_dir() / "zones" / common.safe_name(file.name)
                 if file.size > common.upload_limit_mb() * 1024 * 1024:
                     st.error(f"{common.plain(file.name)}: the file is over the {common.upload_limit_mb()} MB "
                              "limit. Fix: keep only the zones' polygons in it.")
                     return
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(file.getvalue())
-                new = read_zones(path, name=file.name)
+                with common.scratch() as folder:  # removed once read
+                    path = folder / common.safe_name(file.name)
+                    path.write_bytes(file.getvalue())
+                    new = read_zones(path, name=file.name)
             except Exception as exc:  # noqa: BLE001
                 common.show_error(exc, "reading the zones file")
             else:

@@ -1,7 +1,9 @@
-"""Uploaded files: the types and size accepted, and where they are kept."""
+"""Uploaded files: the types and size accepted, and where they are kept (in a workspace; files
+only read once sit in a :func:`scratch` folder removed when done)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -31,14 +33,17 @@ def safe_name(name: str) -> str:
     return base[:120]
 
 
-def upload_dir() -> Path:
-    """This session's upload folder (under ``RTM_UPLOAD_DIR``, else the system temp folder)."""
-    if "_upload_dir" not in st.session_state or not Path(st.session_state["_upload_dir"]).is_dir():
-        root = os.environ.get("RTM_UPLOAD_DIR") or None
-        if root:
-            Path(root).mkdir(parents=True, exist_ok=True)
-        st.session_state["_upload_dir"] = tempfile.mkdtemp(prefix="rtm-upload-", dir=root)
-    return Path(st.session_state["_upload_dir"])
+@contextlib.contextmanager
+def scratch():
+    """A private folder for uploaded files a reader needs on disk (a boundary file's fields,
+    patrol logs, zones), under ``RTM_UPLOAD_DIR`` when set, else the system temp folder;
+    removed with everything in it when the ``with`` block ends. Data a user keeps goes into a
+    workspace instead (:func:`add_to_workspace`, :func:`rtm.workspace_new.create_workspace`)."""
+    root = os.environ.get("RTM_UPLOAD_DIR") or None
+    if root:
+        Path(root).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rtm-upload-", dir=root) as folder:
+        yield Path(folder)
 
 
 def save_upload(file, folder: Path) -> Path:

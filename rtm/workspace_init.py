@@ -8,6 +8,8 @@ from pathlib import Path
 from .errors import InputError
 from .workspace import CONFIG
 
+LAYERS_HINT = '# [model.layers]\n# pubs = "attractors/pubs.gpkg"\n'
+STREETS_HINT = '# file = "streets.gpkg"\n# name_field = "name"\n'
 TEMPLATE = '''# Harm spots workspace: one force's setup.
 # Paths are relative to this file's folder. 'rtm weekly --workspace {folder_name}' reads it and
 # publishes each period's list into lists/<period>/ and keeps every list in archive.sqlite;
@@ -75,16 +77,12 @@ bands = {bands}
 # periods between refits (default 13 weeks or 3 months)
 # refit_every = 13
 # your own attractor files: name = "file" or "file:filter"
-# [model.layers]
-# pubs = "attractors/pubs.gpkg"
-
+{model_layers}
 # named street lines (any vector format: GeoPackage, GeoJSON, Shapefile...): labelled on the
 # map at street zoom and used to name spots; street names from police.uk "On or near ..." are
 # labelled without one
 [streets]
-# file = "streets.gpkg"
-# name_field = "name"
-
+{streets}
 # the map's background; none: district boundaries on a plain background. Either a force's
 # tile server, or a raster tile file (MBTiles or PMTiles) that the app serves itself
 [basemap]
@@ -122,11 +120,12 @@ def init_workspace(folder, *, sample: str | None = None, overwrite: bool = False
                                weights=s.weights, columns=cols, area_file=(SAMPLE_DIR / s.areas).resolve(),
                                area_field=s.area_field, tolerance=s.area_tolerance_m, period=s.period_kind,
                                factors=", ".join(f'"{f}"' for f in s.factors), cell=s.cell_size,
-                               block=s.block_length, bands=s.bands)
+                               block=s.block_length, bands=s.bands, model_layers=LAYERS_HINT, streets=STREETS_HINT)
     else:
         text = TEMPLATE.format(folder_name=folder.name, name="Your force", sources='"data/crime"', weights="cchi",
                                columns="", area_file="boundaries/lsoa2011.geojson", area_field="LSOA11NM",
-                               tolerance=150.0, period="month", factors="", cell=50, block=100, bands=3)
+                               tolerance=150.0, period="month", factors="", cell=50, block=100, bands=3,
+                               model_layers=LAYERS_HINT, streets=STREETS_HINT)
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path

@@ -250,13 +250,13 @@ def test_uploads_are_checked_and_saved_under_a_safe_name(tmp_path, monkeypatch):
     assert not (tmp_path / "big.csv").exists()
 
 
-def test_data_page_shows_user_text_as_plain_text_only(app, tmp_path):
+def test_data_page_shows_user_text_as_plain_text_only(tmp_path, monkeypatch):
     """Issue 14: a district or file named with Markdown must not make the browser fetch an
-    outside image; file names, district names and notes are shown with st.text."""
-    from rtm.areas import load_areas
-    from rtm.incidents import load_incidents
+    outside image; file names, district names and notes are shown with st.text. The data is a
+    workspace made from the files as "Upload your own data" makes it, opened by its address."""
+    from rtm.workspace_new import NewWorkspace, create_workspace
 
-    common = _common()
+    _common()
     evil = "![b](http://host.invalid/x.png)"
     (tmp_path / "areas.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [{
         "type": "Feature", "properties": {"name": evil},
@@ -266,22 +266,22 @@ def test_data_page_shows_user_text_as_plain_text_only(app, tmp_path):
     inc_path.write_text("Crime ID,Month,Longitude,Latitude,Crime type,Location\n"
                         "a,2018-01,0.71,51.54,Burglary,On or near X\n"
                         "b,2018-02,0.72,51.55,=HYPERLINK(\"http://host.invalid\"),On or near Y\n")
-    areas = load_areas(tmp_path / "areas.geojson", "name")
-    inc = load_incidents([inc_path], areas=areas, today="2026-11-23")
-    ds = common.Dataset(id="upload-evil", title="crime [1] ![c](http://host.invalid/y.png).csv", incidents=inc,
-                        areas=areas, kind="month")
-    app.session_state["upload_ds"] = ds
-    app.session_state["_pending_choice"] = "upload"
+    folder, _ws, _areas, inc = create_workspace(tmp_path / "ws", NewWorkspace(
+        "crime [1] ![c](http://host.invalid/y.png)", [inc_path], tmp_path / "areas.geojson", "name"))
+    monkeypatch.setenv("RTM_WORKSPACES_DIR", str(tmp_path / "ws"))
+    monkeypatch.delenv("RTM_WORKSPACE", raising=False)
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=90)
+    app.query_params["workspace"] = folder.name
+    app.run()
     app.switch_page("app_pages/data_page.py").run()
     assert not app.exception
+    assert app.session_state["_view"].ds.workspace.folder == folder.resolve()
     rendered = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "title",
                                      "subheader", "header") for e in getattr(app, kind)]
     assert not [v for v in rendered if "host.invalid" in str(v)]
     plain = " ".join(t.value for t in app.text)
     assert evil in plain and "![c](http://host.invalid/y.png)" in plain
     assert inc.rejects_csv().count(b"'=HYPERLINK") == 1
-    app.session_state["_pending_choice"] = "chicago"
-    app.selectbox(key="data_choice").set_value("chicago").run()
 
 
 def test_uploads_with_names_that_sanitise_alike_do_not_overwrite(tmp_path):

@@ -40,7 +40,7 @@ def _app(monkeypatch, folder: Path) -> AppTest:
 
 def test_the_app_opens_on_the_workspace_at_the_period_the_weekly_run_published(chicago_ws, monkeypatch):
     at = _app(monkeypatch, chicago_ws)
-    assert at.selectbox(key="data_choice").value == "workspace"
+    assert at.selectbox(key="data_choice").value == "ws:chicago" and at.query_params["workspace"] == "chicago"
     view = at.session_state["_view"]
     published = Archive(chicago_ws / "archive.sqlite").periods()["period_key"].tolist()
     assert view.period.key == published[-1] == "2020-01-06"  # the data ends on Tue 31 Dec 2019
