@@ -110,6 +110,51 @@ def test_the_sample_workspace_opens_on_its_latest_published_month_with_its_attra
     assert archived["weeks_on_list"].max() == 3  # followed over the whole archive, no cap of 2
 
 
+def test_the_first_page_of_a_published_month_reads_only_the_published_files(southend_ws, tmp_path, monkeypatch):
+    """The Harm-spot map of a published month draws the published GeoPackage, GeoTIFF and
+    provenance: the workspace's incidents are not read and no list is made (the app's own count
+    of lists made, and the data set's state). The layers made from the incidents are read when
+    switched on; the published spots, popups and surfaces are those of the list made again."""
+    import shutil
+
+    import numpy as np
+
+    from app_pages import lists
+    from rtm.mapview import spots_geojson
+    from rtm.published_list import read_published
+
+    folder = tmp_path / "southend"
+    shutil.copytree(southend_ws, folder)  # a folder no earlier test opened: nothing of it in memory yet
+    made = lists.LISTS_MADE
+    at = _app(monkeypatch, folder)
+    view = at.session_state["_view"]
+    assert view.period.key == "2019-03" and not at.error
+    assert not view.ds.incidents_loaded  # the sidebar and the map read no incident
+    assert lists.LISTS_MADE == made  # and made no list
+    assert at.selectbox(key="period_workspace-southend").options == ["Month March 2019", "Month February 2019",
+                                                                      "Month January 2019"]
+    captions = " ".join(c.value for c in at.caption)
+    assert "all districts: 20 harm spot(s) as published" in captions
+    assert "Recent incidents, street names and emerging hot spots are off" in captions
+    assert [i.value for i in at.info] == read_published(folder / "lists", view.period).notes
+
+    at.toggle(key="map_incident_layers").set_value(True).run()  # the incident layers, on demand
+    assert not at.exception and not at.error
+    assert view.ds.incidents_loaded and lists.LISTS_MADE == made
+    at.run()  # every period is offered now, the month chosen kept
+    assert len(at.selectbox(key="period_workspace-southend").options) > 3
+    assert at.session_state["_view"].period.key == "2019-03"
+    assert "are off" not in " ".join(c.value for c in at.caption)
+
+    pub = read_published(folder / "lists", view.period)
+    lst, _ = common_list(view)
+    want, got = spots_geojson(lst.spots, lst.provenance), spots_geojson(pub.spots, pub.provenance)
+    assert [f["properties"]["popup"] for f in got["features"]] == [f["properties"]["popup"] for f in want["features"]]
+    assert (pub.grid.mask == lst.grid.mask).all() and pub.grid.transform == lst.grid.transform
+    for name, band in lst.surfaces().items():
+        np.testing.assert_array_equal(pub.surfaces[name], band)
+
+
 def common_list(view):
     from app_pages import common
 
