@@ -155,6 +155,31 @@ def test_the_first_page_of_a_published_month_reads_only_the_published_files(sout
         np.testing.assert_array_equal(pub.surfaces[name], band)
 
 
+def test_a_published_list_read_back_from_its_files(southend_ws, tmp_path):
+    """rtm.published_list reads what the weekly run wrote: the archive's spots in order, the
+    surfaces' bands, the provenance; a period with no files is refused naming the file."""
+    import shutil
+
+    from rtm.errors import InputError
+    from rtm.periods import month_period
+    from rtm.published_list import is_published, read_published
+
+    pub = read_published(southend_ws / "lists", month_period("2019-01"))
+    archived = Archive(southend_ws / "archive.sqlite").spots_of("month", "2019-01")
+    assert list(pub.spots["spot_id"]) == list(archived["spot_id"]) and pub.spots.crs.to_epsg() == 27700
+    assert set(pub.surfaces) == {"harm_surface", "score", "risk_terrain"} and pub.terrain_used
+    assert pub.grid.shape == pub.surfaces["harm_surface"].shape and pub.grid.mask.any()
+    assert pub.provenance["period_start"] == "2019-01-01" and pub.notes == pub.provenance["notes"]
+    assert not is_published(southend_ws / "lists", month_period("2018-12"))
+    with pytest.raises(InputError, match="harmspots_month_2018-12.gpkg"):
+        read_published(southend_ws / "lists", month_period("2018-12"))
+    broken = tmp_path / "lists"
+    shutil.copytree(southend_ws / "lists" / "2019-01", broken / "2019-01")
+    (broken / "2019-01" / "harmspots_month_2019-01.gpkg").write_bytes(b"not a geopackage")
+    with pytest.raises(InputError, match="cannot be read"):
+        read_published(broken, month_period("2019-01"))
+
+
 def common_list(view):
     from app_pages import common
 
