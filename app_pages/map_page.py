@@ -1,5 +1,7 @@
 """Harm-spot map: the chosen period's spots with the harm surface, the risk terrain,
-attractors, recent incidents and district boundaries, on a map that needs no internet."""
+attractors, recent incidents and district boundaries, on a map that needs no internet. A
+period the workspace published is drawn from its published files alone
+(:mod:`app_pages.published_map`); the layers made from the incidents then wait for a switch."""
 
 from __future__ import annotations
 
@@ -108,7 +110,7 @@ from app_pages.hotspot_layers import patrol_upload  # noqa: E402
 patrol_upload()
 for text in getattr(m, "notes", []):
     st.caption(text)
-if not with_incidents:
+if pub is not None and not with_incidents:
     st.caption("Recent incidents, street names and emerging hot spots are off: the published list is drawn "
                "from its files alone. Switch them on above the map.")
 for text in ([note] if note else []) + list(notes):
