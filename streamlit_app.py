@@ -58,14 +58,9 @@ with st.sidebar:
     except InputError as exc:
         st.error(common.plain(exc))
         st.stop()
-    periods = common.period_choices(ds)
-    period = None
-    if periods:
-        idx = common.default_period_index(ds, periods)
-        chosen = st.selectbox("Week" if ds.kind == "week" else "Month", range(len(periods)), index=idx,
-                              format_func=lambda i: common.cap(periods[i].label), key=f"period_{ds.id}",
-                              help="The list for a period uses only incidents recorded before it starts.")
-        period = periods[chosen]
+    from app_pages.period_picker import choose_period
+
+    periods, period = choose_period(ds, page.title)  # a workspace's first page reads no incidents
     districts = [common.ALL] + ds.districts
     district = st.selectbox("District", districts, key=f"district_{ds.id}")
     basemap = ds.workspace.basemap if ds.workspace is not None else None

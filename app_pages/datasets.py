@@ -3,6 +3,7 @@ attractor catalogue: loaded once per server process and never modified."""
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,19 @@ class Dataset:
         return [str(n) for n in self.areas.names]
 
     @property
+    def incidents_loaded(self) -> bool:
+        """True when ``incidents`` costs nothing to ask for (a workspace reads them on first
+        use: :mod:`app_pages.workspace_data`)."""
+        return True
+
+    def replaced(self, **changes) -> "Dataset":
+        """A copy with ``changes`` (field values), the incidents not read."""
+        new = copy.copy(self)
+        for name, value in changes.items():
+            setattr(new, name, value)
+        return new
+
+    @property
     def list_settings(self):
         """How lists are made: the workspace's settings, else the defaults with the data set's
         boundary tolerance."""
@@ -125,23 +139,11 @@ def load_workspace_dataset(folder: str) -> Dataset:
     return _workspace_dataset(folder, state)
 
 
-@st.cache_resource(show_spinner="Loading the workspace's data...", max_entries=4)
+@st.cache_resource(show_spinner="Loading the workspace...", max_entries=4)
 def _workspace_dataset(folder: str, uploads_state: tuple) -> Dataset:
-    from rtm.weekly_job import load_study, read_vector
-    from rtm.workspace import load_workspace
+    from app_pages.workspace_data import workspace_dataset
 
-    ws = load_workspace(folder)
-    areas, inc = load_study(ws.job.study)
-    plan = ws.job.terrain
-    from rtm.mapstreets import read_streets
-
-    streets = read_streets(ws.job.streets, ws.job.street_name, areas.crs, key="streets.file") if ws.job.streets else None
-    zones = read_vector(ws.job.exclusions, "exclusion zones", areas.crs) if ws.job.exclusions else None
-    return Dataset(id=f"workspace-{Path(folder).resolve().name}", title=ws.name, incidents=inc, areas=areas,
-                   kind=ws.period_kind, area_tolerance_m=ws.job.study.area_tolerance_m,
-                   model=ModelSettings(tuple(f.name for f in plan.factors), plan.settings),
-                   streets=streets, street_label=ws.job.street_name, workspace=ws, exclusions=zones,
-                   planned={f.name: f for f in plan.factors})
+    return workspace_dataset(folder)  # its incidents are read on first use
 
 
 def forget_workspace() -> None:
@@ -190,7 +192,15 @@ def make_period(kind: str, key: str) -> Period:
 
 def period_choices(ds: Dataset) -> list[Period]:
     """Periods a list can be made for, newest first: from the second period of the data to
-    the period holding the end of the data (its list uses everything before it)."""
+    the period holding the end of the data (its list uses everything before it). A workspace
+    whose incidents are not read yet offers its published periods (one archive query; the
+    first page only reads published lists), or reads them when nothing is published."""
+    if ds.workspace is not None and not ds.incidents_loaded:
+        from app_pages.published import published_periods
+
+        published = published_periods(ds)
+        if published:
+            return published
     f = ds.incidents.frame
     first_day, last_day = f["date_start"].min(), f["date_end"].max()
     if pd.isna(first_day):

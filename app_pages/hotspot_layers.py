@@ -27,20 +27,22 @@ def patrol_upload() -> None:
         st.file_uploader("Patrol files (GPX, CSV)", type=["gpx", "csv"], accept_multiple_files=True, key=UPLOAD_KEY)
 
 
-def hotspot_layers(view, lst, spots) -> list:
+def hotspot_layers(view, lst, spots, emerging: bool = True) -> list:
     """Callables adding to a map (:func:`rtm.mapview.build_map`'s ``extra_layers``) the emerging
-    classes (switched off at first) and, when patrol files were uploaded (:func:`patrol_upload`),
-    the dose delivered to ``spots`` in the view's period."""
+    classes on ``lst.grid`` (switched off at first; only with ``emerging``: they are made from
+    the incidents) and, when patrol files were uploaded (:func:`patrol_upload`), the dose
+    delivered to ``spots`` in the view's period."""
     from rtm.errors import InputError
     from rtm.maphotspots import add_emerging
 
     out = []
-    try:
-        em = _emerging(view.ds, view.ds.id, view.period, lst.grid, lst.grid.cell_size)
-        cells = em.frame()
-        out.append(lambda m: add_emerging(m, cells))
-    except InputError as exc:
-        st.caption(f"Emerging hot spots: {exc.problem}.")
+    if emerging:
+        try:
+            em = _emerging(view.ds, view.ds.id, view.period, lst.grid, lst.grid.cell_size)
+            cells = em.frame()
+            out.append(lambda m: add_emerging(m, cells))
+        except InputError as exc:
+            st.caption(f"Emerging hot spots: {exc.problem}.")
     files = st.session_state.get(UPLOAD_KEY)  # the uploader is drawn below the map (patrol_upload)
     if not files or not len(spots):
         return out

@@ -73,7 +73,7 @@ def in_effect(view):
     else:
         settings = ds.list_settings
     zones = zones_of(ds)
-    derived = replace(ds, id=f"{ds.id}~{_fingerprint(settings, zones)}", settings=settings, exclusions=zones)
+    derived = ds.replaced(id=f"{ds.id}~{_fingerprint(settings, zones)}", settings=settings, exclusions=zones)
     return replace(view, ds=derived)
 
 

@@ -18,6 +18,9 @@ from rtm.periods import Period, inside
 MOVEMENT_DEPTH = 1
 """Movement and weeks on the list are followed back over this many earlier periods (each
 costs one more list when a new period is picked; 1 keeps a switch well under 2 s)."""
+LISTS_MADE = 0
+"""Lists this server process has made (:func:`rtm.weekly.build_list` calls); a published
+period's first page makes none (tests/test_app_workspace.py)."""
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
@@ -26,6 +29,8 @@ def _list(_ds: Dataset, ds_id: str, kind: str, period_key: str, _settings: Model
     from rtm.emerging import with_hotspot_class
     from rtm.weekly import build_list
 
+    global LISTS_MADE
+    LISTS_MADE += 1
     period = make_period(kind, period_key)
     terrain, note = models.terrain_for(_ds, _settings, period)
     previous, job = None, {}

@@ -1,5 +1,7 @@
 """Harm-spot map: the chosen period's spots with the harm surface, the risk terrain,
-attractors, recent incidents and district boundaries, on a map that needs no internet."""
+attractors, recent incidents and district boundaries, on a map that needs no internet. A
+period the workspace published is drawn from its published files alone
+(:mod:`app_pages.published_map`); the layers made from the incidents then wait for a switch."""
 
 from __future__ import annotations
 
@@ -41,17 +43,28 @@ def _local_basemap(file: str, attribution: str | None, base_url_path: str):
 view = common.current_view()
 ds = view.ds
 st.title("Harm-spot map")
-lst, note = common.list_or_stop(view)
+from app_pages.published_map import incident_layers_wanted, published_list  # noqa: E402
 
-spots = spots_in(lst.spots, [view.district] if view.district else None)
+pub = published_list(view)  # a published period: drawn from its files, no incidents read, no list made
+if pub is None:
+    lst, note = common.list_or_stop(view)
+    all_spots, grid, surfaces, provenance, notes = lst.spots, lst.grid, lst.surfaces(), lst.provenance, lst.notes
+    terrain_used = lst.terrain is not None
+else:
+    lst, note = pub, ""
+    all_spots, grid, surfaces, provenance, notes = pub.spots, pub.grid, pub.surfaces, pub.provenance, pub.notes
+    terrain_used = pub.terrain_used
+
+spots = spots_in(all_spots, [view.district] if view.district else None)
 where = common.plain(view.district) if view.district else "all districts"
-st.caption(f"{common.cap(view.period.label)} - {where}: {len(spots)} harm spot(s). "
+st.caption(f"{common.cap(view.period.label)} - {where}: {len(spots)} harm spot(s)"
+           + (" as published" if pub is not None else "") + ". "
            "Click a spot for its score, harm, factors, movement and peak times; switch layers with the "
            "layers button at the top right; street names show when zoomed in close.")
+with_incidents = pub is None or incident_layers_wanted(ds)
 recent_from, recent_to = view.period.window("recent")
-surfaces = lst.surfaces()
 layers = {}
-if lst.terrain is not None:
+if terrain_used:
     try:
         layers = {n: l.frame for n, l in common.layers_for(ds, view.model).items()}
     except Exception as exc:  # noqa: BLE001
@@ -64,18 +77,24 @@ if local is not None and local.file:
                                                           st.get_option("server.baseUrlPath") or "")
     except Exception as exc:  # noqa: BLE001 - shown without a traceback; the map is drawn without tiles
         common.show_error(exc, "preparing the basemap tiles")
+incidents = street_pts = None
+if with_incidents:
+    try:
+        incidents = _incidents(ds, ds.id, view.period.key, recent_from, recent_to)
+        street_pts = _street_points(ds, ds.id)
+    except Exception as exc:  # noqa: BLE001 - shown without a traceback; the map is drawn without them
+        common.show_error(exc, "reading the incidents")
+        with_incidents = False
 content = MapContent(
-    areas=ds.areas.frame, spots=spots, grid=lst.grid, harm=surfaces["harm_surface"],
-    risk=surfaces.get("risk_terrain"),
-    incidents=_incidents(ds, ds.id, view.period.key, recent_from, recent_to),
-    attractors=layers, streets=ds.streets, street_label=ds.street_label,
-    street_points=_street_points(ds, ds.id), district=view.district,
-    tiles=tiles, attribution=attribution, tile_options=tile_options, provenance=lst.provenance)
+    areas=ds.areas.frame, spots=spots, grid=grid, harm=surfaces.get("harm_surface"),
+    risk=surfaces.get("risk_terrain"), incidents=incidents, attractors=layers, streets=ds.streets,
+    street_label=ds.street_label, street_points=street_pts, district=view.district,
+    tiles=tiles, attribution=attribution, tile_options=tile_options, provenance=provenance)
 extra = []
 try:  # emerging hot spot and patrol dose layers: app_pages/hotspot_layers.py
     from app_pages.hotspot_layers import hotspot_layers
 
-    extra = hotspot_layers(view, lst, spots)
+    extra = hotspot_layers(view, lst, spots, emerging=with_incidents and grid is not None)
 except Exception as exc:  # noqa: BLE001 - shown without a traceback
     common.show_error(exc, "adding the hot spot and patrol dose layers")
 try:
@@ -91,5 +110,8 @@ from app_pages.hotspot_layers import patrol_upload  # noqa: E402
 patrol_upload()
 for text in getattr(m, "notes", []):
     st.caption(text)
-for text in ([note] if note else []) + list(lst.notes):
+if pub is not None and not with_incidents:
+    st.caption("Recent incidents, street names and emerging hot spots are off: the published list is drawn "
+               "from its files alone. Switch them on above the map.")
+for text in ([note] if note else []) + list(notes):
     st.info(text)

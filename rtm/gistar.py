@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr  # the normal CDF; scipy.stats (0.6 s to import) is not needed
 
 from .errors import setting_error
 from .grid import Grid
@@ -100,6 +99,8 @@ def gistar(values: np.ndarray, mask: np.ndarray, cell_size: float, distance_m: f
     ok = mask & (denom > 1e-12 * max(abs(xbar), 1.0))
     z[mask] = 0.0
     z[ok] = (lag[ok] - xbar * w[ok]) / denom[ok]
+    from scipy.special import ndtr  # the normal CDF (scipy.stats: 0.6 s to import); here: the app's first page needs none
+
     p[mask] = 2 * ndtr(-np.abs(z[mask]))  # = 2 * scipy.stats.norm.sf(|z|), the same function
     return z, p
 

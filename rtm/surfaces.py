@@ -13,7 +13,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import fft as sp_fft
 
 from .binning import BINNINGS, bin_points, linear_binning_correction  # noqa: F401 (bin_points: public here too)
 from .grid import Grid
@@ -48,6 +47,8 @@ def fft_same(counts: np.ndarray, kernel: np.ndarray, cache: dict | None = None) 
     """``scipy.signal.fftconvolve(counts, kernel, mode="same")`` for 2-D real arrays, step
     for step (so bit for bit the same), on all cores, reusing the kernel's transform from
     ``cache`` (keyed by the kernel's bytes and the FFT shape) when one is given."""
+    from scipy import fft as sp_fft  # here, not at import: the app's first page draws no surface (0.3 s)
+
     shape = [counts.shape[i] + kernel.shape[i] - 1 for i in range(2)]
     fshape = [sp_fft.next_fast_len(n, True) for n in shape]
     key = (kernel.shape, kernel.tobytes(), tuple(fshape))

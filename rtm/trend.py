@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import ndtr  # the normal CDF, without importing scipy.stats
 
 
 class MannKendall(NamedTuple):
@@ -70,6 +69,8 @@ def mann_kendall(series: np.ndarray) -> MannKendall:
     root = np.sqrt(np.where(var_s > 0, var_s, 1.0))
     z = np.where(s > 0, (s - 1) / root, np.where(s < 0, (s + 1) / root, 0.0))
     z = np.where(var_s > 0, z, 0.0)
+    from scipy.special import ndtr  # the normal CDF (scipy.stats: 0.6 s to import); here: the app's first page needs none
+
     p = 2 * ndtr(-np.abs(z))  # = 2 * scipy.stats.norm.sf(|z|), the same function
     tau = s / (n * (n - 1) / 2)
     return MannKendall(s, var_s, z, p, tau)

@@ -61,25 +61,45 @@ class StudyInputs:
 
 
 def load_study(inputs: StudyInputs, progress: Progress | None = None):
-    """Load the study area and the incidents; ``(areas, incidents)``.
+    """Load the study area and the incidents; ``(areas, incidents)``
+    (:func:`study_areas`, then :func:`study_incidents`).
 
     Raises
     ------
     InputError
         A file cannot be used, or no incident is usable in the study area.
     """
+    areas = study_areas(inputs)
+    return areas, study_incidents(inputs, areas, progress)
+
+
+def study_areas(inputs: StudyInputs):
+    """The study area alone (:class:`rtm.areas.Areas`): one read of the boundary file, a
+    small part of :func:`load_study`'s cost. InputError when it cannot be used."""
     from .areas import load_areas
+
+    return load_areas(inputs.area, inputs.area_field, select=list(inputs.area_select) or None,
+                      working_crs=inputs.working_crs)
+
+
+def study_incidents(inputs: StudyInputs, areas, progress: Progress | None = None):
+    """The incidents of ``inputs`` in the study area ``areas`` (:func:`study_areas`); the
+    costly part of :func:`load_study` (every incident file read, checked and placed).
+
+    Raises
+    ------
+    InputError
+        A file cannot be used, or no incident is usable in the study area.
+    """
     from .incidents import load_incidents
 
-    areas = load_areas(inputs.area, inputs.area_field, select=list(inputs.area_select) or None,
-                       working_crs=inputs.working_crs)
     inc = load_incidents(list(inputs.incidents), mapping=inputs.mapping, crs=inputs.crs, working_crs=areas.crs,
                          weights=inputs.weights, areas=areas, area_tolerance_m=inputs.area_tolerance_m,
                          dayfirst=inputs.dayfirst, limits=inputs.limits, progress=progress)
     if inc.report.rows_used == 0:
         raise InputError(inputs.incidents[0], "no incident is usable in the study area",
                          "check the files with 'rtm validate' and the study area's districts")
-    return areas, inc
+    return inc
 
 
 @dataclass(frozen=True)

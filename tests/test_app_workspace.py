@@ -110,6 +110,76 @@ def test_the_sample_workspace_opens_on_its_latest_published_month_with_its_attra
     assert archived["weeks_on_list"].max() == 3  # followed over the whole archive, no cap of 2
 
 
+def test_the_first_page_of_a_published_month_reads_only_the_published_files(southend_ws, tmp_path, monkeypatch):
+    """The Harm-spot map of a published month draws the published GeoPackage, GeoTIFF and
+    provenance: the workspace's incidents are not read and no list is made (the app's own count
+    of lists made, and the data set's state). The layers made from the incidents are read when
+    switched on; the published spots, popups and surfaces are those of the list made again."""
+    import shutil
+
+    import numpy as np
+
+    from app_pages import lists
+    from rtm.mapview import spots_geojson
+    from rtm.published_list import read_published
+
+    folder = tmp_path / "southend"
+    shutil.copytree(southend_ws, folder)  # a folder no earlier test opened: nothing of it in memory yet
+    made = lists.LISTS_MADE
+    at = _app(monkeypatch, folder)
+    view = at.session_state["_view"]
+    assert view.period.key == "2019-03" and not at.error
+    assert not view.ds.incidents_loaded  # the sidebar and the map read no incident
+    assert lists.LISTS_MADE == made  # and made no list
+    assert at.selectbox(key="period_workspace-southend").options == ["Month March 2019", "Month February 2019",
+                                                                      "Month January 2019"]
+    captions = " ".join(c.value for c in at.caption)
+    assert "all districts: 20 harm spot(s) as published" in captions
+    assert "Recent incidents, street names and emerging hot spots are off" in captions
+    assert [i.value for i in at.info] == read_published(folder / "lists", view.period).notes
+
+    at.toggle(key="map_incident_layers").set_value(True).run()  # the incident layers, on demand
+    assert not at.exception and not at.error
+    assert view.ds.incidents_loaded and lists.LISTS_MADE == made
+    at.run()  # every period is offered now, the month chosen kept
+    assert len(at.selectbox(key="period_workspace-southend").options) > 3
+    assert at.session_state["_view"].period.key == "2019-03"
+    assert "are off" not in " ".join(c.value for c in at.caption)
+
+    pub = read_published(folder / "lists", view.period)
+    lst, _ = common_list(view)
+    want, got = spots_geojson(lst.spots, lst.provenance), spots_geojson(pub.spots, pub.provenance)
+    assert [f["properties"]["popup"] for f in got["features"]] == [f["properties"]["popup"] for f in want["features"]]
+    assert (pub.grid.mask == lst.grid.mask).all() and pub.grid.transform == lst.grid.transform
+    for name, band in lst.surfaces().items():
+        np.testing.assert_array_equal(pub.surfaces[name], band)
+
+
+def test_a_published_list_read_back_from_its_files(southend_ws, tmp_path):
+    """rtm.published_list reads what the weekly run wrote: the archive's spots in order, the
+    surfaces' bands, the provenance; a period with no files is refused naming the file."""
+    import shutil
+
+    from rtm.errors import InputError
+    from rtm.periods import month_period
+    from rtm.published_list import is_published, read_published
+
+    pub = read_published(southend_ws / "lists", month_period("2019-01"))
+    archived = Archive(southend_ws / "archive.sqlite").spots_of("month", "2019-01")
+    assert list(pub.spots["spot_id"]) == list(archived["spot_id"]) and pub.spots.crs.to_epsg() == 27700
+    assert set(pub.surfaces) == {"harm_surface", "score", "risk_terrain"} and pub.terrain_used
+    assert pub.grid.shape == pub.surfaces["harm_surface"].shape and pub.grid.mask.any()
+    assert pub.provenance["period_start"] == "2019-01-01" and pub.notes == pub.provenance["notes"]
+    assert not is_published(southend_ws / "lists", month_period("2018-12"))
+    with pytest.raises(InputError, match="harmspots_month_2018-12.gpkg"):
+        read_published(southend_ws / "lists", month_period("2018-12"))
+    broken = tmp_path / "lists"
+    shutil.copytree(southend_ws / "lists" / "2019-01", broken / "2019-01")
+    (broken / "2019-01" / "harmspots_month_2019-01.gpkg").write_bytes(b"not a geopackage")
+    with pytest.raises(InputError, match="cannot be read"):
+        read_published(broken, month_period("2019-01"))
+
+
 def common_list(view):
     from app_pages import common
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy.special import ndtr
 
 from .geometry import geometries, name_of
 
@@ -76,6 +75,7 @@ def nearest_neighbour_index(points_xy, area: float) -> NearestNeighbour:
     if not (np.isfinite(area) and area > 0):
         raise ValueError(f"area must be a positive number of square metres, not {area!r}")
     from scipy.spatial import cKDTree
+    from scipy.special import ndtr  # here, not at import (0.2 s): the app's first page loads layers, tests none
 
     d, _ = cKDTree(pts).query(pts, k=2)
     n = len(pts)
