@@ -28,7 +28,7 @@ import pandas as pd
 from .errors import setting_error
 from .grid import Grid
 from .periods import inside
-from .surfaces import BINNINGS, KERNELS, default_bandwidth, harm_surface, recency_weights
+from .surfaces import KERNELS, default_bandwidth, harm_surface, recency_weights
 from .terrain import TerrainOnGrid
 
 METHODS = ("combined", "harm", "risk", "conjunctive")
@@ -45,8 +45,6 @@ DEFAULT_BANDWIDTH_CELLS = 1.1  # quartic radius in cells: a cell keeps ~90% of i
 DEFAULT_HISTORY_MONTHS = 36
 DEFAULT_COUNT_SHARE = 0.5
 DEFAULT_COUNT_ROWS = "all"
-# Ranking cells: each incident's harm starts in its own cell (see ScoreSettings.binning).
-DEFAULT_BINNING = "nearest"
 COUNT_ROWS = ("crimes", "all")
 
 
@@ -78,13 +76,6 @@ class ScoreSettings:
     count_rows : {"crimes", "all"}
         Which rows ``N`` counts: ``"crimes"`` those with a harm weight above 0, ``"all"``
         every row, anti-social behaviour (weight 0) included. ``H`` is always harm.
-    binning : {"nearest", "linear"}
-        How incidents meet the grid before smoothing (:func:`rtm.surfaces.harm_surface`).
-        ``"nearest"`` (the default): each incident's harm starts in its own cell, the unit
-        the list names and the back-test scores. ``"linear"`` shares it among the four
-        nearest cell centres (the accurate surface of a map), which moved harm into
-        neighbouring cells and lost 3-8% relative to naive on the development data
-        (docs/backtest.md, "The shipped default"); nearest is 3-9% above naive there.
     """
 
     method: str = "combined"
@@ -95,7 +86,6 @@ class ScoreSettings:
     history_months: int = DEFAULT_HISTORY_MONTHS
     count_share: float = DEFAULT_COUNT_SHARE
     count_rows: str = DEFAULT_COUNT_ROWS
-    binning: str = DEFAULT_BINNING
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -118,9 +108,6 @@ class ScoreSettings:
         if self.count_rows not in COUNT_ROWS:
             raise setting_error("count_rows", f"must be one of {', '.join(COUNT_ROWS)}, not {self.count_rows!r}",
                                 "choose crimes or all")
-        if self.binning not in BINNINGS:
-            raise setting_error("binning", f"must be one of {', '.join(BINNINGS)}, not {self.binning!r}",
-                                "choose nearest (the list's ranking) or linear")
 
     @classmethod
     def from_given(cls, **given) -> "ScoreSettings":
@@ -146,9 +133,8 @@ class ScoreSettings:
         bw = "default bandwidth" if self.bandwidth_m is None else (
             "Silverman bandwidth" if self.bandwidth_m == "silverman" else f"bandwidth {float(self.bandwidth_m):g} m")
         hl = "no decay" if self.half_life_days is None else f"half-life {float(self.half_life_days):g} days"
-        binned = "" if self.binning == DEFAULT_BINNING else f", {self.binning} binning"
         return (f"{self.method}: {self.history_months} months of history, {signal}, {bw}, {hl}, "
-                f"risk weight {float(self.risk_weight):g}{binned}")
+                f"risk weight {float(self.risk_weight):g}")
 
 
 def score_history(frame: pd.DataFrame, period, settings: ScoreSettings) -> pd.DataFrame:
@@ -263,11 +249,11 @@ def cell_scores(grid: Grid, x, y, weights, dates, as_of, *, terrain: TerrainOnGr
     else:
         bw = settings.bandwidth_m or DEFAULT_BANDWIDTH_CELLS * grid.cell_size
     harm = harm_surface(grid, x, y, weights, bandwidth_m=bw, kernel=settings.kernel, dates=dates, as_of=as_of,
-                        half_life_days=settings.half_life_days, binning=settings.binning)
+                        half_life_days=settings.half_life_days)
     c = float(settings.count_share)
     if c > 0:  # blend in the count surface, rescaled to harm units so that mean(harm) is kept
         n = harm_surface(grid, x, y, count_weights(weights, settings), bandwidth_m=bw, kernel=settings.kernel,
-                         dates=dates, as_of=as_of, half_life_days=settings.half_life_days, binning=settings.binning)
+                         dates=dates, as_of=as_of, half_life_days=settings.half_life_days)
         mh = float(harm[mask].mean()) if mask.any() else 0.0
         mn = float(n[mask].mean()) if mask.any() else 0.0
         if mn > 0:
