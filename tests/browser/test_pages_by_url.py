@@ -73,7 +73,7 @@ def test_a_published_file_downloads_byte_for_byte_then_the_page_reruns(southend_
         assert got == (folder / "lists" / "2019-03" / name).read_bytes(), name
     # a rerun: the page's period picker set to an earlier month
     page.locator('[data-testid="stSelectbox"]', has_text="Published month").first.click()
-    page.get_by_role("option", name="Month January 2019").click()
+    page.get_by_role("option", name="Month January 2019").click(timeout=90_000)
     page.get_by_role("heading", name="Month January 2019: all districts").wait_for(timeout=60_000)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')",
                            timeout=60_000)
