@@ -8,6 +8,7 @@ the list is for 2019-03. Forces without boundaries get an area made from their i
 
     PYTHONPATH=$PWD python bench/bench_national.py --cell 50 --workers 2
     PYTHONPATH=$PWD python bench/bench_national.py --backtest --cell 150 --workers 2
+    PYTHONPATH=$PWD python bench/bench_national.py --tune --cell 150 --workers 2 --no-estimate
 
 Each run goes in its own child process so its peak resident memory is its own.
 """
@@ -70,6 +71,23 @@ def child_backtest(mode: str, cell: float, workers: int) -> dict:
             "spots_csv": res.metrics.to_csv(index=False)}
 
 
+def child_tune(mode: str, cell: float, workers: int) -> dict:
+    """The national tuning (each force's own spans: validation 2018-11..12, test 2019-01..02)."""
+    from rtm.national import NationalSettings, peak_rss_mb
+    from rtm.national_tune import national_tune
+    from rtm.weekly import ListSettings
+
+    settings = NationalSettings(list=ListSettings(spot_size=cell))
+    fs = forces()
+    res, secs, workers_mb = _run(lambda c: national_tune(fs, settings, client=c), mode, workers)
+    f = res.forces
+    return {"mode": mode, "seconds": secs, "forces": int(f["force"].nunique()), "rows": len(f),
+            "tuned": int(f["tuned"].notna().sum()), "incidents": int(f.drop_duplicates("force")["incidents"].sum()),
+            "main_peak_mb": peak_rss_mb(), "worker_peak_mb": sorted(workers_mb.values()),
+            "summary": res.summary().round(4).to_dict("records"),
+            "spots_csv": f.drop(columns=["seconds", "peak_rss_mb"]).to_csv(index=False)}
+
+
 def child(mode: str, cell: float, workers: int) -> dict:
     """One run in this process: ``serial`` or ``dask``; returns its figures as a dict."""
     from rtm.national import NationalSettings, national_list, peak_rss_mb
@@ -108,6 +126,24 @@ def one_grid_estimate(cell: float) -> tuple[int, float]:
     return grid_memory_mb((lo[0], lo[1], hi[0], hi[1]), cell)
 
 
+def _print_tune(runs: dict, a) -> None:
+    print(f"National tuning at {a.cell:g} m, force by force (validation 2018-11..12, test 2019-01..02)")
+    print("| run | forces | grids tuned | incidents | time s | peak RSS main MB | peak RSS per worker MB |")
+    print("|---|---|---|---|---|---|---|")
+    for mode, r in runs.items():
+        label = "serial (peer)" if mode == "serial" else f"Dask LocalCluster, {a.workers} workers x 1 thread"
+        print(f"| {label} | {r['forces']} | {r['tuned']} of {r['rows']} | {r['incidents']:,} | {r['seconds']:.0f} | "
+              f"{r['main_peak_mb']:,.0f} | {', '.join(f'{m:,.0f}' for m in r['worker_peak_mb']) or '-'} |")
+    print("Test-span summary (mean over the grids tuned):")
+    for row in next(iter(runs.values()))["summary"]:
+        print(f"  {row['ranking']:<16} capture {100 * row['mean_capture']:.2f}%, vs naive "
+              f"{100 * row['mean_vs_naive']:+.2f}%, above naive in {row['above_naive']} of {row['tuned']}")
+    if len(runs) == 2:
+        same = runs["serial"]["spots_csv"] == runs["dask"]["spots_csv"]
+        print(f"Dask table identical to the serial table: {same}; time ratio dask/serial "
+              f"{runs['dask']['seconds'] / runs['serial']['seconds']:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cell", type=float, default=50.0)
@@ -116,18 +152,24 @@ def main() -> None:
     ap.add_argument("--child", choices=["serial", "dask"])
     ap.add_argument("--no-estimate", action="store_true")
     ap.add_argument("--backtest", action="store_true", help="the national back-test instead of the list")
+    ap.add_argument("--tune", action="store_true", help="the national tuning instead of the list")
     a = ap.parse_args()
     if a.child:
-        print(json.dumps((child_backtest if a.backtest else child)(a.child, a.cell, a.workers)))
+        job = child_backtest if a.backtest else child_tune if a.tune else child
+        print(json.dumps(job(a.child, a.cell, a.workers)))
         return
     runs = {}
     for mode in filter(None, a.modes.split(",")):
         out = subprocess.run([sys.executable, __file__, "--child", mode, "--cell", str(a.cell),
-                              "--workers", str(a.workers)] + (["--backtest"] if a.backtest else []),
+                              "--workers", str(a.workers)] + (["--backtest"] if a.backtest else [])
+                             + (["--tune"] if a.tune else []),
                              capture_output=True, text=True, cwd=ROOT)
         if out.returncode:
             sys.exit(f"{mode} run failed:\n{out.stderr[-3000:]}")
         runs[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+    if a.tune:
+        _print_tune(runs, a)
+        return
     if a.backtest:
         print(f"National monthly back-test 2018-12..2019-02 at {a.cell:g} m, force by force")
         print("| run | forces | incidents | metric rows | time s | peak RSS main MB | peak RSS per worker MB |")

@@ -196,3 +196,45 @@ def test_a_bad_file_on_a_dask_worker_process_is_the_same_clear_error(tmp_path):
         with pytest.raises(InputError) as on_dask:
             national_list(forces, month_period("2019-02"), client=client)
     assert str(on_dask.value) == str(serial.value) and "2019-01-kent-street.csv" in str(on_dask.value)
+
+
+@pytest.mark.realdata
+def test_national_tuning_on_dask_equals_the_serial_one(multiforce_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from rtm.cli import main
+    from rtm.distributed import connect
+    from rtm.national_tune import national_tune
+
+    forces = [f for f in find_forces([multiforce_dir]) if f.name in ("city-of-london", "cleveland")]
+    settings = NationalSettings(list=ListSettings(spot_size=150))
+    serial = national_tune(forces, settings)
+    seen = []
+    with connect(workers=2, processes=False) as client:
+        assert len(client.scheduler_info(n_workers=-1)["workers"]) == 2
+        on_dask = national_tune(forces, settings, client=client, progress=lambda d, n, w: seen.append(w))
+    cost = ["seconds", "peak_rss_mb"]
+    pd.testing.assert_frame_equal(serial.forces.drop(columns=cost), on_dask.forces.drop(columns=cost))
+    assert len(seen) == 2 and {w.split()[0] for w in seen} == {"city-of-london", "cleveland"}
+    f = serial.forces.set_index("force")
+    # five months a force: the first is history only, then two validate and two test
+    assert (f["validation"] == "2018-11..2018-12").all() and (f["test"] == "2019-01..2019-02").all()
+    assert f["chosen"].str.startswith("h12 ").all()  # the only window the data covers
+    assert (f["oracle"] >= f[["tuned", "shipped_default", "naive"]].max(axis=1)).all()
+    s = serial.summary().set_index("ranking")
+    assert s.loc["tuned", "tuned"] == 2 and s.loc["naive", "mean_vs_naive"] == 0
+    assert s.loc["tuned", "mean_capture"] == pytest.approx(f["tuned"].mean())
+    # the command: a row a force and the summary, and spans that cannot be used refused up front
+    data = tmp_path / "data"
+    data.mkdir()
+    for f in multiforce_dir.rglob("*-city-of-london-street.csv.xz"):
+        (data / f.name).symlink_to(f)
+    out = tmp_path / "tuning.csv"
+    res = CliRunner().invoke(main, ["national", "--data", str(data), "--tune", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "city-of-london" in res.output and "National summary" in res.output
+    assert len(pd.read_csv(out, encoding="utf-8-sig")) == 1
+    assert len(pd.read_csv(tmp_path / "tuning_summary.csv", encoding="utf-8-sig")) == 5
+    res = CliRunner().invoke(main, ["national", "--data", str(data), "--tune", "--validate", "2018-11:2018-12",
+                                    "--test", "2018-12:2019-02", "--out", str(out)])
+    assert res.exit_code == 2 and "--test" in res.output and "Traceback" not in res.output

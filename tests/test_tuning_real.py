@@ -56,5 +56,5 @@ def test_the_default_beats_naive_and_the_old_default_on_the_chicago_sample():
         pytest.skip("the bundled Chicago sample is missing")
     inc, areas = SAMPLES["chicago"].load()
     m = _means(inc, areas, periods_between(week_period("2018-01-01"), "2019-12-31"))
-    assert m["default"] >= m[NAIVE], m  # measured: 22.91% against 21.55%
-    assert m["default"] > m["old"], m  # measured: 22.10%
+    assert m["default"] >= m[NAIVE], m  # measured: 22.90% against 21.57% (2026-12-02, nearest binning)
+    assert m["default"] > m["old"], m  # measured: 22.09%
