@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -180,8 +182,13 @@ def test_one_grid_over_the_country_is_refused_naming_the_force_by_force_run():
     assert f"{mb:,.0f} MB" in err.value.problem and "rtm national" in err.value.fix
 
 
-def test_a_bad_file_on_a_dask_worker_process_is_the_same_clear_error(tmp_path):
+def test_a_bad_file_on_a_dask_worker_process_is_the_same_clear_error(tmp_path, monkeypatch):
     import pickle
+    import types
+
+    # Worker processes are spawned and re-run the parent's __main__; after the app's tests that
+    # can be streamlit_app.py (AppTest runs it as __main__). The CLI's __main__ is the rtm script.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
 
     from rtm.distributed import connect
 

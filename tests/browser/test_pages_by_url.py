@@ -11,6 +11,7 @@ import pytest
 from harness import OUTPUT, ROOT, is_outside, start_streamlit, wait_for_app, wait_for_spots
 
 pytest.importorskip("playwright.sync_api", reason="the playwright package is missing: pip install -e .[test]")
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 PAGES = {"": "Harm-spot map", "list": "Monthly list", "published": "Published lists", "model": "Risk terrain model",
          "data": "Data", "backtest": "Back-test",
@@ -72,8 +73,19 @@ def test_a_published_file_downloads_byte_for_byte_then_the_page_reruns(southend_
         got = info.value.path().read_bytes()
         assert got == (folder / "lists" / "2019-03" / name).read_bytes(), name
     # a rerun: the page's period picker set to an earlier month
-    page.locator('[data-testid="stSelectbox"]', has_text="Published month").first.click()
-    page.get_by_role("option", name="Month January 2019").click(timeout=90_000)
+    # The download buttons rerun the page: a list opened during that rerun closes again, so wait
+    # for the page to be idle and open it until the option shows.
+    idle = "() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')"
+    option = page.get_by_role("option", name="Month January 2019")
+    for _ in range(6):
+        page.wait_for_function(idle, timeout=60_000)
+        page.locator('[data-testid="stSelectbox"]', has_text="Published month").first.click()
+        try:
+            option.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    option.click(timeout=30_000)
     page.get_by_role("heading", name="Month January 2019: all districts").wait_for(timeout=60_000)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')",
                            timeout=60_000)
