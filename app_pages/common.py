@@ -12,7 +12,7 @@ choices; :mod:`app_pages.uploads` uploaded files. What is cached, and under whic
 
 from app_pages.datasets import (CATALOGUE, DEFAULT_SAMPLE, ROOT, Dataset, ModelSettings, available_samples,
                                 catalogue, catalogue_choices, default_period_index, layers_for, load_sample,
-                                load_workspace_dataset, make_period, period_choices, workspace_folder)
+                                load_workspace_dataset, make_period, period_choices)
 from app_pages.lists import MOVEMENT_DEPTH, harm_list, list_or_stop, lists_dir, publish_list
 from app_pages.models import fitted, is_fitted, model_dir, terrain_for, terrain_store
 from app_pages.state import ALL, View, cap, current_view, model_settings, plain, set_model_settings, show_error
@@ -23,4 +23,4 @@ __all__ = ["ALL", "CATALOGUE", "DEFAULT_SAMPLE", "MOVEMENT_DEPTH", "ROOT", "UPLO
            "default_period_index", "fitted", "harm_list", "is_fitted", "layers_for", "list_or_stop", "lists_dir",
            "load_sample", "make_period", "model_dir", "model_settings", "period_choices", "publish_list",
            "safe_name", "save_upload", "set_model_settings", "show_error", "terrain_for", "terrain_store",
-           "scratch", "upload_limit_mb", "load_workspace_dataset", "workspace_folder", "save_uploads", "plain"]
+           "scratch", "upload_limit_mb", "load_workspace_dataset", "save_uploads", "plain"]

@@ -4,7 +4,6 @@ attractor catalogue: loaded once per server process and never modified."""
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,12 +117,6 @@ def load_sample(key: str) -> Dataset:
     return Dataset(id=key, title=s.title, incidents=inc, areas=areas, kind=s.period_kind,
                    area_tolerance_m=s.area_tolerance_m, default_period=s.default_period,
                    model=ModelSettings(tuple(s.factors), RtmSettings(s.cell_size, s.block_length, s.bands)))
-
-
-def workspace_folder() -> Path | None:
-    """The force workspace the app opens (``RTM_WORKSPACE``), or None."""
-    folder = os.environ.get("RTM_WORKSPACE")
-    return Path(folder).expanduser() if folder else None
 
 
 def load_workspace_dataset(folder: str) -> Dataset:
