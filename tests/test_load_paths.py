@@ -12,6 +12,7 @@ import pandas as pd
 
 from rtm.dates import parse_dates, plausible_range
 from rtm.incidents import load_incidents
+from rtm.layouts import ColumnMap
 from rtm.records import split_records
 from rtm.rejects import LazyRejects
 
@@ -84,3 +85,58 @@ def test_months_and_days_read_as_pandas_would():
     assert days.unparseable.tolist() == [False, True, False, False]
     assert days.implausible.tolist() == [False, False, False, True]
     assert pd.isna(days.start[3])
+
+
+# A second month file of the same force: a4 repeats a1 (same id, month and type), a5 is new;
+# and the first file again, byte for byte.
+ROWS_B = ("a1,2019-01,Essex Police,Essex Police,0.71,51.54,On or near High Street,E1,S 001A,Robbery,"
+          "Under investigation,again\n"
+          "a5,2019-01,Essex Police,Essex Police,0.73,51.56,On or near Mill Lane,E2,S 002B,Burglary,,\n")
+POLICEUK_ROLES = ColumnMap(id="Crime ID", date="Month", lon="Longitude", lat="Latitude", offence="Crime type",
+                           location="Location", lsoa_code="LSOA code", lsoa_name="LSOA name")
+
+
+def _three_files(tmp_path):
+    a, b, c = (tmp_path / n for n in ("2019-01-a-street.csv", "2019-01-b-street.csv", "2019-01-c-street.csv"))
+    a.write_text(HEADER + ROWS)
+    b.write_text(HEADER + ROWS_B)
+    c.write_text(HEADER + ROWS)  # the same bytes as a
+    return [a, b, c]
+
+
+def test_police_uk_fast_path_gives_what_the_generic_path_gives_across_files(tmp_path):
+    """police.uk files are parsed with only the columns the loader uses (the others come back
+    by reading the file again); through the generic path (a column mapping) every column is
+    parsed. Both find the same duplicates across files and give the same rows."""
+    files = _three_files(tmp_path)
+    early = load_incidents(files, today="2026-01-01")
+    late = load_incidents(files, mapping=POLICEUK_ROLES, today="2026-01-01")
+    assert early.report.rows_in == late.report.rows_in == 8
+    assert early.report.rejected == late.report.rejected
+    assert early.report.rejected == {"missing_coordinates": 1, "unknown_offence_type": 1, "duplicate": 4}
+    # (source_file's categories may differ by files with no used row)
+    pd.testing.assert_frame_equal(early.frame.astype({"source_file": str}), late.frame.astype({"source_file": str}))
+    assert early.frame["incident_id"].tolist() == ["a1", "a5"]
+    rej = early.rejects
+    assert len(rej) == 6 and rej["reason"].value_counts().to_dict() == early.report.rejected
+    # every original column, read again from the files; the repeated file's rows are duplicates
+    assert list(rej.columns[4:]) == HEADER.strip().split(",")
+    dup_b = rej[(rej["file"].str.endswith("b-street.csv"))]
+    assert dup_b[["row", "reason", "Context"]].values.tolist() == [[2, "duplicate", "again"]]
+    assert rej[rej["file"].str.endswith("c-street.csv")]["reason"].tolist() == ["duplicate"] * 3
+
+
+def test_rejects_still_add_up_when_the_files_change_after_loading(tmp_path):
+    """When a file cannot be read again, its rejected rows (duplicates across files too)
+    keep the columns that were parsed and the reason each is counted by."""
+    files = _three_files(tmp_path)
+    inc = load_incidents(files, today="2026-01-01")
+    for f in files:
+        f.write_text(HEADER)  # changed since the load: not read again
+    rej = inc.rejects
+    assert rej["reason"].value_counts().to_dict() == inc.report.rejected
+    b = rej[rej["file"].str.endswith("b-street.csv")]
+    assert b[["row", "reason", "Crime ID", "Location", "Crime type"]].values.tolist() == [
+        [2, "duplicate", "a1", "On or near High Street", "Robbery"]]
+    c = rej[rej["file"].str.endswith("c-street.csv")].sort_values("row")
+    assert c[["row", "reason"]].values.tolist() == [[2, "duplicate"], [3, "duplicate"], [4, "duplicate"]]
