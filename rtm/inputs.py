@@ -164,7 +164,8 @@ def _zip_entries(p: Path, notes: list) -> list[Entry]:
     skipped: dict[str, list[str]] = {}
     if street:
         take = street
-        skipped["other CSV files (outcomes, stop and search)"] = [n for n in csvs if n not in street]
+        skipped["other police.uk files (outcomes, stop and search) and other text files"] = [
+            n for n in csvs if n not in street]
         skipped["map layers in a zip of police.uk files (load them separately)"] = vectors
     elif csvs:
         take = csvs

@@ -148,11 +148,13 @@ class LoadReport:
         if self.crs_in:
             lines.append(f"CRS of input:  {self.crs_in} ({self.crs_how})")
             lines.append(f"Working CRS:   {self.crs_working} (all distances in metres)")
-        if self.date_resolution:
+        if self.date_resolution and self.date_min:
             lines.append(
                 f"Dates:         {self.date_min} to {self.date_max}, "
                 f"resolution {self.date_resolution}"
             )
+        elif self.date_resolution:
+            lines.append("Dates:         none (no used row has a date)")
         if self.offence_types is not None and len(self.offence_types):
             lines.append(
                 f"Offence types (harm weights: {self.weights_scheme}; "
@@ -160,13 +162,13 @@ class LoadReport:
             )
             for r in self.offence_types.itertuples(index=False):
                 lines.append(
-                    f"  {str(r.offence_type):<32} {r.rows:>9,} rows  weight {r.weight:>8g}"
+                    f"  {_short(r.offence_type):<32} {r.rows:>9,} rows  weight {r.weight:>8g}"
                     f"  harm {r.harm:>12,.1f}"
                 )
         if self.unknown_types:
             lines.append(f"Offence types not in the harm-weight table ({self.unknown_policy}):")
             for name, n in self.unknown_types.items():
-                lines.append(f"  {name:<32} {n:>9,} rows")
+                lines.append(f"  {_short(name):<32} {n:>9,} rows")
         if self.missing_months:
             lines.append(f"Months with no incident between the first and the last: {', '.join(self.missing_months)} "
                          "(a monthly file may be missing)")
@@ -182,3 +184,10 @@ class LoadReport:
         d["rows_rejected"] = self.rows_rejected
         d["adds_up"] = self.adds_up
         return d
+
+
+def _short(text, width: int = 80) -> str:
+    """A value as shown in the report: at most ``width`` characters (a whole cell of a
+    broken file can be megabytes long)."""
+    text = str(text)
+    return text if len(text) <= width else text[:width - 3] + "..."

@@ -111,10 +111,24 @@ def during(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
     return frame.loc[inside(frame, period.start, period.end)]
 
 
+#: years a period may fall in: lists, windows of history and labels stay inside the range
+#: of nanosecond times (1678-2261) with room for three years of history before them
+PERIOD_YEARS = (1900, 2199)
+
+
+def _in_years(t: pd.Timestamp, text, what: str) -> pd.Timestamp:
+    lo, hi = PERIOD_YEARS
+    if not lo <= t.year <= hi:
+        raise setting_error(what, f"'{text}' is outside the years {lo} to {hi} that periods can fall in",
+                            f"give the {what} of the list you want, e.g. "
+                            f"{'2019-01' if what == 'month' else '2019-01-07'}")
+    return t
+
+
 def _date(text, what: str) -> pd.Timestamp:
     try:
         t = pd.Timestamp(text)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError):  # pandas' OutOfBoundsDatetime is a ValueError
         t = pd.NaT
     if t is pd.NaT or t.tzinfo is not None:
         example = "YYYY-MM, e.g. 2019-01" if what == "month" else "YYYY-MM-DD, e.g. 2019-01-07"
@@ -133,7 +147,7 @@ def week_period(day, week_start: str = "monday") -> Period:
     if week_start not in WEEKDAYS:
         raise setting_error("week_start", f"'{week_start}' is not a day of the week",
                             f"use one of {', '.join(WEEKDAYS)}")
-    t = _date(day, "week")
+    t = _in_years(_date(day, "week"), day, "week")
     back = (t.day_of_week - WEEKDAYS.index(week_start)) % 7
     start = t - pd.Timedelta(days=back)
     return Period("week", start, start + pd.Timedelta(days=7))
@@ -148,7 +162,7 @@ def month_period(month) -> Period:
         t = _date(month, "month")
     except InputError:
         raise setting_error("month", f"'{given}' is not a month", "give the month as YYYY-MM, e.g. 2019-01") from None
-    start = t.replace(day=1)
+    start = _in_years(t, given, "month").replace(day=1)
     return Period("month", start, start + pd.DateOffset(months=1))
 
 

@@ -5,8 +5,9 @@ A CSV record ends at a line break outside quotes, so one stray double quote (an 
 quote at the start of a cell) would make a parser swallow every later line into one cell
 of one bad row: 990 rows lost for one typo. :func:`split_records` finds the records first:
 
-* a quoted cell may hold line breaks; such a record is kept whole when it closes and has
-  the header's number of fields;
+* a quoted cell may hold line breaks; such a record is kept whole when it closes, has the
+  header's number of fields and no line inside it reads as a whole record of its own
+  (which is what two stray quotes lines apart would give);
 * otherwise the line with the opening quote is one bad record (``stray_quote``) and the
   lines after it are read as records of their own: the stray quote costs its own row only;
 * empty lines (and lines of spaces) between records are not records.
@@ -69,6 +70,17 @@ def _scan(line: bytes, delim: int, in_quote: bool) -> tuple[bool, int, bool]:
         at_start = False
         i += 1
     return in_quote, delims, clean
+
+
+def _whole_record(line: bytes, delim: int, n_fields: int) -> bool:
+    """Whether a line inside a quoted cell reads as a whole record of its own: the header's
+    number of fields, with a delimiter before any quote. Two stray quotes lines apart
+    would otherwise close one cell around the rows between them (a line break in a real
+    cell is followed by the rest of that cell, not by a row's worth of fields)."""
+    q = line.find(b'"')
+    if delim not in (line if q < 0 else line[:q]):
+        return False
+    return _scan(line, delim, False)[1] == n_fields - 1
 
 
 def line_bounds(text: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -163,7 +175,8 @@ def split_records(text: bytes, delim: str, n_fields: int, header_line: int = 1) 
                 if not clean or delims >= n_fields:
                     ok = False
                     break
-            if ok and clean and delims == n_fields - 1:
+            if ok and clean and delims == n_fields - 1 and not any(
+                    _whole_record(text[starts[m]:ends[m]], d, n_fields) for m in range(i + 1, j + 1)):
                 cont[i + 1:j + 1] = True
                 free = j + 1
             else:

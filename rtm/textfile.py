@@ -102,12 +102,21 @@ def _sniff(line: str) -> str:
     return best if counts[best] else ","
 
 
+def _cells(line: str, delim: str) -> list[str]:
+    """The cells of one line as Python's csv module reads them; split at every delimiter
+    when a cell is longer than that module's field limit (128 KiB)."""
+    try:
+        return next(csv.reader([line], delimiter=delim), [])
+    except csv.Error:
+        return line.split(delim)
+
+
 def _is_title(first: str, second: str) -> bool:
     """Line 1 is a title above the header: at most half as many cells as line 2 (which has
     at least three), split by line 2's delimiter."""
     d = _sniff(second)
-    n1 = len(next(csv.reader([first], delimiter=d), []))
-    n2 = len(next(csv.reader([second], delimiter=d), []))
+    n1 = len(_cells(first, d))
+    n2 = len(_cells(second, d))
     return n2 >= 3 and 2 * n1 <= n2
 
 
@@ -136,7 +145,7 @@ def _header(name: str, text: bytes, notes: list) -> tuple[int, str, list[str]]:
         delim = _sniff(line)
         if delim != ",":
             notes.append(f"{name}: columns are separated by {'tab' if delim == chr(9) else repr(delim)}, not commas")
-    cells = next(csv.reader([line], delimiter=delim), [])
+    cells = _cells(line, delim)
     names = []
     for i, c in enumerate(cells):
         c = c.strip()
@@ -203,9 +212,11 @@ def read_text_table(entry: "Entry", limits: "LoadLimits", select=None) -> "RawTa
     if not text or text.isspace():
         raise InputError(entry.name, "the file is empty", "export the data again; the file has no content")
     header_line, delim, names = _header(entry.name, text, notes)
-    # lines bound rows from above: counted before any per-line array is made (a file of
-    # fewer bytes than max_rows cannot have more lines, so most files skip the count)
-    if len(text) > limits.max_rows and (n_lines := text.count(b"\n")) > limits.max_rows:
+    # A bound before any per-line array is made: lines, counted only for a file with more
+    # bytes than the bound (which most files are not). It leaves room for the header and
+    # blank lines: the rows themselves are checked against max_rows once counted below.
+    bound = 2 * limits.max_rows + header_line
+    if len(text) > bound and (n_lines := text.count(b"\n")) > bound:
         raise InputError(entry.name, f"the file has {n_lines:,} lines, more than the limit of {limits.max_rows:,} "
                          "rows (load setting max_rows)", "if the file is genuine, raise max_rows, or load fewer "
                          "months at a time", field="max_rows", field_kind="setting")

@@ -260,7 +260,8 @@ def test_unknown_offence_policies_keep_every_row(policy, default, weights):
 
 def test_zip_takes_street_files_and_names_the_skipped_ones():
     inc = _load("street_and_outcomes.zip")
-    _one_note(inc, "not read, other CSV files (outcomes, stop and search): 2018-01/2018-01-essex-outcomes.csv")
+    _one_note(inc, "not read, other police.uk files (outcomes, stop and search) and other text files: "
+                   "2018-01/2018-01-essex-outcomes.csv")
     assert [s["name"] for s in inc.report.sources] == ["street_and_outcomes.zip:2018-01/2018-01-essex-street.csv"]
     assert inc.rejects["file"].tolist() == ["street_and_outcomes.zip:2018-01/2018-01-essex-street.csv"]
 

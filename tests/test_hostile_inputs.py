@@ -63,6 +63,54 @@ def test_a_stray_quote_costs_its_own_row_only():
     _adds_up(inc)
 
 
+@pytest.mark.parametrize("gap", [1, 10])
+def test_two_stray_quotes_lines_apart_do_not_merge_the_rows_between(tmp_path, gap):
+    """Was: one quote opening a Location and another ending one `gap` lines later closed one
+    cell around the rows between: rows in 999 (or 990), 0 rejected, and a used row made of
+    two incidents."""
+    lines = (BAD / "stray_quote_1000_rows.csv").read_text().splitlines()
+    lines[9] = lines[9].replace('"On or near Pub', "On or near Pub")  # the corpus file's own stray quote
+    opener, closer = 500, 500 + gap  # 0-based: lines 501 and 501 + gap of the file
+    lines[opener] = lines[opener].replace(",On or near ", ',"On or near ', 1)
+    lines[closer] = lines[closer].replace(",E01", '",E01', 1)
+    f = tmp_path / "2018-01-essex-street.csv"
+    f.write_text("\n".join(lines) + "\n")
+    inc = load_incidents(f, threads=1, today=TODAY)
+    assert (inc.report.rows_in, inc.report.rows_used) == (1000, 999)
+    assert inc.report.rejected == {"stray_quote": 1}
+    assert inc.rejects["row"].tolist() == [501]
+    assert inc.frame["source_row"].tolist() == [n for n in range(2, 1002) if n != 501]
+    assert not inc.frame["location"].str.contains("\n").any()
+    _adds_up(inc)
+
+
+def test_a_cell_longer_than_the_csv_modules_limit_in_the_first_row_is_read(tmp_path):
+    """Was: 'field larger than field limit (131072)', exit 3, from the title-line check."""
+    lines = (BAD / "stray_quote_1000_rows.csv").read_text().splitlines()[:3]
+    lines[1] = lines[1].rstrip(",") + "," + "x" * 140_000
+    f = tmp_path / "long.csv"
+    f.write_text("\n".join(lines) + "\n")
+    inc = load_incidents(f, threads=1, today=TODAY)
+    assert inc.report.rows_in == 2 and inc.report.rows_used == 2
+
+
+@pytest.mark.parametrize("args", [["--month", "0000-01"], ["--month", "9999-12"], ["--month", "0001-01"],
+                                  ["--week", "0001-01-01"], ["--week", "0000-01-01"]])
+def test_periods_outside_the_years_lists_are_made_for_get_a_message(tmp_path, args):
+    """Was: 'year 0 is out of range' or 'strftime not yet supported', exit 3."""
+    from click.testing import CliRunner
+
+    from rtm.cli import main
+
+    southend = Path(__file__).resolve().parents[1] / "sample_geo" / "southend"
+    res = CliRunner().invoke(main, ["weekly", "--incidents", str(southend / "crime"), "--area",
+                                    str(southend / "southend_lsoa2011.geojson"), "--area-field", "LSOA11NM",
+                                    "--out", str(tmp_path / "out"), *args])
+    assert res.exit_code == 2, res.output
+    assert "outside the years 1900 to 2199" in res.output and "Traceback" not in res.output
+    assert "unexpected error" not in res.output
+
+
 def test_quoted_line_break_and_blank_line_keep_line_numbers():
     """Was: a phantom row and every later line number one too small."""
     inc = _load("quoted_linebreak_then_blank.csv")

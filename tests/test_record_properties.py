@@ -1,9 +1,10 @@
 """Property: for random faulty police.uk files, rows are counted by records (issue 14).
 
 Hypothesis writes police.uk street files from a list of records, each good, with a
-quoted line break in its location, with a stray (never closed) quote, or ragged (a field
-too many or too few), with blank lines between records, LF or CRLF line ends, and one of
-four encodings (UTF-8, UTF-8 with BOM, UTF-16 with BOM, Windows-1252). The true record
+quoted line break in its location, with a stray (never closed) quote, with a quote at the
+end of its location (an ordinary character, which must not close an earlier stray quote
+around the records between), or ragged (a field too many or too few), with blank lines
+between records, LF or CRLF line ends, and one of four encodings (UTF-8, UTF-8 with BOM, UTF-16 with BOM, Windows-1252). The true record
 count is the length of that list; the loader must report exactly that many rows in, used
 plus rejected, each rejected row at the physical line where its record starts, with the
 reason its fault calls for.
@@ -22,9 +23,10 @@ from rtm.incidents import load_incidents
 
 HEADER = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
           "Crime type,Last outcome category,Context")
-REASON = {"good": None, "linebreak": None, "stray": "stray_quote", "extra": "malformed_row", "short": "malformed_row"}
+REASON = {"good": None, "linebreak": None, "stray": "stray_quote", "closer": None, "extra": "malformed_row",
+          "short": "malformed_row"}
 RECORD = st.fixed_dictionaries({
-    "kind": st.sampled_from(["good"] * 6 + ["linebreak", "stray", "extra", "short"]),
+    "kind": st.sampled_from(["good"] * 6 + ["linebreak", "stray", "closer", "extra", "short"]),
     "blank_after": st.sampled_from([0] * 5 + [1, 2]),
     "accent": st.booleans(),
 })
@@ -32,8 +34,8 @@ RECORD = st.fixed_dictionaries({
 
 def _record(i: int, spec: dict) -> str:
     place = "Café Rouge" if spec["accent"] else "High Street"
-    location = {"linebreak": f'"On or near {place}\nnorth side"', "stray": f'"On or near {place}'}.get(
-        spec["kind"], f"On or near {place}")
+    location = {"linebreak": f'"On or near {place}\nnorth side"', "stray": f'"On or near {place}',
+                "closer": f'On or near {place}"'}.get(spec["kind"], f"On or near {place}")
     cid = hashlib.sha256(str(i).encode()).hexdigest()
     cells = [cid, "2018-01", "Essex Police", "Essex Police", "0.710512", "51.538012", location, "E01015906",
              "Southend-on-Sea 014A", "Burglary", "Under investigation", ""]
