@@ -127,7 +127,10 @@ def expand_inputs(paths, notes: list | None = None) -> list[Entry]:
                 skipped.setdefault(why, []).append(str(f.relative_to(p)))
             _name_skipped(p.name, skipped, notes)
             if not found:
-                raise InputError(p, "the folder holds no CSV, Parquet, zip or vector file",
+                held = [f"{n}, {why}" for why, names in skipped.items() for n in names]
+                shown = "; ".join(held[:5]) + (f"; and {len(held) - 5} more" if len(held) > 5 else "")
+                raise InputError(p, "the folder holds no CSV, Parquet, zip or vector file" +
+                                 (f" (it holds: {shown})" if held else " (it is empty)"),
                                  "point at the folder that holds the monthly CSV files")
             for f in found:
                 entries.extend(expand_inputs([f], notes))

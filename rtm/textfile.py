@@ -61,13 +61,12 @@ def to_utf8(name: str, data: bytes, notes: list) -> bytes:
     head = data[:4096]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         notes.append(f"{name}: read as UTF-16 text")
-        data = data.decode("utf-16").encode("utf-8")
+        data = _from_utf16(name, data, "utf-16", notes, "replace")
     elif (enc := _utf16(head)) is not None:
-        try:
-            data = data.decode(enc).encode("utf-8")
+        text = _from_utf16(name, data, enc, notes, "strict")
+        if text is not None:
+            data = text
             notes.append(f"{name}: read as UTF-16 text without a byte-order mark ({enc})")
-        except UnicodeDecodeError:
-            pass
     if b"\x00" in data[:4096]:
         raise InputError(name, "the file is binary, not a text table",
                          "export the data as CSV (comma-separated values) and load that")
@@ -86,6 +85,24 @@ def to_utf8(name: str, data: bytes, notes: list) -> bytes:
         notes.append(f"{name}: lines end with a carriage return only (old Mac text); read as line breaks")
         data = data.replace(b"\r", b"\n")
     return data
+
+
+def _from_utf16(name: str, data: bytes, enc: str, notes: list, errors: str) -> bytes | None:
+    """UTF-16 ``data`` as UTF-8. A last byte left over (a file cut short mid-character) is
+    dropped with a note; with ``errors="strict"`` bytes that are not UTF-16 give None, with
+    ``"replace"`` they become U+FFFD, with a note."""
+    cut = len(data) % 2
+    try:
+        text = data[:len(data) - cut].decode(enc)
+    except UnicodeDecodeError:
+        if errors == "strict":
+            return None
+        text = data[:len(data) - cut].decode(enc, errors)
+        notes.append(f"{name}: some bytes are not UTF-16 text; they are read as \ufffd")
+    if cut:
+        notes.append(f"{name}: the file ends in the middle of a character (its last byte is cut off: an incomplete "
+                     "copy?); read without that byte")
+    return text.encode("utf-8")
 
 
 def _first_bad_utf8(data: bytes) -> int:

@@ -111,6 +111,29 @@ def test_periods_outside_the_years_lists_are_made_for_get_a_message(tmp_path, ar
     assert "unexpected error" not in res.output
 
 
+def test_a_folder_with_nothing_to_read_names_what_it_holds(tmp_path):
+    (tmp_path / "readme.txt").write_text("notes")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    with pytest.raises(InputError) as info:
+        load_incidents(tmp_path, today=TODAY)
+    assert "it holds: loop, broken or looping symbolic links; readme.txt, text files" in info.value.problem
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="it is empty"):
+        load_incidents(empty, today=TODAY)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_cut_short_by_a_byte_is_read_with_a_note(tmp_path, encoding):
+    """Was: with a byte-order mark, 'truncated data', exit 3; without one, 'the file is binary'."""
+    text = "\n".join((BAD / "stray_quote_1000_rows.csv").read_text().splitlines()[:6]) + "\n"
+    f = tmp_path / "cut.csv"
+    f.write_bytes(text.encode(encoding)[:-1])
+    inc = load_incidents(f, threads=1, today=TODAY)
+    assert inc.report.rows_in == 5 and inc.report.rows_used == 5
+    assert any("its last byte is cut off" in n for n in inc.report.notes)
+
+
 def test_quoted_line_break_and_blank_line_keep_line_numbers():
     """Was: a phantom row and every later line number one too small."""
     inc = _load("quoted_linebreak_then_blank.csv")
@@ -429,9 +452,9 @@ def test_cli_passes_date_format_and_limits(tmp_path):
     assert res.exit_code == 0, res.output
     assert "Rows used:     1" in res.output and len(pd.read_csv(rejects)) == 3
     res = CliRunner().invoke(main, ["validate", str(BAD / "stray_quote_1000_rows.csv"), "--max-rows", "10"])
-    assert res.exit_code == 2 and "setting 'max_rows'" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 2 and "option '--max-rows'" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(main, ["validate", str(BAD / "expands_4mb.zip"), "--max-file-mb", "1"])
-    assert res.exit_code == 2 and "load setting max_file_mb" in res.output
+    assert res.exit_code == 2 and "load setting max_file_mb" in res.output and "option '--max-file-mb'" in res.output
     res = CliRunner().invoke(main, ["validate", str(BAD / "unknown_types_counted.csv")])
     assert "Jaywalking" in res.output and "Loitering" in res.output
 

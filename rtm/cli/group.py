@@ -28,10 +28,16 @@ def option_error(option: str, problem: str, fix: str) -> InputError:
     return InputError("", problem, fix, option, "option")
 
 
+#: settings whose errors name a data file (its source) and are still set on the command line
+FILE_LIMITS = ("max_rows", "max_file_mb")
+
+
 def as_option(exc: InputError, command: click.Command | None) -> InputError:
     """``exc`` with a library setting name (``field_kind == "setting"``) replaced by the
-    option of ``command`` that sets it (``top_n`` -> ``--top``), when the command has one."""
-    if exc.field_kind != "setting" or command is None or exc.source:
+    option of ``command`` that sets it (``top_n`` -> ``--top``, ``max_rows`` ->
+    ``--max-rows``), when the command has one. Errors from a file keep the file's own
+    setting names (a ``workspace.toml`` key), except the load limits a data file exceeds."""
+    if exc.field_kind != "setting" or command is None or (exc.source and exc.field not in FILE_LIMITS):
         return exc
     names = SETTING_OPTIONS.get(exc.field, ()) + (exc.field,)
     flags = [p.opts[0] for n in names for p in command.params
