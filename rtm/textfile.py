@@ -119,21 +119,12 @@ def _sniff(line: str) -> str:
     return best if counts[best] else ","
 
 
-def _cells(line: str, delim: str) -> list[str]:
-    """The cells of one line as Python's csv module reads them; split at every delimiter
-    when a cell is longer than that module's field limit (128 KiB)."""
-    try:
-        return next(csv.reader([line], delimiter=delim), [])
-    except csv.Error:
-        return line.split(delim)
-
-
 def _is_title(first: str, second: str) -> bool:
     """Line 1 is a title above the header: at most half as many cells as line 2 (which has
     at least three), split by line 2's delimiter."""
     d = _sniff(second)
-    n1 = len(_cells(first, d))
-    n2 = len(_cells(second, d))
+    n1 = len(split_cells(first, d))
+    n2 = len(split_cells(second, d))
     return n2 >= 3 and 2 * n1 <= n2
 
 
@@ -162,7 +153,7 @@ def _header(name: str, text: bytes, notes: list) -> tuple[int, str, list[str]]:
         delim = _sniff(line)
         if delim != ",":
             notes.append(f"{name}: columns are separated by {'tab' if delim == chr(9) else repr(delim)}, not commas")
-    cells = _cells(line, delim)
+    cells = split_cells(line, delim)
     names = []
     for i, c in enumerate(cells):
         c = c.strip()
@@ -194,9 +185,10 @@ def _parse(buf: bytes, names: list[str], delim: str, wanted: list[str], on_inval
 
 
 def split_cells(text: str, delim: str, quoting: bool = True) -> list[str]:
-    """The cells of one bad record as Python's csv module reads them (for the rejects file);
-    with ``quoting=False`` quotes are ordinary characters (a stray quote's line then keeps
-    its cells in their columns)."""
+    """The cells of one record (a header line, a bad record for the rejects file) as
+    Python's csv module reads them, split at every delimiter when that module refuses it
+    (a cell over its 128 KiB field limit); with ``quoting=False`` quotes are ordinary
+    characters (a stray quote's line then keeps its cells in their columns)."""
     try:
         return next(csv.reader(io.StringIO(text), delimiter=delim,
                                quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE), [])
