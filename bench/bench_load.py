@@ -202,13 +202,13 @@ def _measure(a) -> int:
     if a.baseline:
         import_time(a.baseline.resolve())
     runs: dict[str, list] = {"ours": [], "baseline": [], "pandas": [], "pyarrow": []}
-    for _ in range(a.repeat):  # interleaved, so a busy spell of the machine hits every loader alike
-        runs["ours"].append(_run("ours", ROOT))
-        if a.baseline:
-            runs["baseline"].append(_run("baseline", a.baseline.resolve()))
-        runs["pyarrow"].append(_run("pyarrow", ROOT))
-        if not a.no_pandas:
-            runs["pandas"].append(_run("pandas", ROOT))
+    order = ["ours"] + (["baseline"] if a.baseline else []) + ["pyarrow"] + ([] if a.no_pandas else ["pandas"])
+    for r in range(a.repeat):
+        # Interleaved, so a busy spell of the machine hits every loader alike, and each round
+        # starts with the next loader: on a virtual machine the first process after a pause
+        # pays more for fresh memory (docs/benchmarks.md), so no loader always goes first.
+        for which in order[r % len(order):] + order[:r % len(order)]:
+            runs[which].append(_run(which, a.baseline.resolve() if which == "baseline" else ROOT))
 
     def med(which, i):
         return statistics.median(r[i] for r in runs[which])

@@ -105,8 +105,18 @@ POLICEUK_API = ColumnMap(id="persistent_id", date="date", lon="long", lat="lat",
                          offence="category", location="street_name")
 
 
-def policeuk_columns(columns: list[str]) -> list[str] | None:
-    """The columns worth parsing in a police.uk street file (None for other files).
+#: How the police.uk columns worth parsing are parsed: months and offence types (a few
+#: distinct values each) straight into dictionaries, coordinates straight into numbers (a
+#: file whose coordinates do not all parse is read as text instead), the rest as text.
+#: Places and LSOAs stay text: as dictionaries they hold less memory but cost as much
+#: time in hashing and in pandas categories as they save (docs/benchmarks.md).
+POLICEUK_TYPES = {"crime_id": "string", "month": "dictionary", "longitude": "float64", "latitude": "float64",
+                  "location": "string", "lsoa_code": "string", "lsoa_name": "string", "crime_type": "dictionary"}
+
+
+def policeuk_columns(columns: list[str]) -> dict[str, str] | None:
+    """The columns worth parsing in a police.uk street file, with how to parse each (a kind
+    of :data:`POLICEUK_TYPES`), or None for other files.
 
     "Reported by", "Falls within", "Last outcome category" and "Context" are never used;
     skipping them saves about a quarter of the parsing time on national extracts.
@@ -114,8 +124,7 @@ def policeuk_columns(columns: list[str]) -> list[str] | None:
     by_norm = {norm(c): c for c in columns}
     if not {"crime_id", "month", "longitude", "latitude", "crime_type"} <= set(by_norm):
         return None
-    return [by_norm[n] for n in ("crime_id", "month", "longitude", "latitude", "location",
-                                 "lsoa_code", "lsoa_name", "crime_type") if n in by_norm]
+    return {by_norm[n]: kind for n, kind in POLICEUK_TYPES.items() if n in by_norm}
 
 
 def detect_layout(source: str, columns: list[str], mapping: ColumnMap | None = None,

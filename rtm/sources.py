@@ -79,7 +79,9 @@ class RawTable:
     name : str
         Display name: the path, or ``archive.zip:member.csv``.
     table : pyarrow.Table
-        Text columns as strings (CSV) or native types (Parquet, vector attributes).
+        Text columns as strings (CSV; police.uk months and offence types as dictionaries
+        and coordinates as numbers, see :data:`rtm.layouts.POLICEUK_TYPES`) or native types
+        (Parquet, vector attributes).
     sha256 : str
         Fingerprint of the file's bytes (the member's bytes for zip members).
     lines : ndarray of int64

@@ -47,13 +47,15 @@ def blank_to_null(col) -> pa.Array:
 
 
 def categories(col) -> pa.DictionaryArray:
-    """Dictionary-encode a text column, then trim the distinct values; blanks -> null.
+    """Dictionary-encode a text column (a dictionary column keeps its codes), then trim the
+    distinct values; blanks -> null.
 
     Distinct values that differ only in surrounding spaces are merged.
     """
-    arr = as_string_array(col)
-    enc = pc.dictionary_encode(arr)
-    words = pc.utf8_trim_whitespace(enc.dictionary)
+    enc = one_chunk(col)
+    if not isinstance(enc, pa.DictionaryArray):
+        enc = pc.dictionary_encode(as_string_array(enc))
+    words = pc.utf8_trim_whitespace(as_string_array(enc.dictionary))
     uniq = pc.unique(words)
     remap = pc.index_in(words, uniq)
     blank = pc.equal(pc.utf8_length(uniq), 0).to_numpy(zero_copy_only=False)

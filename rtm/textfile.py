@@ -167,19 +167,30 @@ def _header(name: str, text: bytes, notes: list) -> tuple[int, str, list[str]]:
     return header_line, delim, names
 
 
-def _parse(buf: bytes, names: list[str], delim: str, wanted: list[str], on_invalid) -> pa.Table:
-    """The ``wanted`` columns as text (the others are split off but not converted: a third
-    of the parsing time of a police.uk file). The parser reads ``buf`` in place (a
-    ``BufferReader``, not a file object that would copy each block) and does not check the
-    UTF-8 again: :func:`to_utf8` made the whole text valid UTF-8, and records are cut at
-    line breaks."""
-    types = {n: pa.string() for n in wanted}
+#: Arrow types of the column kinds a ``select`` function may ask for
+_KINDS = {"string": pa.string(), "dictionary": pa.dictionary(pa.int32(), pa.string()), "float64": pa.float64()}
+
+
+def _parse(buf: bytes, names: list[str], delim: str, kinds: dict[str, str], on_invalid) -> pa.Table:
+    """The columns named in ``kinds`` (name -> a kind of :data:`_KINDS`); the others are
+    split off but not converted (a third of the parsing time of a police.uk file). Empty
+    cells are empty text, and null in a number column. The parser reads ``buf`` in place
+    (a ``BufferReader``, not a file object that would copy each block) and does not check
+    the UTF-8 again: :func:`to_utf8` made the whole text valid UTF-8, and records are cut
+    at line breaks.
+
+    Raises
+    ------
+    pyarrow.ArrowInvalid
+        A file that is not a table, or a cell of a number column that is not a number.
+    """
     return pacsv.read_csv(
         pa.BufferReader(buf),
         read_options=pacsv.ReadOptions(use_threads=False, column_names=names, skip_rows=1, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_invalid,
                                          ignore_empty_lines=False, newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(column_types=types, include_columns=wanted, check_utf8=False,
+        convert_options=pacsv.ConvertOptions(column_types={n: _KINDS[k] for n, k in kinds.items()},
+                                             include_columns=list(kinds), check_utf8=False, null_values=[""],
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
 
@@ -197,12 +208,16 @@ def split_cells(text: str, delim: str, quoting: bool = True) -> list[str]:
 
 
 def read_text_table(entry: "Entry", limits: "LoadLimits", select=None) -> "RawTable":
-    """Parse a (possibly compressed) delimited text file into an all-string Arrow table.
+    """Parse a (possibly compressed) delimited text file into an Arrow table (text columns
+    unless ``select`` asks for others).
 
     ``select``, if given, is called with the header's column names and returns the
-    columns the loader uses (or None for all); the others are not parsed, and the table
-    records how to read the file again (``RawTable.reread``) for the rejects file, which
-    has every original column.
+    columns the loader uses, each with how to parse it (name -> ``"string"``,
+    ``"dictionary"`` or ``"float64"``), or None for every column as text. The others are
+    not parsed; when some are left out or not parsed as text, the table records how to
+    read the file again (``RawTable.reread``) for the rejects file, which has every
+    original column as its text. A number column with a cell that is not a number is
+    read again as text (the checks then name the row).
 
     Notes
     -----
@@ -235,7 +250,7 @@ def read_text_table(entry: "Entry", limits: "LoadLimits", select=None) -> "RawTa
                          f"{limits.max_rows:,} rows (load setting max_rows)",
                          "if the file is genuine, raise max_rows, or load fewer months at a time", field="max_rows",
                          field_kind="setting")
-    wanted = (select(names) if select else None) or names
+    kinds = (select(names) if select else None) or dict.fromkeys(names, "string")
     bad: list[int] = []
     bad_text: list[str] = []
 
@@ -244,11 +259,19 @@ def read_text_table(entry: "Entry", limits: "LoadLimits", select=None) -> "RawTa
         bad_text.append(row.text)
         return "skip"
 
-    try:
-        table = _parse(recs.text, names, delim, wanted, on_invalid)
-    except pa.ArrowInvalid as exc:
-        raise InputError(entry.name, f"the file cannot be read as a table ({exc})",
-                         "check that it is a comma-separated text file with one header row") from None
+    table = None
+    while table is None:
+        try:
+            table = _parse(recs.text, names, delim, kinds, on_invalid)
+        except pa.ArrowInvalid as exc:
+            if set(kinds.values()) == {"string"}:
+                raise InputError(entry.name, f"the file cannot be read as a table ({exc})",
+                                 "check that it is a comma-separated text file with one header row") from None
+            # a cell of a number column is not a number: read the columns as text, so that
+            # the checks reject that row with its reason
+            kinds = dict.fromkeys(kinds, "string")
+            bad.clear()
+            bad_text.clear()
     n_rec = len(recs.lines)
     if table.num_rows + len(bad) != n_rec or any(b < 2 for b in bad):
         raise InputError(entry.name, f"the records could not be told apart (found {n_rec:,}, the parser "
@@ -273,4 +296,5 @@ def read_text_table(entry: "Entry", limits: "LoadLimits", select=None) -> "RawTa
                      "each is rejected on its own and the rows after it are read")
 
     return RawTable(entry.name, table, sha, lines=lines, malformed=malformed, notes=notes,
-                    names=names, delimiter=delim, reread=(entry, limits) if len(wanted) < len(names) else None)
+                    names=names, delimiter=delim,
+                    reread=(entry, limits) if len(kinds) < len(names) or set(kinds.values()) != {"string"} else None)
