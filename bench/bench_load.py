@@ -10,7 +10,8 @@ time to import the loader (geopandas is not imported without a study area).
 
 Run: ``.venv/bin/python bench/bench_load.py --baseline ../main --repeat 3``: each round runs
 our loader, the baseline's (the code before a change, for its speed and peak memory) and the
-peers once each, in turn, each in a fresh process; the summary gives medians and ratios.
+peers once each, in turn (each round starting with the next one), each in a fresh process; the
+summary gives medians and ratios.
 ``--plain`` first decompresses the xz files into a temporary folder (not timed) and loads
 those: plain CSVs are what users load (the police.uk download is a zip of them), and without
 xz the peer no longer spends half its time in one-file-at-a-time decompression.

@@ -5,13 +5,19 @@ clean files are split into records by lines, and months or days are read without
 from __future__ import annotations
 
 import lzma
+import os
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rtm.arrow_memory import POOL_ENV
 from rtm.dates import parse_dates, plausible_range
 from rtm.errors import InputError
 from rtm.incidents import load_incidents
@@ -179,3 +185,27 @@ def test_coordinates_read_as_numbers_give_what_text_gives(tmp_path, cells):
     got = fast.rejects.sort_values("row")
     assert len(got) == sum(fast.report.rejected.values())
     assert not len(got) or got["Longitude"].fillna("").tolist() == [want[r - 2] for r in got["row"]]
+
+
+def _pool_after_a_load(tmp_path, env_pool: str | None) -> str:
+    f = tmp_path / "2019-01-essex-street.csv"
+    f.write_text(HEADER + ROWS)
+    env = {k: v for k, v in os.environ.items() if k != POOL_ENV}
+    if env_pool:
+        env[POOL_ENV] = env_pool
+    code = ("import sys, pyarrow as pa; from rtm.incidents import load_incidents; "
+            "load_incidents(sys.argv[1], today='2026-01-01'); print(pa.default_memory_pool().backend_name)")
+    return subprocess.run([sys.executable, "-c", code, str(f)], check=True, capture_output=True, text=True, env=env,
+                          cwd=Path(__file__).resolve().parents[1]).stdout.strip()
+
+
+def test_a_load_allocates_from_jemalloc_unless_the_user_chose_a_pool(tmp_path):
+    """Arrow's buffers come from jemalloc during a load (less fresh memory: docs/benchmarks.md),
+    where this pyarrow has it; an allocator the user set in ARROW_DEFAULT_MEMORY_POOL stands."""
+    try:
+        pa.jemalloc_memory_pool()
+        expected = "jemalloc"
+    except (NotImplementedError, pa.ArrowNotImplementedError):
+        expected = pa.default_memory_pool().backend_name  # (Windows wheels: the default stays)
+    assert _pool_after_a_load(tmp_path, None) == expected
+    assert _pool_after_a_load(tmp_path, "system") == "system"
