@@ -70,9 +70,10 @@ def parse_numbers(col) -> Numbers:
 
 
 def _nan_text(arr: pa.Array) -> np.ndarray:
-    """True where the text spells NaN (which parses, but is not a usable number)."""
-    low = pc.utf8_lower(pc.fill_null(arr, ""))
-    return np.asarray(pc.is_in(low, pa.array(["nan", "-nan", "+nan"])).to_numpy(zero_copy_only=False), dtype=bool)
+    """True where the text spells NaN, as Arrow's number parser reads it (which parses, but
+    is not a usable number): ``nan``, signed, with a payload such as ``-nan(ind)``."""
+    found = pc.match_substring_regex(pc.fill_null(arr, ""), r"^[+-]?nan(\([0-9a-z_]*\))?$", ignore_case=True)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def to_crs(value) -> CRS:

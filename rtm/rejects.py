@@ -77,6 +77,9 @@ def rejects_of(raw, layout_name: str, codes: np.ndarray, bad: np.ndarray, lines:
         rows["raw_text"] = [m[1] for m in raw.malformed]
         mal = pa.table({k: pa.array(v, pa.int64() if k == "row" else pa.string()) for k, v in rows.items()})
         out = pa.concat_tables([out, mal], promote_options="default")
+        # the file's column order, also for the columns only the unparsed rows brought
+        first = FIXED + [c for c in shown if c in out.column_names]
+        out = out.select(first + [c for c in out.column_names if c not in first])
     return out
 
 

@@ -156,7 +156,8 @@ def test_rejects_still_add_up_when_the_files_change_after_loading(tmp_path):
 # coordinates straight into numbers (falling back to text when a cell is not one); it must
 # read every cell as the generic path, which parses text, does.
 COORD_CELLS = ["0.71", "-0.7", "+0.72", ".5", "51.54", "1e-3", "5E1", "0", "", " ", " 0.71", "0.71 ", "nan",
-               "NaN", "NA", "N/A", "null", "inf", "-inf", "1e999", "abc", "0x1A", '"1,5"', '"0.73"', '""', "1.2.3"]
+               "NaN", "NA", "N/A", "null", "inf", "-inf", "1e999", "abc", "0x1A", '"1,5"', '"0.73"', '""', "1.2.3",
+               "nan(1)", " -nan(ind)", "NaN(abc) ", "nan(a b)"]
 
 
 def _load_or_message(path, mapping):
@@ -209,3 +210,13 @@ def test_a_load_allocates_from_jemalloc_unless_the_user_chose_a_pool(tmp_path):
         expected = pa.default_memory_pool().backend_name  # (Windows wheels: the default stays)
     assert _pool_after_a_load(tmp_path, None) == expected
     assert _pool_after_a_load(tmp_path, "system") == "system"
+
+
+def test_rejects_keep_the_file_column_order_when_only_unparsed_rows_are_rejected(tmp_path):
+    """A police.uk file whose only rejects are rows that could not be parsed (no row to read
+    again) still lists the columns in the file's order, not the parsed ones first."""
+    f = tmp_path / "2019-01-essex-street.csv"
+    f.write_text(HEADER + ROWS.splitlines(keepends=True)[0] + "a9,2019-01,Essex Police,too,few\n")
+    rej = load_incidents(f, today="2026-01-01").rejects
+    assert rej["reason"].tolist() == ["malformed_row"]
+    assert list(rej.columns) == ["file", "row", "reason", "advice", *HEADER.strip().split(","), "raw_text"]
