@@ -116,7 +116,8 @@ def run_pyarrow() -> None:
 STAGES = [("rtm.sources", "decompress"), ("rtm.textfile", "to_utf8"), ("rtm.textfile", "_header"),
           ("rtm.textfile", "split_records"), ("rtm.textfile", "_parse"), ("rtm.incidents", "_interpret"),
           ("rtm.dates", "parse_dates"), ("rtm.incidents", "table_points"), ("rtm.coords", "project"),
-          ("rtm.incidents", "mark_duplicates"), ("rtm.incidents", "_assemble"), ("rtm.incidents", "_used_table")]
+          ("rtm.incidents", "mark_duplicates"), ("rtm.incident_frame", "assemble"),
+          ("rtm.incident_frame", "used_table")]
 
 
 def run_stages() -> None:
