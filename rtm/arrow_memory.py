@@ -19,9 +19,9 @@ import pyarrow as pa
 POOL_ENV = "ARROW_DEFAULT_MEMORY_POOL"
 
 
-def use_jemalloc() -> str:
+def use_jemalloc() -> None:
     """Make jemalloc Arrow's allocator for new buffers, unless ``ARROW_DEFAULT_MEMORY_POOL``
-    is set or this pyarrow has no jemalloc (Windows wheels); returns the allocator's name.
+    is set or this pyarrow has no jemalloc (Windows wheels).
 
     Cheap and idempotent (a pointer swap); buffers already allocated keep their allocator.
     """
@@ -30,4 +30,3 @@ def use_jemalloc() -> str:
             pa.set_memory_pool(pa.jemalloc_memory_pool())
         except (NotImplementedError, pa.ArrowNotImplementedError):
             pass
-    return pa.default_memory_pool().backend_name

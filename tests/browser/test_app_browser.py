@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from harness import COMPONENT_FRAME, OUTPUT, ROOT, SPOT_STROKE, start_and_open, wait_for_spots
+from harness import COMPONENT_FRAME, HANG_MS, OUTPUT, ROOT, SPOT_STROKE, start_and_open, wait_for_spots
 
 pytest.importorskip("playwright.sync_api", reason="the playwright package is missing: pip install -e .[test]")
 
@@ -78,7 +78,7 @@ def _check_pages(page, screenshot, n_all: int, first_start_s: float, restart_s: 
     page.mouse.move(5, 5)  # away from the layer control, which collapses again
     frame.locator(f'path.leaflet-interactive[stroke="{SPOT_STROKE}"]').first.click(force=True)
     popup = frame.locator(".leaflet-popup-content")
-    popup.wait_for(timeout=10_000)
+    popup.wait_for(timeout=HANG_MS)
     text = popup.inner_text()
     assert "Score" in text and "x the average cell" in text and "Peak times" in text, text
     screenshot("map-all-districts")
@@ -106,8 +106,8 @@ def _check_pages(page, screenshot, n_all: int, first_start_s: float, restart_s: 
 
     # the weekly list of district 12 and its CSV
     page.get_by_role("link", name="Weekly list").click()
-    page.get_by_text("Downloads").wait_for(timeout=30_000)
-    with page.expect_download(timeout=30_000) as info:
+    page.get_by_text("Downloads").wait_for(timeout=HANG_MS)
+    with page.expect_download(timeout=HANG_MS) as info:
         page.get_by_role("button", name="CSV", exact=True).click()
     download = info.value
     path = OUTPUT / download.suggested_filename

@@ -13,7 +13,7 @@ import pytest
 
 from rtm.webmap import add_legend, offline_map, render_html
 
-from harness import COMPONENT_FRAME, SPOT_STROKE, wait_for_app
+from harness import COMPONENT_FRAME, HANG_MS, SPOT_STROKE, wait_for_app
 
 expect = pytest.importorskip("playwright.sync_api",
                              reason="the playwright package is missing: pip install -e .[test]").expect
@@ -26,9 +26,9 @@ def test_offline_map_through_st_folium(streamlit_app, page, request_log, screens
     app = streamlit_app(HERE / "demo_map_app.py")
     wait_for_app(page, app.url)
     frame = page.frame_locator(COMPONENT_FRAME)
-    frame.locator(".leaflet-container").wait_for(timeout=30_000)
+    frame.locator(".leaflet-container").wait_for(timeout=HANG_MS)
     polygon = frame.locator("path.leaflet-interactive").first
-    polygon.wait_for(timeout=30_000)
+    polygon.wait_for(timeout=HANG_MS)
 
     # the legend, the layer control and Leaflet's default marker image (inlined) are there
     assert "High" in frame.locator(".rtm-legend").inner_text()
@@ -39,7 +39,7 @@ def test_offline_map_through_st_folium(streamlit_app, page, request_log, screens
 
     polygon.click()
     popup = frame.locator(".leaflet-popup-content")
-    popup.wait_for(timeout=10_000)
+    popup.wait_for(timeout=HANG_MS)
     assert "Harm spot 1" in popup.inner_text() and "412" in popup.inner_text()
     expect(frame.locator(".leaflet-popup")).to_have_css("opacity", "1")  # fade-in done
     shot = screenshot("map-with-popup")
@@ -62,9 +62,9 @@ def test_saved_html_map_works_from_a_file(page, request_log, tmp_path, screensho
     path = tmp_path / "map.html"
     path.write_text(render_html(m))
     page.goto(path.as_uri())
-    page.locator("path.leaflet-interactive").wait_for(timeout=10_000)
+    page.locator("path.leaflet-interactive").wait_for(timeout=HANG_MS)
     page.locator("path.leaflet-interactive").click()
-    assert "Saved popup text" in page.locator(".leaflet-popup-content").inner_text(timeout=10_000)
+    assert "Saved popup text" in page.locator(".leaflet-popup-content").inner_text(timeout=HANG_MS)
     expect(page.locator(".leaflet-popup")).to_have_css("opacity", "1")
     screenshot("saved-html")
     assert request_log.outside() == []
@@ -142,7 +142,7 @@ def test_app_map_with_local_tiles_street_names_collapsed_control_and_spots_on_to
 
         # the tiles come from the app itself (/app/static/basemap/...) and are drawn
         tiles = frame.locator("img.leaflet-tile-loaded")
-        tiles.first.wait_for(timeout=30_000)
+        tiles.first.wait_for(timeout=HANG_MS)
         srcs = [t.get_attribute("src") for t in tiles.all()]
         assert srcs and all(f"/app/static/basemap/{key}/" in s for s in srcs), srcs[:3]
         assert tiles.first.evaluate("img => img.complete && img.naturalWidth === 256")
@@ -201,7 +201,7 @@ def test_legend_follows_its_layer_and_steps_aside_for_popups(page, request_log, 
     path = tmp_path / "map.html"
     path.write_text(render_html(m))
     page.goto(path.as_uri())
-    page.locator("path.leaflet-interactive").first.wait_for(timeout=10_000)
+    page.locator("path.leaflet-interactive").first.wait_for(timeout=HANG_MS)
     legends = page.locator(".rtm-legend")
     assert legends.all_inner_texts() == ["Area legend\nArea"]
     page.locator(".leaflet-control-layers").hover()
@@ -212,7 +212,7 @@ def test_legend_follows_its_layer_and_steps_aside_for_popups(page, request_log, 
     page.locator(".leaflet-control-layers-overlays label", has_text="Area").locator("input").click()
     page.mouse.move(5, 5)
     page.locator('path.leaflet-interactive[fill="#3388ff"]').click()
-    page.locator(".leaflet-popup-content").wait_for(timeout=10_000)
+    page.locator(".leaflet-popup-content").wait_for(timeout=HANG_MS)
     expect(legends.first).to_be_hidden()
     page.locator(".leaflet-popup-close-button").click()
     expect(legends.first).to_be_visible()
