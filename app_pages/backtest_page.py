@@ -67,7 +67,7 @@ if st.button("Run the back-test", type="primary") or st.session_state.get("_bt_d
     st.dataframe(table, use_container_width=True, column_config=backtest_columns(table.columns))
     st.pyplot(result.figures()["capture_curve"], use_container_width=False)
     for note in result.notes:
-        st.info(note)
+        st.info(common.plain(note))
     with st.expander("Every list size and metric"):
         st.dataframe(summary, hide_index=True, use_container_width=True)
     st.download_button("Download all measurements (CSV)", result.metrics.to_csv(index=False).encode("utf-8"),

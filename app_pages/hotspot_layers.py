@@ -42,7 +42,7 @@ def hotspot_layers(view, lst, spots, emerging: bool = True) -> list:
             cells = em.frame()
             out.append(lambda m: add_emerging(m, cells))
         except InputError as exc:
-            st.caption(f"Emerging hot spots: {exc.problem}.")
+            st.caption(f"Emerging hot spots: {common.plain(exc.problem)}.")
     files = st.session_state.get(UPLOAD_KEY)  # the uploader is drawn below the map (patrol_upload)
     if not files or not len(spots):
         return out
@@ -75,6 +75,6 @@ def _dose_layer(view, spots, files):
         pings = read_patrols(paths, spots.crs)
     d = dosage(spots, pings, view.period)
     layer = spots[["spot_id", "geometry"]].merge(d.spots, on="spot_id")
-    st.caption(" ".join(pings.report.lines()) + f". Dose delivered: {100 * d.spots['share'].mean():.0f}% on "
+    st.caption(common.plain(" ".join(pings.report.lines())) + f". Dose delivered: {100 * d.spots['share'].mean():.0f}% on "
                f"average over {len(d.spots)} spot(s).")
     return lambda m: add_dosage(m, layer)

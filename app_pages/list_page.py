@@ -73,8 +73,8 @@ table = spots[SHOWN].copy()
 st.dataframe(
     table, hide_index=True, use_container_width=True, height=min(38 + 35 * max(len(table), 1), 600),
     column_config=list_columns(lst.provenance, SHOWN))  # titles with units: app_pages/columns.py
-for text in ([note] if note else []) + list(lst.notes):
-    st.info(text)
+for text in ([note] if note else []) + list(lst.notes):  # notes name districts and offence types
+    st.info(common.plain(text))
 if ds.workspace is not None:
     st.caption(f"Movement compares with the previous {view.period.kind}'s published list; weeks on the list are "
                "counted over the workspace's whole archive, as in the weekly run.")

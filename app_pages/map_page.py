@@ -109,9 +109,9 @@ from app_pages.hotspot_layers import patrol_upload  # noqa: E402
 
 patrol_upload()
 for text in getattr(m, "notes", []):
-    st.caption(text)
+    st.caption(common.plain(text))
 if pub is not None and not with_incidents:
     st.caption("Recent incidents, street names and emerging hot spots are off: the published list is drawn "
                "from its files alone. Switch them on above the map.")
-for text in ([note] if note else []) + list(notes):
-    st.info(text)
+for text in ([note] if note else []) + list(notes):  # notes name districts and offence types
+    st.info(common.plain(text))

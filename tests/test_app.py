@@ -250,21 +250,26 @@ def test_uploads_are_checked_and_saved_under_a_safe_name(tmp_path, monkeypatch):
     assert not (tmp_path / "big.csv").exists()
 
 
-def test_data_page_shows_user_text_as_plain_text_only(tmp_path, monkeypatch):
+def test_pages_show_user_text_as_plain_text_only(tmp_path, monkeypatch):
     """Issue 14: a district or file named with Markdown must not make the browser fetch an
-    outside image; file names, district names and notes are shown with st.text. The data is a
-    workspace made from the files as "Upload your own data" makes it, opened by its address."""
+    outside image, on any page: file names, district names and notes are shown with st.text
+    or escaped. The data is a workspace made from the files as "Upload your own data" makes it,
+    opened by its address; the district with the Markdown name has no incidents, so the list
+    and map pages name it in their notes ("No harm was recorded ... in: <name>")."""
     from rtm.workspace_new import NewWorkspace, create_workspace
 
     _common()
     evil = "![b](http://host.invalid/x.png)"
-    (tmp_path / "areas.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"name": evil},
-        "geometry": {"type": "Polygon", "coordinates": [[[0.6, 51.5], [0.8, 51.5], [0.8, 51.6], [0.6, 51.6],
-                                                         [0.6, 51.5]]]}}]}))
+
+    def district(name, x0, x1):
+        return {"type": "Feature", "properties": {"name": name}, "geometry": {"type": "Polygon", "coordinates": [
+            [[x0, 51.5], [x1, 51.5], [x1, 51.6], [x0, 51.6], [x0, 51.5]]]}}
+
+    (tmp_path / "areas.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        district("Good", 0.6, 0.8), district(evil, 0.8, 0.9)]}))
     inc_path = tmp_path / "crime [1] ![c](host.invalid).csv"
-    inc_path.write_text("Crime ID,Month,Longitude,Latitude,Crime type,Location\n"
-                        "a,2018-01,0.71,51.54,Burglary,On or near X\n"
+    rows = "".join(f"i{m}{k},2018-0{m},0.7{k},51.5{k},Burglary,On or near X\n" for m in range(1, 4) for k in range(1, 9))
+    inc_path.write_text("Crime ID,Month,Longitude,Latitude,Crime type,Location\n" + rows +
                         "b,2018-02,0.72,51.55,=HYPERLINK(\"http://host.invalid\"),On or near Y\n")
     folder, _ws, _areas, inc = create_workspace(tmp_path / "ws", NewWorkspace(
         "crime [1] ![c](http://host.invalid/y.png)", [inc_path], tmp_path / "areas.geojson", "name"))
@@ -273,14 +278,18 @@ def test_data_page_shows_user_text_as_plain_text_only(tmp_path, monkeypatch):
     app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=90)
     app.query_params["workspace"] = folder.name
     app.run()
-    app.switch_page("app_pages/data_page.py").run()
-    assert not app.exception
-    assert app.session_state["_view"].ds.workspace.folder == folder.resolve()
-    rendered = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "title",
-                                     "subheader", "header") for e in getattr(app, kind)]
-    assert not [v for v in rendered if "host.invalid" in str(v)]
-    plain = " ".join(t.value for t in app.text)
-    assert evil in plain and "![c](http://host.invalid/y.png)" in plain
+    for page in ("data_page", "list_page", "map_page"):
+        app.switch_page(f"app_pages/{page}.py").run()
+        assert not app.exception, page
+        assert app.session_state["_view"].ds.workspace.folder == folder.resolve()
+        rendered = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "title",
+                                         "subheader", "header") for e in getattr(app, kind)]
+        assert not [v for v in rendered if "host.invalid" in str(v)], page
+        shown = " ".join([t.value for t in app.text] + [str(v) for v in rendered])
+        if page == "data_page":
+            assert evil in shown and "![c](http://host.invalid/y.png)" in shown
+        else:  # escaped, so the name reads as written once Markdown has removed the backslashes
+            assert "No harm was recorded" in shown and re.sub(r"\\(.)", r"\1", shown).count(evil) >= 1, page
     assert inc.rejects_csv().count(b"'=HYPERLINK") == 1
 
 
