@@ -10,6 +10,7 @@ rejects and report are put together in :mod:`rtm.incident_frame`.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,13 +147,12 @@ class _Part:
 
 def _interpret(raw: RawTable, mapping: ColumnMap | None, crs, dayfirst: bool, span: dates.DateRange) -> _Part:
     """Per-file work (runs in a thread): layout, coordinates, CRS, dates, ids, offence."""
-    layout = detect_layout(raw.name, raw.table.column_names, mapping, raw.geometry is not None)
+    # the whole header (a police.uk table holds only the columns parsed), for its notes on look-alike names
+    layout = detect_layout(raw.name, raw.names or raw.table.column_names, mapping, raw.geometry is not None)
     cmap = layout.columns
     n = raw.table.num_rows
     codes = np.zeros(n, dtype=np.int8)
-    x, y, crs_in, crs_how = table_points(raw, cmap, codes, crs, layout.crs, layout.crs_how)
-    # (0, 0) is what some systems write for "no location": never a real incident here
-    mark(codes, (np.asarray(x) == 0) & (np.asarray(y) == 0), "zero_coordinates")
+    x, y, crs_in, crs_how = table_points(raw, cmap, codes, crs, layout.crs, layout.crs_how)  # (0, 0) rejected there
     part = _Part(raw, layout, x, y, codes, crs_in, crs_how)
     if cmap.date:
         part.dates = dates.parse_dates(column(raw, cmap.date), dayfirst=dayfirst, span=span,
@@ -258,9 +258,18 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
     entries = expand_inputs(paths, report.notes)
     total = len(entries)
     done = [0]
+    rows_read = [0]
+    lock = threading.Lock()
 
     def work(entry):
+        # the row limit holds for the whole load: no file is read once the files read pass it
+        if rows_read[0] > limits.max_rows:
+            raise _too_many_rows(paths, rows_read[0], limits.max_rows, True)
         raw = read_entry(entry, select=policeuk_columns if mapping is None else None, limits=limits)  # see layouts
+        with lock:
+            rows_read[0] += raw.num_rows
+            if rows_read[0] > limits.max_rows:
+                raise _too_many_rows(paths, rows_read[0], limits.max_rows, done[0] + 1 < total)
         part = _interpret(raw, mapping, crs, dayfirst, span)
         done[0] += 1
         if progress:
@@ -304,12 +313,6 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
     else:
         parts = [finish(first)] + [finish(work(e)) for e in rest]
 
-    total_rows = sum(p.raw.num_rows for p in parts)
-    if total_rows > limits.max_rows:
-        raise InputError(", ".join(e.name for e in entries[:3]) + (" ..." if len(entries) > 3 else ""),
-                         f"the inputs hold {total_rows:,} rows, more than the limit of {limits.max_rows:,} "
-                         "(load setting max_rows)", "if the data is genuine, raise max_rows, or load fewer months",
-                         field="max_rows", field_kind="setting")
     for p in parts:
         for name, n in (p.unknown or {}).items():
             report.unknown_types[name] = report.unknown_types.get(name, 0) + n
@@ -336,6 +339,14 @@ def load_incidents(paths, *, mapping: ColumnMap | None = None, crs=None, working
     mark_duplicates(parts, resolution, report.notes)
     frame, rejects = incident_frame.assemble(parts, report, resolution, areas, threads)
     return Incidents(frame, work_crs, resolution, report, rejects)
+
+
+def _too_many_rows(paths: list, rows: int, limit: int, more: bool) -> InputError:
+    """The load's row limit passed: names the inputs as the user gave them."""
+    names = ", ".join(Path(p).name for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
+    held = f"hold at least {rows:,} rows" if more else f"hold {rows:,} rows"
+    return InputError("", f"the inputs ({names}) {held}, more than the limit of {limit:,} rows", "if the data is "
+                      "genuine, raise max_rows, or load fewer months", field="max_rows", field_kind="setting")
 
 
 def _unknown_types(offence: pa.DictionaryArray, known: np.ndarray) -> dict:

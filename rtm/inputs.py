@@ -156,23 +156,27 @@ def _zip_entries(p: Path, notes: list) -> list[Entry]:
     map layers (a zipped shapefile); every other member is named in ``notes``."""
     try:
         with zipfile.ZipFile(p) as zf:
-            names = [n for n in zf.namelist() if not n.endswith("/")]
+            infos = [(i, info.filename) for i, info in enumerate(zf.infolist()) if not info.filename.endswith("/")]
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InputError(p, f"the zip file is damaged or not a zip ({exc})", "download the file again") from None
+    names = list(dict.fromkeys(n for _, n in infos))
     base = {n: Path(n).name for n in names}
-    csvs = [n for n in names if n.lower().endswith(TEXT_SUFFIXES + tuple(t + c for t in TEXT_SUFFIXES for c in COMPRESSED))
-            and not base[n].startswith(".")]
+    texts = [n for n in names if n.lower().endswith(TEXT_SUFFIXES + tuple(t + c for t in TEXT_SUFFIXES for c in COMPRESSED))
+             and not base[n].startswith(".")]
+    # .csv members, as from a folder; other text files (.txt, .tsv: a readme) only in a zip without any
+    csvs = [n for n in texts if _is_folder_table(n)] or texts
     vectors = [n for n in names if n.lower().endswith(VECTOR_SUFFIXES + PARQUET_SUFFIXES) and not base[n].startswith(".")]
     street = [n for n in csvs if n.lower().endswith("-street.csv")]
     skipped: dict[str, list[str]] = {}
     if street:
         take = street
         skipped["other police.uk files (outcomes, stop and search) and other text files"] = [
-            n for n in csvs if n not in street]
+            n for n in texts if n not in street]
         skipped["map layers in a zip of police.uk files (load them separately)"] = vectors
     elif csvs:
         take = csvs
         skipped["map layers in a zip of CSV files (load them separately)"] = vectors
+        skipped["text files other than .csv"] = [n for n in texts if n not in csvs]
     elif vectors:
         take = vectors
     else:
@@ -191,6 +195,16 @@ def _zip_entries(p: Path, notes: list) -> list[Entry]:
         rest.append(n)
     skipped["not data tables"] = rest
     _name_skipped(p.name, skipped, notes)
-    return [Entry(f"{p.name}:{n}", p, n) for n in sorted(take)]
+    at: dict[str, list[int]] = {}  # a zip may hold two members of one name: each is read
+    for i, n in infos:
+        at.setdefault(n, []).append(i)
+    entries = []
+    for n in sorted(take):
+        places = at[n]
+        if len(places) > 1:
+            notes.append(f"{p.name}: {len(places)} members are called {n}; each is read, as {n} (1) to ({len(places)})")
+        entries += [Entry(f"{p.name}:{n}" + (f" ({k})" if len(places) > 1 else ""), p, n, i)
+                    for k, i in enumerate(places, 1)]
+    return entries
 
 

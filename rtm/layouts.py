@@ -53,6 +53,18 @@ def norm(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
 
 
+def by_norm(columns: list[str]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Normalised name -> column, the first of the file's columns where several normalise
+    alike (``Crime type`` and an added ``crime type``), and those pairs (first, other)."""
+    out: dict[str, str] = {}
+    clashes = []
+    for c in columns:
+        first = out.setdefault(norm(c), c)
+        if first != c:
+            clashes.append((first, c))
+    return out, clashes
+
+
 @dataclass(frozen=True)
 class ColumnMap:
     """Source column for each role (None = not present). Names match case-insensitively.
@@ -121,10 +133,10 @@ def policeuk_columns(columns: list[str]) -> dict[str, str] | None:
     "Reported by", "Falls within", "Last outcome category" and "Context" are never used;
     skipping them saves about a quarter of the parsing time on national extracts.
     """
-    by_norm = {norm(c): c for c in columns}
-    if not {"crime_id", "month", "longitude", "latitude", "crime_type"} <= set(by_norm):
+    names, _ = by_norm(columns)
+    if not {"crime_id", "month", "longitude", "latitude", "crime_type"} <= set(names):
         return None
-    return {by_norm[n]: kind for n, kind in POLICEUK_TYPES.items() if n in by_norm}
+    return {names[n]: kind for n, kind in POLICEUK_TYPES.items() if n in names}
 
 
 def detect_layout(source: str, columns: list[str], mapping: ColumnMap | None = None,
@@ -147,15 +159,19 @@ def detect_layout(source: str, columns: list[str], mapping: ColumnMap | None = N
     InputError
         A mapped column that is not in the file, or no coordinates at all.
     """
-    by_norm = {norm(c): c for c in columns}
-    found = set(by_norm)
+    named, clashes = by_norm(columns)
+    found = set(named)
     user = mapping or ColumnMap()
-    notes: list[str] = []
+    notes = [f"{source}: the columns '{a}' and '{b}' have one name apart from case, spaces or punctuation; "
+             f"the first, '{a}', is used" for a, b in clashes]
+
+    def column_of(col: str) -> str | None:
+        return col if col in columns else named.get(norm(col))  # the exact name wins
 
     def resolve(cmap: ColumnMap) -> ColumnMap:
         out = {}
         for role, col in cmap.roles().items():
-            out[role] = by_norm.get(norm(col)) if col else None
+            out[role] = column_of(col) if col else None
         return replace(cmap, **out)
 
     for role, col in user.roles().items():
@@ -177,14 +193,14 @@ def detect_layout(source: str, columns: list[str], mapping: ColumnMap | None = N
         return Layout("police.uk API", resolve(replace(POLICEUK_API, **overrides)), crs, how,
                       offence_names=POLICEUK_SLUGS, notes=notes)
 
-    roles = {role: (by_norm[norm(col)] if col else None) for role, col in user.roles().items()}
+    roles = {role: (column_of(col) if col else None) for role, col in user.roles().items()}
     coords_set = bool(roles["lon"] or roles["x"])
     for role, names in _GUESSES.items():
         if roles.get(role):
             continue
         if role in ("lon", "lat", "x", "y") and (coords_set or has_geometry):
             continue
-        hit = next((by_norm[n] for n in names if n in by_norm and by_norm[n] not in roles.values()), None)
+        hit = next((named[n] for n in names if n in named and named[n] not in roles.values()), None)
         if hit is not None:
             roles[role] = hit
             notes.append(f"{source}: took column '{hit}' as {role}")

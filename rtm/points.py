@@ -45,10 +45,14 @@ def table_points(raw, cmap, codes: np.ndarray, crs=None, layout_crs=None, layout
 
 
 def _checked(name, x, y, codes, declared, how, columns=None):
-    usable = codes == 0
+    # (0, 0) is what some systems write for "no location": never a real incident here, and
+    # not a point to tell the CRS from (a few would make grid metres look like nothing known)
+    zero = (np.asarray(x) == 0) & (np.asarray(y) == 0)
+    usable = (codes == 0) & ~zero
     crs_in, crs_how = coords.infer_crs(np.where(usable, x, np.nan), np.where(usable, y, np.nan), name,
                                        declared=declared, declared_how=how or "declared", columns=columns)
     mark(codes, ~coords.valid_mask(x, y, crs_in), "invalid_coordinates")
+    mark(codes, zero, "zero_coordinates")
     return x, y, crs_in, crs_how
 
 

@@ -51,9 +51,10 @@ def rejects_of(raw, layout_name: str, codes: np.ndarray, bad: np.ndarray, lines:
     from .textfile import split_cells
 
     sub = raw.table.filter(pa.array(bad))
-    names = sub.column_names
-    if layout_name == "police.uk street":  # both header variants give one set of columns
-        names = [POLICEUK_HEADER.get(norm(c), c) for c in names]
+    header = raw.names or list(raw.table.column_names)
+    shown = _column_names(header, layout_name)
+    rename = dict(zip(header, shown))
+    names = [rename.get(c, c) for c in sub.column_names]
     reasons = REASON_NAMES[codes[bad]]
     cols = {"file": pa.array(np.full(len(reasons), raw.name, dtype=object), pa.string()),
             "row": pa.array(lines[bad]),
@@ -67,8 +68,6 @@ def rejects_of(raw, layout_name: str, codes: np.ndarray, bad: np.ndarray, lines:
         cols["geometry_wkt"] = pa.array(shapely.to_wkt(raw.geometry[bad], rounding_precision=6), pa.string())
     out = pa.table(cols)
     if raw.malformed:
-        header = raw.names or list(raw.table.column_names)
-        shown = [POLICEUK_HEADER.get(norm(c), c) for c in header] if layout_name == "police.uk street" else header
         rows = {"file": [raw.name] * len(raw.malformed), "row": [m[0] for m in raw.malformed],
                 "reason": [m[2] for m in raw.malformed], "advice": [REASONS[m[2]] for m in raw.malformed]}
         cells = [split_cells(m[1], raw.delimiter or ",", quoting=m[2] != "stray_quote") for m in raw.malformed]
@@ -80,6 +79,28 @@ def rejects_of(raw, layout_name: str, codes: np.ndarray, bad: np.ndarray, lines:
         # the file's column order, also for the columns only the unparsed rows brought
         first = FIXED + [c for c in shown if c in out.column_names]
         out = out.select(first + [c for c in out.column_names if c not in first])
+    return out
+
+
+def _column_names(header: list, layout_name: str) -> list[str]:
+    """The names a file's columns get in its rejects, in the file's order: police.uk street
+    files get the published header's spelling (both header variants give one set of
+    columns). A name the rejects use for their own columns (``file``, ``row``, ``reason``,
+    ``advice``, ``raw_text``, ``geometry_wkt``), or one an earlier column took, gets
+    `` (original)`` (then a number), so no cell of the file overwrites another."""
+    taken, out = set(FIXED) | {"raw_text", "geometry_wkt"}, []
+    for col in header:
+        name = str(col)
+        if layout_name == "police.uk street":
+            canon = POLICEUK_HEADER.get(norm(name))
+            name = canon if canon and canon not in taken else name
+        base, k = f"{col} (original)", 2
+        if name in taken:
+            name = base
+        while name in taken:
+            name, k = f"{base[:-1]} {k})", k + 1
+        taken.add(name)
+        out.append(name)
     return out
 
 
@@ -166,7 +187,7 @@ def rejects_csv(frame: pd.DataFrame) -> bytes:
     ``pandas.read_csv`` reads the coordinates back as numbers.
     """
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n")  # a CR in a cell is then quoted too
     writer.writerow([_safe_cell(c) for c in frame.columns])
     for row in frame.itertuples(index=False, name=None):
         writer.writerow([_safe_cell(v) for v in row])

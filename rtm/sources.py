@@ -131,6 +131,7 @@ class Entry:
     name: str
     path: Path
     member: str | None = None
+    index: int | None = None  # the member's place in the zip (two members may share a name)
 
     @property
     def suffixes(self) -> str:
@@ -150,7 +151,7 @@ class Entry:
                                  "check that the file exists and that you may read it") from None
         try:
             with zipfile.ZipFile(self.path) as zf:
-                info = zf.getinfo(self.member)
+                info = zf.infolist()[self.index] if self.index is not None else zf.getinfo(self.member)
                 if info.file_size > limits.max_bytes:
                     raise limits.too_big(self.name, info.file_size)
                 with zf.open(info) as fh:

@@ -4,8 +4,9 @@ counting rows by records and keeping each record's line number in the file.
 What is done to the bytes, in order: decompression (bounded by
 :attr:`~rtm.sources.LoadLimits.max_file_mb`), UTF-16 (with or without BOM) and
 Windows-1252/Latin-1 transcoding, a UTF-8 BOM dropped, old Mac line ends (CR only) made
-line feeds, an Excel ``sep=;`` line or a title line above the header skipped; then
-:func:`rtm.records.split_records` finds the records and pyarrow parses them.
+line feeds (a lone CR inside a line made a space), an Excel ``sep=;`` line or a title line
+above the header skipped; then :func:`rtm.records.split_records` finds the records and
+pyarrow parses them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from .sources import Entry, LoadLimits, RawTable
 
 DELIMITERS = (",", ";", "\t", "|")
+_BARE_CR = re.compile(rb"\r(?!\n)")
 
 
 def _utf16(head: bytes) -> str | None:
@@ -84,6 +87,12 @@ def to_utf8(name: str, data: bytes, notes: list) -> bytes:
     if b"\n" not in data and b"\r" in data:
         notes.append(f"{name}: lines end with a carriage return only (old Mac text); read as line breaks")
         data = data.replace(b"\r", b"\n")
+    elif b"\r" in data and (n_bare := data.count(b"\r") - data.count(b"\r\n")):
+        # the parser would end a row at a lone CR (a pasted note), the records (and line
+        # numbers) end only at line feeds: it becomes a space, so the row stays one row
+        line = data[:_BARE_CR.search(data).start()].count(b"\n") + 1
+        notes.append(f"{name}: {n_bare} carriage return(s) inside lines (the first at line {line}) read as spaces")
+        data = _BARE_CR.sub(b" ", data)
     return data
 
 
