@@ -39,8 +39,9 @@ def publish(lst, out_dir, *, archive: Archive | None, districts=None, marking: s
       reader sees the old folder or the new one, never none;
     * the archive is updated only once the new folder is in place; if that fails the
       folder is swapped back, and the previous exports and archive stay as they were;
-    * a journal (``.<key>.publish.json``) names the run's folders: a run killed at any
-      point is finished or rolled back by the next publish of the same folder.
+    * a journal (``.<key>.publish.json``) names the run's folders, districts and
+      provenance: a run killed at any point is finished (the archive holds its list for
+      every one of its districts) or rolled back by the next publish of the same folder.
 
     ``marking`` is the briefing's protective marking (default ``OFFICIAL``).
 
@@ -68,7 +69,8 @@ def publish(lst, out_dir, *, archive: Archive | None, districts=None, marking: s
                                   surfaces=lst.surfaces(), districts=districts, places=getattr(lst, "places", None),
                                   streets=getattr(lst, "street_lines", None), marking=marking or DEFAULT_MARKING)
             journal = {"key": key, "kind": lst.period.kind, "tmp": tmp.name, "new_inode": os.stat(tmp).st_ino,
-                       "previous": final.exists(), "provenance": _provenance_digest(lst.provenance)}
+                       "previous": final.exists(), "provenance": _provenance_digest(lst.provenance),
+                       "districts": [str(d) for d in lst.grid.district_names]}
             _write_journal(out, key, journal)
             try:
                 _swap_in(tmp, final)
@@ -89,7 +91,11 @@ def publish(lst, out_dir, *, archive: Archive | None, districts=None, marking: s
 
 # -- helpers of publish: lock, atomic exchange, journal, recovery ------------------------------
 def _journal_path(out: Path, key: str) -> Path:
+    """The journal of a run publishing period ``key`` into ``out``."""
     return out / f".{key}.publish.json"
+
+
+JOURNAL_PART = ".publish.json.part"  # the end of a journal's name while it is written
 
 
 def _provenance_digest(provenance) -> str:
@@ -99,7 +105,10 @@ def _provenance_digest(provenance) -> str:
 
 
 def _write_journal(out: Path, key: str, journal: dict) -> None:
-    part = out / f".{key}.publish.json.part"
+    """Write ``journal`` (a dict) to ``.<key>.publish.json`` in ``out`` at once: to a
+    temporary ``.part`` name, synced, then renamed (a kill leaves the ``.part``, which
+    :func:`_recover` removes)."""
+    part = out / f".{key}{JOURNAL_PART}"
     with open(part, "w") as fh:
         json.dump(journal, fh)
         fh.flush()
@@ -173,21 +182,34 @@ def _swap_back(tmp: Path, final: Path, previous: bool) -> None:
         shutil.rmtree(final, ignore_errors=True)
 
 
-def _archived_digest(archive: Archive | None, kind: str, key: str) -> str | None:
+def _archive_holds(archive: Archive | None, journal: dict) -> bool:
+    """Whether ``archive`` holds the list a journal's run stored: an entry of its period
+    with its provenance (sha256) for every one of its districts.
+
+    The archive keeps one entry per (period, district), and lists of other districts may
+    share the period, so only the run's own districts are compared (journals written
+    before districts were recorded: every entry of the period). :meth:`Archive.store`
+    writes all of a list's entries in one transaction, so they are all there or none.
+    The archive is opened for writing so that SQLite rolls back a transaction killed
+    half-way (its hot journal) before reading; an archive that cannot be read holds
+    nothing (the run is rolled back; its own next write reports the problem).
+    """
     if archive is None or not Path(archive.path).exists():
-        return None
+        return False
     import sqlite3
 
     try:
-        con = sqlite3.connect(f"file:{archive.path}?mode=ro", uri=True)
+        con = sqlite3.connect(archive.path, timeout=60.0)
         try:
-            row = con.execute("SELECT provenance FROM runs WHERE period_kind=? AND period_key=? LIMIT 1",
-                              (kind, key)).fetchone()
+            rows = con.execute("SELECT district, provenance FROM runs WHERE period_kind=? AND period_key=?",
+                               (journal["kind"], journal["key"])).fetchall()
         finally:
             con.close()
     except sqlite3.DatabaseError:
-        return None
-    return hashlib.sha256(row[0].encode()).hexdigest() if row else None
+        return False
+    held = {str(d): hashlib.sha256(prov.encode()).hexdigest() for d, prov in rows}
+    districts = journal.get("districts", list(held))
+    return bool(districts) and all(held.get(d) == journal["provenance"] for d in districts)
 
 
 _LEFTOVER = re.compile(r"^\.(.+-new-[a-z0-9_]{8}(-old)?|\d{4}-\d{2}(-\d{2})?-[a-z0-9_]{8})$")
@@ -197,9 +219,11 @@ def _recover(out: Path, archive: Archive | None) -> None:
     """Finish or roll back runs killed in ``out`` (called under the folder's lock).
 
     A journal whose new folder is in place and whose list the archive holds is finished
-    (the old folder removed); otherwise the previous folder is put back. Then every hidden
-    working folder of a run (``.<key>-new-...``, and ``.<key>-...`` of older versions) is
-    removed.
+    (the old folder removed); otherwise the previous folder is put back. A run killed
+    between the renames of the fallback (no atomic exchange) has its folders put back
+    under their journal's names first. Then every hidden working folder of a run
+    (``.<key>-new-...``, and ``.<key>-...`` of older versions) and every journal killed
+    while written (``.<key>.publish.json.part``) is removed.
     """
     for journal_path in sorted(out.glob(".*.publish.json")):
         key = journal_path.name[1:-len(".publish.json")]
@@ -211,13 +235,18 @@ def _recover(out: Path, archive: Archive | None) -> None:
         tmp, final = out / journal["tmp"], out / key
         aside = tmp.with_name(tmp.name + "-old")
         if aside.exists() and not final.exists():
-            os.rename(aside, final)  # killed between the two renames of the fallback
+            os.rename(aside, final)  # killed after the fallback's 1st rename: the previous folder back
+        elif aside.exists() and not tmp.exists():
+            os.rename(aside, tmp)  # killed after its 2nd rename: the 3rd done, as _swap_in would have
         swapped = final.exists() and os.stat(final).st_ino == journal["new_inode"]
-        committed = swapped and _archived_digest(archive, journal["kind"], key) == journal["provenance"]
+        committed = swapped and _archive_holds(archive, journal)
         if swapped and not committed:
             _swap_back(tmp, final, journal["previous"])
         journal_path.unlink()
     for left in out.iterdir():
+        if left.name.startswith(".") and left.name.endswith(JOURNAL_PART) and left.is_file():
+            left.unlink(missing_ok=True)  # a journal never completed: its run changed nothing yet
+            continue
         if left.is_dir() and _LEFTOVER.match(left.name):
             if left.name.endswith("-old"):  # a previous folder set aside: never deleted unless replaced
                 final = out / left.name[1:].split("-new-")[0]

@@ -24,6 +24,7 @@ import pytest
 
 import rtm.publish
 from rtm.archive import Archive
+from rtm.areas import Areas
 from rtm.errors import InputError
 from rtm.periods import month_period
 from rtm.publish import publish
@@ -54,6 +55,13 @@ def _folder(path: Path) -> dict:
     """Every file of a folder with its sha256 (hidden files included)."""
     return {str(f.relative_to(path)): hashlib.sha256(f.read_bytes()).hexdigest()
             for f in sorted(path.rglob("*")) if f.is_file()}
+
+
+def _list_of(path: Path) -> dict:
+    """Which list a folder holds: its file names, with the sha256 of the files that are
+    byte-identical across runs of one list (the spreadsheet and GeoPackage embed a time)."""
+    return {name: digest if name.endswith((".csv", ".provenance.json")) else None
+            for name, digest in _folder(path).items()}
 
 
 def _archive_rows(path: Path) -> list:
@@ -141,12 +149,15 @@ _CHILD = textwrap.dedent("""
     from pathlib import Path
     import rtm.publish
     from rtm.archive import Archive
+    from rtm.areas import Areas
     from rtm.periods import month_period
     from rtm.samples import SAMPLES
     from rtm.weekly import ListSettings, build_list
 
     out, archive, where = Path(sys.argv[1]), Archive(sys.argv[2]), sys.argv[3]
     inc, areas = SAMPLES["southend"].load()
+    if len(sys.argv) > 4:  # the same boundary under another district name
+        areas = Areas(areas.frame.assign(name=sys.argv[4]), areas.report)
     lst = build_list(inc, areas, month_period("2019-01"), settings=ListSettings(area_tolerance_m=150.0, spot_size=200.0))
 
     def die(*args, **kwargs):
@@ -154,39 +165,114 @@ _CHILD = textwrap.dedent("""
 
     if where == "exchange":
         rtm.publish._exchange = die
-    elif where == "between-renames":
+    elif where.startswith("between-renames"):
         rtm.publish._exchange = lambda a, b: False
         real = os.rename
         calls = []
+        # at the 2nd rename the previous folder is aside, the new one not yet in place; at the
+        # 3rd the new one is in place and the previous one still aside
+        at = 3 if where.endswith("-3") else 2
         def rename(a, b):
             calls.append(b)
-            if len(calls) == 2:  # the previous folder is aside, the new one not yet in place
+            if len(calls) == at:
                 die()
             return real(a, b)
         rtm.publish.os.rename = rename
+    elif where == "journal":  # the journal written to its temporary name, not yet renamed
+        real_replace = os.replace
+        def replace(a, b):
+            if str(a).endswith(".publish.json.part"):
+                die()
+            return real_replace(a, b)
+        rtm.publish.os.replace = replace
     elif where == "archive":
         Archive.store = die
+    elif where == "archive-midway":  # the old entries deleted and spilled to the file, not committed
+        import rtm.archive
+        real_connect = rtm.archive.sqlite3.connect
+        def connect(*args, **kwargs):
+            con = real_connect(*args, **kwargs)
+            con.execute("PRAGMA cache_size=1")  # changed pages go to the file before the commit
+            con.set_trace_callback(lambda sql: die() if sql.startswith("INSERT INTO spots") else None)
+            return con
+        rtm.archive.sqlite3.connect = connect
+    elif where == "after-archive":  # the archive transaction committed, the journal not yet removed
+        real_store = Archive.store
+        def store(self, lst):
+            real_store(self, lst)
+            die()
+        Archive.store = store
     rtm.publish.publish(lst, out, archive=archive, districts=areas.frame)
     print("finished")
 """)
 
 
-@pytest.mark.parametrize("where", ["exchange", "between-renames", "archive"])
-def test_a_run_killed_at_the_rename_or_archive_is_rolled_back_by_the_next(tmp_path, lists, southend, where):
-    """Was: a kill at the rename left no folder and a hidden complete-looking folder, never
-    cleaned (10 of 20 trials)."""
-    out, arch, before, rows = _published_a(tmp_path, lists, southend)
-    proc = subprocess.run([sys.executable, "-c", _CHILD, str(out), str(arch.path), where],
+def _killed(out: Path, arch: Archive, where: str, *district) -> None:
+    """Publish list B in a child process killed (SIGKILL) at ``where`` (see ``_CHILD``)."""
+    proc = subprocess.run([sys.executable, "-c", _CHILD, str(out), str(arch.path), where, *district],
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     assert "finished" not in proc.stdout
-    assert _archive_rows(arch.path) == rows
-    # the next run (here: publishing another month into the same folder) finishes the cleanup
+
+
+def _next_run(out: Path, arch: Archive, southend) -> None:
+    """The next run: publishing another month into the same folder (it finishes the cleanup)."""
     other = build_list(*southend, month_period("2019-02"), settings=SETTINGS_A)
     publish(other, out, archive=arch, districts=southend[1].frame)
+
+
+@pytest.mark.parametrize("where, by_renames", [
+    ("exchange", False), ("between-renames", False), ("between-renames", True), ("between-renames-3", False),
+    ("between-renames-3", True), ("journal", False), ("archive", False), ("archive", True), ("archive-midway", False)])
+def test_a_run_killed_at_the_rename_or_archive_is_rolled_back_by_the_next(tmp_path, lists, southend, monkeypatch,
+                                                                         where, by_renames):
+    """Was: a kill at the rename left no folder and a hidden complete-looking folder, never
+    cleaned (10 of 20 trials). Was: a kill after the new folder's rename but before the
+    previous one left its aside name made every later run fail ("No such file or
+    directory"); a kill while the journal was written left ``.<key>.publish.json.part``.
+    ``by_renames``: the next run has no atomic exchange either (two renames)."""
+    out, arch, before, rows = _published_a(tmp_path, lists, southend)
+    _killed(out, arch, where)
+    assert _archive_rows(arch.path) == rows
+    if by_renames:
+        monkeypatch.setattr(rtm.publish, "_exchange", lambda a, b: False)
+    _next_run(out, arch, southend)
     assert _folder(out / PERIOD) == before
     assert sorted(p.name for p in out.iterdir()) == [".rtm-publish.lock", PERIOD, "2019-02"]
     assert [r for r in _archive_rows(arch.path) if r[0] == PERIOD] == rows
+
+
+def test_a_run_killed_after_its_archive_write_is_finished_by_the_next(tmp_path, lists, southend):
+    """The archive holds list B, so the next run keeps B's folder (not A's)."""
+    out, arch, before, rows = _published_a(tmp_path, lists, southend)
+    expected = _list_of(publish(lists[1], tmp_path / "ref", archive=None, districts=southend[1].frame)["csv"].parent)
+    _killed(out, arch, "after-archive")
+    b_rows = _archive_rows(arch.path)
+    assert b_rows != rows and sorted(r[3] for r in b_rows) == sorted(lists[1].spots["spot_id"])
+    _next_run(out, arch, southend)
+    assert _list_of(out / PERIOD) == expected
+    assert sorted(p.name for p in out.iterdir()) == [".rtm-publish.lock", PERIOD, "2019-02"]
+    assert [r for r in _archive_rows(arch.path) if r[0] == PERIOD] == b_rows
+
+
+def test_a_killed_run_is_judged_by_its_own_districts_rows(tmp_path, lists, southend):
+    """The archive holds one entry per (period, district): here district "Aaa" of the same
+    month, published earlier by another list into the same folder. A run for
+    "Southend-on-Sea" killed after its archive write must be judged by its own district's
+    entry. Was: the first entry of the period ("Aaa", another provenance) was compared, so
+    the run was rolled back and the folder held "Aaa"'s list while the archive held B."""
+    inc, areas = southend
+    other_areas = Areas(areas.frame.assign(name="Aaa"), areas.report)
+    aaa = build_list(inc, other_areas, month_period(PERIOD), settings=SETTINGS_A)
+    out, arch = tmp_path / "out", Archive(tmp_path / "archive.sqlite")
+    publish(aaa, out, archive=arch, districts=other_areas.frame)
+    expected = _list_of(publish(lists[1], tmp_path / "ref", archive=None, districts=southend[1].frame)["csv"].parent)
+    _killed(out, arch, "after-archive")
+    _next_run(out, arch, southend)
+    assert _list_of(out / PERIOD) == expected
+    assert sorted(r[3] for r in _archive_rows(arch.path) if r[0] == PERIOD and r[1] == "Southend-on-Sea") == \
+        sorted(lists[1].spots["spot_id"])
+    assert sorted(p.name for p in out.iterdir()) == [".rtm-publish.lock", PERIOD, "2019-02"]
 
 
 def test_two_processes_publishing_one_period_at_once_both_finish(tmp_path, lists, southend):
