@@ -79,7 +79,8 @@ def publish(lst, out_dir, *, archive: Archive | None, districts=None, marking: s
             except BaseException:
                 _recover(out, archive)  # by the journal: the previous folder back in place
                 raise
-            _journal_path(out, key).unlink()  # the commit point of the folder
+            with contextlib.suppress(OSError):  # published: a journal left behind is finished by the next run
+                _journal_path(out, key).unlink()
         except OSError as exc:
             raise InputError(final, f"the exports could not be put in place ({exc.strerror or exc}); the previous "
                              "exports and the archive are unchanged", "check the disk space and that you may write "

@@ -136,6 +136,28 @@ def test_failed_archive_write_puts_the_previous_folder_back(tmp_path, lists, sou
     _only_the_period_left(out)
 
 
+def test_a_journal_that_cannot_be_removed_after_the_archive_write_does_not_fail_the_run(tmp_path, lists, southend,
+                                                                                     monkeypatch):
+    """Was: the run failed with "the previous exports and the archive are unchanged" although
+    both held the new list. The journal left behind is finished by the next run."""
+    out, arch, before, rows = _published_a(tmp_path, lists, southend)
+    real_unlink = Path.unlink
+
+    def unlink(self, *args, **kwargs):
+        if self.name.endswith(".publish.json"):
+            raise OSError(errno.EACCES, "Permission denied (injected)")
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    publish(lists[1], out, archive=arch, districts=southend[1].frame)
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    b_folder, b_rows = _folder(out / PERIOD), _archive_rows(arch.path)
+    assert b_folder != before and b_rows != rows and (out / f".{PERIOD}.publish.json").exists()
+    _next_run(out, arch, southend)
+    assert _folder(out / PERIOD) == b_folder and [r for r in _archive_rows(arch.path) if r[0] == PERIOD] == b_rows
+    assert sorted(p.name for p in out.iterdir()) == [".rtm-publish.lock", PERIOD, "2019-02"]
+
+
 def test_failed_archive_write_on_a_first_publish_leaves_no_folder(tmp_path, lists, southend, monkeypatch):
     monkeypatch.setattr(Archive, "store", lambda self, lst: (_ for _ in ()).throw(sqlite3.OperationalError("disk")))
     with pytest.raises(sqlite3.OperationalError):
