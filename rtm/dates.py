@@ -33,12 +33,13 @@ _FORMATS = [
     ("DD/MM/YYYY", "%d/%m/%Y", "day", r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}$"),
     ("DD/MM/YYYY HH:MM", "%d/%m/%Y %H:%M", "datetime", r"^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}$"),
     ("DD/MM/YYYY HH:MM:SS", "%d/%m/%Y %H:%M:%S", "datetime", r"^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2}$"),
-    ("MM/DD/YYYY hh:mm:ss AM", "%m/%d/%Y %I:%M:%S %p", "datetime",
+    ("DD/MM/YYYY hh:mm:ss AM", "%d/%m/%Y %I:%M:%S %p", "datetime",
      r"^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2} [AP]M$"),
 ]
 _COMPILED = {name: re.compile(p) for name, _, _, p in _FORMATS}
+# the day/month formats as read with dayfirst=False (US order)
 _MONTH_FIRST = {"%d/%m/%Y": "%m/%d/%Y", "%d/%m/%Y %H:%M": "%m/%d/%Y %H:%M",
-                "%d/%m/%Y %H:%M:%S": "%m/%d/%Y %H:%M:%S"}
+                "%d/%m/%Y %H:%M:%S": "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %I:%M:%S %p": "%m/%d/%Y %I:%M:%S %p"}
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _SHORT_OFFSET = re.compile(r"([+-]\d{2})$")
 
@@ -119,6 +120,26 @@ def _to_utc_naive(parsed: pd.Series, words: list[str], notes: list) -> pd.Series
     return parsed
 
 
+def check_format(date_format: str) -> None:
+    """Refuse an explicit date format (``ColumnMap.date_format``) that is not a valid strptime
+    format (``%Q``, a lone ``%``), before any value is read. Returns None.
+
+    Raises
+    ------
+    InputError
+        About the setting ``date_format``, naming the format given.
+    """
+    from .errors import setting_error
+
+    try:  # pandas checks the format itself even when there are no values
+        pd.to_datetime(pd.Series([], dtype=object), format=date_format, errors="coerce")
+    except ValueError as exc:
+        raise setting_error("date_format", f"the date format {date_format!r} is not a valid format ({exc})",
+                            "write it with strftime codes, e.g. '%d/%m/%Y %H:%M' for 05/01/2018 10:00 "
+                            "(see docs/loading.md, Dates), or leave it out to let the formats be "
+                            "recognised unaided") from None
+
+
 def _parse_words(words: list[str], fmt: str, name: str) -> pd.Series:
     """Parse ``words`` with one format (coercing failures to NaT), at any unit pandas picks."""
     values = pd.Series(np.array(words, dtype=object))
@@ -128,7 +149,8 @@ def _parse_words(words: list[str], fmt: str, name: str) -> pd.Series:
         values = values.str.replace("/", "-", regex=False)
     elif name == "DD/MM/YYYY":
         values = values.str.replace(r"[.-]", "/", regex=True)
-    return pd.to_datetime(values, format=fmt, errors="coerce")
+    # an explicit format with %z or %Z: values in different zones are converted to UTC, not refused
+    return pd.to_datetime(values, format=fmt, errors="coerce", utc="%z" in fmt or "%Z" in fmt)
 
 
 def _in_range(parsed: pd.Series, span: DateRange) -> tuple[np.ndarray, np.ndarray]:
@@ -195,6 +217,8 @@ def parse_dates(values, dayfirst: bool = True, *, date_format: str | None = None
         Read ``03/04/2018`` as 3 April (UK, the default) or, if False, as 4 March.
     date_format : str, optional
         An explicit strptime format (``%d.%m.%Y %H:%M``); then only that format is read.
+        One that is not a valid format raises :class:`~rtm.errors.InputError` (setting
+        ``date_format``).
     span : DateRange, optional
         Plausible dates (default :func:`plausible_range`); values outside are marked
         ``implausible`` and get NaT, never a wrapped date.
@@ -206,6 +230,8 @@ def parse_dates(values, dayfirst: bool = True, *, date_format: str | None = None
     Values with a UTC offset (``+01:00``, ``+00``, ``Z``) are converted to UTC; values
     without one are taken as they are.
     """
+    if date_format:
+        check_format(date_format)
     span = span or plausible_range()
     arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
     arr = one_chunk(arr)

@@ -247,6 +247,61 @@ def _flatten_nested(entry: Entry, table: pa.Table) -> pa.Table:
     return table
 
 
+def _decode_legacy(value: bytes) -> tuple[str, str]:
+    """One value of a text column: (text, encoding read as), UTF-8 where the bytes are valid
+    UTF-8, else Windows-1252, else Latin-1 (which reads any byte)."""
+    for enc in ("utf-8", "cp1252"):
+        try:
+            return value.decode(enc), enc
+        except UnicodeDecodeError:
+            pass
+    return value.decode("latin-1"), "latin-1"
+
+
+def _binary_as_text(entry: Entry, table: pa.Table, notes: list) -> pa.Table:
+    """``table`` with its binary and large binary columns as string columns.
+
+    Impala, Hive and older Spark write text as bytes without the UTF-8 annotation, often in
+    Windows-1252. A column that is valid UTF-8 is only relabelled; one that is not is read
+    value by value (see :func:`_decode_legacy`), with a note in ``notes`` naming the file,
+    the column and the first row, as :func:`rtm.textfile.to_utf8` does for text files. No
+    value is lost: nulls stay null. The geometry columns a GeoParquet file declares (WKB,
+    not text) stay binary.
+    """
+    import json
+
+    import pyarrow.compute as pc
+
+    from .textcols import one_chunk
+
+    try:
+        geometry = set(json.loads((table.schema.metadata or {}).get(b"geo", b"{}")).get("columns", {}))
+    except (ValueError, AttributeError):  # metadata that is not GeoParquet's
+        geometry = set()
+    for i, f in enumerate(table.schema):
+        if not (pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)) or f.name in geometry:
+            continue
+        target = pa.large_string() if pa.types.is_large_binary(f.type) else pa.string()
+        col = table.column(i)
+        try:
+            text = col.cast(target)  # checks that every value is UTF-8
+        except pa.ArrowInvalid:
+            # each distinct value is decoded once (an offence type repeats on millions of rows)
+            enc = pc.dictionary_encode(one_chunk(col))
+            decoded = [_decode_legacy(v) for v in enc.dictionary.to_pylist()]
+            used = {e for _, e in decoded if e != "utf-8"}
+            bad = np.array([e != "utf-8" for _, e in decoded])
+            codes = enc.indices.fill_null(0).to_numpy(zero_copy_only=False)
+            first = int(np.flatnonzero(bad[codes] & enc.indices.is_valid().to_numpy(zero_copy_only=False))[0]) + 1
+            text = pc.take(pa.array([t for t, _ in decoded], target), enc.indices)
+            how = "Windows-1252" if used == {"cp1252"} else \
+                "Latin-1" if used == {"latin-1"} else "Windows-1252 (Latin-1 where Windows-1252 has no character)"
+            notes.append(f"{entry.name}: column '{f.name}' holds text that is not UTF-8 (first at row {first}); "
+                         f"read as {how}. Write the column as UTF-8 strings to avoid this")
+        table = table.set_column(i, f.name, text)
+    return table
+
+
 def read_parquet(entry: Entry, limits: LoadLimits | None = None) -> RawTable:
     import pyarrow.parquet as pq
 
@@ -263,12 +318,18 @@ def read_parquet(entry: Entry, limits: LoadLimits | None = None) -> RawTable:
         raise InputError(entry.name, f"the Parquet file cannot be read ({exc})", "write the file again") from None
     if table.num_rows == 0:
         raise InputError(entry.name, "the file has no rows", "check the export")
-    table = _flatten_nested(entry, table)
-    return RawTable(entry.name, table, hashlib.sha256(raw).hexdigest(), lines=np.arange(1, table.num_rows + 1, dtype=np.int64))
+    notes: list[str] = []
+    table = _binary_as_text(entry, _flatten_nested(entry, table), notes)
+    return RawTable(entry.name, table, hashlib.sha256(raw).hexdigest(), notes=notes,
+                    lines=np.arange(1, table.num_rows + 1, dtype=np.int64))
 
 
 def read_vector(entry: Entry, layer: str | None = None, limits: LoadLimits | None = None) -> RawTable:
-    """Read a GeoJSON, GeoPackage, Shapefile, FlatGeobuf (or zipped shapefile) with pyogrio."""
+    """Read a GeoJSON, GeoPackage, Shapefile, FlatGeobuf (or zipped shapefile) with pyogrio.
+
+    Returns a :class:`RawTable` with the attributes (date-time fields as ISO 8601 text, with
+    their UTC offset where the file has one) and the geometries.
+    """
     import pyogrio
     import shapely
 
@@ -281,7 +342,10 @@ def read_vector(entry: Entry, layer: str | None = None, limits: LoadLimits | Non
         raise limits.too_big(entry.name, entry.path.stat().st_size)
     path = f"/vsizip/{entry.path}/{entry.member}" if entry.member else str(entry.path)
     try:
-        meta, table = pyogrio.read_arrow(path, layer=layer)
+        # date-times as GDAL read them, as text: a column mixing values with and without a UTC
+        # offset would otherwise come back with every offset dropped (GDAL has no type for it);
+        # rtm.dates.parse_dates then reads them as it reads a CSV's
+        meta, table = pyogrio.read_arrow(path, layer=layer, datetime_as_string=True)
     except Exception as exc:  # pyogrio raises several DataSource errors; all mean the same to a user
         raise InputError(entry.name, f"the file cannot be read as a map layer ({str(exc).splitlines()[0]})",
                          "check that it is a complete GeoJSON, GeoPackage, Shapefile (with .shx and .dbf) or FlatGeobuf") from None
