@@ -58,7 +58,7 @@ def shift_section(view) -> None:
         return
     for name, lst in lists.items():
         spots = spots_in(lst.spots, [view.district] if view.district else None)
-        st.markdown(f"**Shift {common.plain(name)}**: {len(spots)} spot(s)")
+        st.markdown(f"**Shift {name}**: {len(spots)} spot(s)")  # names made from parsed times (07:00-19:00)
         st.dataframe(spots[COLUMNS], hide_index=True, use_container_width=True,
                      column_config=list_columns(lst.provenance, COLUMNS))
         tag = name.replace(":", "").replace("-", "_")

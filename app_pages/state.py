@@ -56,11 +56,14 @@ def cap(text: str) -> str:
 def plain(text) -> str:
     """``text`` with every Markdown and HTML character escaped, for Streamlit elements that
     render Markdown (captions, headers, alerts): what a user typed or uploaded (a district or
-    file name) is shown as written, never rendered, and never fetches anything. An exception's
-    text has the server's folders cut from its file paths (:func:`rtm.errors.without_paths`)."""
+    file name) is shown as written (line breaks as spaces), never rendered, and never fetches
+    anything. An exception's text has the server's folders cut from its file paths
+    (:func:`rtm.errors.without_paths`)."""
     if isinstance(text, BaseException):
         text = without_paths(str(text))
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])", r"\\\1", str(text))
+    # a line break would let the next line start a heading (=== under it), a list or a quote
+    text = re.sub(r"\s*[\r\n\v\f\u2028\u2029\x85]+\s*", " ", str(text))
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=])", r"\\\1", text)
 
 
 def show_error(exc: BaseException, doing: str) -> None:

@@ -377,3 +377,15 @@ def test_user_text_in_markdown_elements_is_escaped():
     assert not _re.search(r"(?<!\\)!(?<!\\)\[", shown) and not _re.search(r"(?<!\\)<", shown)
     assert not _re.search(r"(?<!\\)\]\(", shown)
     assert _re.sub(r"\\(.)", r"\1", shown) == "![b](http://host.invalid/x.png) <img src=x> [l](http://host.invalid) a_b"
+
+
+@pytest.mark.parametrize("text", ["Essex\n===", "Essex\r\n---", "North\n> quoted", "a\n- item", "a\n\n    code",
+                                  "x\u2028# heading"])
+def test_user_text_with_line_breaks_stays_one_line(text):
+    """A line break in user text would let the next line make a heading (Was: ``'Essex\\n==='``
+    as a force name became a heading on the Settings page), a list, a quote or a code block.
+    ``plain`` gives one line, with the words as written and every Markdown mark escaped."""
+    shown = _common().plain(text)
+    assert not re.search(r"[\r\n\u2028\u2029\x85\v\f]", shown)
+    assert not re.search(r"(?<!\\)[=#>*`-]", shown)
+    assert re.sub(r"\\(.)", r"\1", shown) == " ".join(text.split())
