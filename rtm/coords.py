@@ -185,7 +185,13 @@ def working_crs_for(x: np.ndarray, y: np.ndarray, crs_in: CRS, override=None) ->
     WGS84 UTM zone of the centre; ``override`` wins when given.
     """
     if override is not None:
-        return to_crs(override), "set by the user"
+        crs = to_crs(override)
+        ok = valid_mask(x, y, crs_in)
+        centre = (float(np.median(x[ok])), float(np.median(y[ok]))) if ok.any() else None
+        if centre is not None and not crs_in.is_geographic:
+            centre = Transformer.from_crs(crs_in, WGS84, always_xy=True).transform(*centre)
+        check_working_crs(crs, centre)
+        return crs, "set by the user"
     if crs_in.equals(BNG):
         return BNG, "the input is British National Grid"
     ok = valid_mask(x, y, crs_in)
@@ -199,6 +205,43 @@ def working_crs_for(x: np.ndarray, y: np.ndarray, crs_in: CRS, override=None) ->
         return BNG, "the data's centre is in Great Britain"
     utm = CRS.from_epsg(utm_epsg(cx, cy))
     return utm, f"the data's centre is in UTM zone {utm.utm_zone}"
+
+
+#: The largest scale error accepted in a working CRS at the data's centre: beyond it a
+#: 150 m spot is more than 3 m off on the ground (Web Mercator in England: 60%).
+MAX_SCALE_ERROR = 0.02
+
+
+def check_working_crs(crs: CRS, centre: tuple[float, float] | None = None) -> None:
+    """Refuse a working CRS the analysis cannot measure in: not projected (degrees), not in
+    metres, or, at ``centre`` (longitude, latitude) when given, with a scale more than
+    :data:`MAX_SCALE_ERROR` from 1 (Web Mercator, EPSG:3857). Returns None.
+
+    Raises
+    ------
+    InputError
+        About the setting ``working_crs``, with the CRS and the fix.
+    """
+    fix = ("use a projected CRS in metres with little distortion where the data is: EPSG:27700 (British "
+           "National Grid) in Great Britain, else the data's UTM zone; or leave it out to have it chosen")
+    what = f"{crs.name} ({crs.to_string()})"
+    if not crs.is_projected:
+        raise setting_error("working_crs", f"{what} is not a projected coordinate system: its distances "
+                            "would be degrees, not metres", fix)
+    unit = crs.axis_info[0].unit_name if crs.axis_info else "unknown"
+    if unit not in ("metre", "meter"):
+        raise setting_error("working_crs", f"{what} measures in {unit}, not metres", fix)
+    if centre is not None:
+        from pyproj import Proj
+
+        try:
+            scale = float(Proj(crs).get_factors(*centre).meridional_scale)
+        except Exception:  # noqa: BLE001 - a projection pyproj cannot give factors for: not judged
+            return
+        if np.isfinite(scale) and abs(scale - 1) > MAX_SCALE_ERROR:
+            raise setting_error("working_crs", f"{what} stretches distances by {scale:.2f} where the data is "
+                                f"(longitude {centre[0]:.2f}, latitude {centre[1]:.2f}): a 150 m spot would be "
+                                f"{150 / scale:.0f} m on the ground", fix)
 
 
 def utm_epsg(lon: float, lat: float) -> int:

@@ -17,6 +17,9 @@ import numpy as np
 from .errors import setting_error
 
 INCREMENTS = ("whole", "half")
+#: The cell sizes and block lengths accepted, in metres: a block of 5 km already spans a town
+#: in one band (and 20 bands reach 100 km); below a metre the grid is beyond any survey's accuracy
+MIN_METRES, MAX_METRES = 1.0, 5000.0
 OPERATIONALISATIONS = ("proximity", "density", "both", "auto")
 FAMILY_CHOICES = ("auto", "poisson", "nb1", "nb2")
 """``auto`` lets BIC choose among Poisson, NB1 and NB2; ``negbin`` (the name of NB2 in files
@@ -93,9 +96,9 @@ class RtmSettings:
         for name in ("cell_size", "block_length"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
-                    or not (math.isfinite(v) and v > 0):
-                raise setting_error(name, f"must be a positive number of metres, not {v!r}",
-                                    "give metres, e.g. 100")
+                    or not (math.isfinite(v) and MIN_METRES <= v <= MAX_METRES):
+                raise setting_error(name, f"must be a number of metres from {MIN_METRES:g} to {MAX_METRES:,g}, "
+                                    f"not {v!r}", "give metres, e.g. 100")
             object.__setattr__(self, name, float(v))
         if isinstance(self.bands, bool) or not isinstance(self.bands, (int, np.integer)) or not 1 <= self.bands <= 20:
             raise setting_error("bands", f"must be a whole number from 1 to 20, not {self.bands!r}",

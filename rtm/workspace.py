@@ -403,6 +403,10 @@ def _tuning(table: _Table, path: Path):
     return ScoreSettings(**given), (("source", "workspace.toml [tuning], chosen by rtm tune"),) + record
 
 
+#: The longest refit interval, in periods (20 years of weeks): a model is never kept longer
+MAX_REFIT_EVERY = 1040
+
+
 def _terrain_plan(model: _Table, path: Path, folder: Path) -> TerrainPlan:
     from .catalogue import plan_factors, split_layer_item
     from .terrain_settings import RtmSettings
@@ -437,7 +441,8 @@ def _terrain_plan(model: _Table, path: Path, folder: Path) -> TerrainPlan:
                "cell_size": "model.cell_size_m", "block_length": "model.block_length_m"}.get(exc.field,
                                                                                             f"model.{exc.field}")
         raise InputError(path, exc.problem, exc.fix, field=key, field_kind="key") from None
-    refit = model.get("refit_every", int, None, check=lambda v: v >= 1, hint="e.g. refit_every = 13")
+    refit = model.get("refit_every", int, None, check=lambda v: 1 <= v <= MAX_REFIT_EVERY,
+                      hint=f"a whole number of periods from 1 to {MAX_REFIT_EVERY}, e.g. refit_every = 13")
     return TerrainPlan(tuple(plan), settings, None, refit, str(folder / "models"))
 
 

@@ -1,0 +1,69 @@
+"""Settings a review of issue 14 found ending in a traceback or in silently wrong distances:
+a working CRS in degrees, in feet or stretched (Web Mercator), and model settings beyond
+any sensible range, from the command line and from a workspace's workspace.toml."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from rtm.cli import main
+from rtm.errors import InputError
+from rtm.samples import SAMPLE_DIR, SAMPLES
+from rtm.terrain_settings import RtmSettings
+from rtm.workspace import load_workspace
+from rtm.workspace_init import init_workspace
+
+S = SAMPLES["southend"]
+
+
+def _validate(*args):
+    return CliRunner().invoke(main, ["validate", *map(str, S.paths()), "--area", str(SAMPLE_DIR / S.areas),
+                                     "--area-field", S.area_field, *args])
+
+
+@pytest.mark.parametrize("crs, words", [
+    ("EPSG:4326", "is not a projected coordinate system: its distances would be degrees"),
+    ("EPSG:2263", "measures in US survey foot, not metres"),
+    ("EPSG:3857", "stretches distances by 1.61 where the data is"),
+])
+def test_a_working_crs_that_cannot_measure_metres_here_is_refused(crs, words):
+    """Was: EPSG:4326 ended in 'unexpected error (ValueError: areas must be in a projected
+    (metric) CRS)', exit 3; EPSG:3857 ran, with every 150 m spot 93 m on the ground."""
+    res = _validate("--working-crs", crs)
+    assert res.exit_code == 2, res.output
+    assert "'--working-crs'" in res.output and words in res.output and "EPSG:27700" in res.output
+
+
+def test_a_projected_crs_in_metres_near_the_data_is_taken():
+    res = _validate("--working-crs", "EPSG:32631")  # UTM 31N: Southend lies in it, scale about 0.9997
+    assert res.exit_code == 0, res.output
+    assert "EPSG:32631" in res.output
+
+
+@pytest.mark.parametrize("field, value", [("block_length", 1e308), ("block_length", 1e-300), ("cell_size", 1e6)])
+def test_model_distances_beyond_any_town_are_refused(field, value):
+    """Was: a block length of 1e308 m ended in a GEOSException, 1e-300 m in a ZeroDivisionError."""
+    with pytest.raises(InputError) as info:
+        RtmSettings(**{field: value})
+    assert info.value.field == field and "from 1 to 5,000" in info.value.problem
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("block_length_m", "1e308", "from 1 to 5,000"),
+    ("refit_every", "9223372036854775807", "from 1 to 1040"),
+])
+def test_a_workspace_model_setting_out_of_range_names_its_key(tmp_path, key, value, words):
+    """Was: refit_every = 2**63-1 ended in 'year 0 is out of range' (exit 3; an error in the app)."""
+    path = init_workspace(tmp_path / "ws", sample="southend")
+    text = path.read_text()
+    text = re.sub(rf"(?m)^#? ?{key} = .*$", f"{key} = {value}", text)
+    assert f"{key} = {value}" in text
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_workspace(path.parent)
+    err = info.value
+    assert err.field == f"model.{key}" and err.field_kind == "key"
+    assert words in f"{err.problem} {err.fix}"
