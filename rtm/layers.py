@@ -139,6 +139,11 @@ def load_layer(path, *, name: str | None = None, where: str | None = None, crs=N
     frame = frame.explode(index_parts=False).reset_index(drop=True)
     if len(frame) != n_features:
         report.notes.append(f"multipart features were split: {n_features:,} features became {len(frame):,} parts")
+    wkb = shapely.to_wkb(frame.geometry.values)
+    repeats = len(wkb) - len(np.unique(wkb)) if len(wkb) else 0
+    if repeats:  # kept (two bars may share a building's point), but a file appended twice doubles a density
+        report.notes.append(f"{repeats:,} features have exactly the geometry of another feature of the layer "
+                            "(each counts in densities); if they are the same place listed twice, remove the copies")
     report.set_counts(codes)
     report.crs_in, report.crs_how, report.crs_working = src_crs.to_string(), how, work.to_string()
     k = set(kinds(frame.geometry.values)) - {""}

@@ -142,3 +142,19 @@ def test_catalogue_filter_on_a_file_without_its_field_names_the_entry_and_both_w
     msg = str(err.value)
     assert "catalogue entry 'pubs' (pubs.toml)" in msg and "'fclass'" in msg
     assert "--layer pubs=FILE to use all" not in msg and "without a filter" in msg and "a filter of your own" in msg
+
+
+def test_features_repeated_exactly_are_counted_in_a_note(tmp_path):
+    """A layer appended to itself (each pub twice) doubles every density: the review found it
+    used without a word. The copies are kept (two bars may share one point) and counted."""
+    import json
+
+    pubs = json.loads((ROOT / "sample_geo" / "southend" / "pubs.geojson").read_text())
+    alone = load_layer(ROOT / "sample_geo" / "southend" / "pubs.geojson")
+    pubs["features"] = pubs["features"] * 2
+    (tmp_path / "pubs_twice.geojson").write_text(json.dumps(pubs))
+    layer = load_layer(tmp_path / "pubs_twice.geojson")
+    shared = [n for n in alone.report.notes if "exactly the geometry of another feature" in n]
+    assert len(layer.frame) == 2 * len(alone.frame)
+    extra = len(alone.frame) + (int(shared[0].split()[0]) if shared else 0)
+    assert f"{extra:,} features have exactly the geometry of another feature" in " ".join(layer.report.notes)
