@@ -7,7 +7,10 @@ nothing else is shown to the user.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import tempfile
 from pathlib import Path
 
 
@@ -67,18 +70,85 @@ def setting_error(name: str, problem: str, fix: str) -> InputError:
     return InputError("", problem, fix, field=name, field_kind="setting")
 
 
-def output_folder(path) -> Path:
-    """Create ``path`` (and its parents) for output files and return it as a Path.
+def _why(exc: OSError) -> str:
+    """The reason of an OSError in words a user can act on (``Permission denied``, ...)."""
+    if exc.errno == errno.ENAMETOOLONG:
+        return "its name or one of its parts is too long for the file system"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "you have no permission to write there"
+    if exc.errno == errno.EROFS:
+        return "it is on a read-only file system"
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return "a part of the path is a file, not a folder"
+    return exc.strerror or str(exc)
+
+
+def output_folder(path, what: str = "output folder") -> Path:
+    """Create ``path`` (and its parents) for output files, check that a file can be written
+    in it, and return it as a Path.
+
+    Call it before any work, so that a folder that cannot be written is said at once,
+    not after a long run. The check creates and removes a small temporary file in the
+    folder, so it sees what the operating system will actually allow (permissions, a
+    read-only disk, a name too long), not what the permission bits suggest.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder.
+    what : str
+        What the folder is called in the message (``output folder``, ``workspace folder``).
 
     Raises
     ------
     InputError
-        The folder cannot be created (no permission, a file in the way, ...).
+        Naming the folder: it is a file or a device (``/dev/null``), it cannot be created
+        (no permission, a file in the way, a name too long) or it cannot be written to.
     """
     out = Path(path)
+    if str(path).strip() == "":
+        raise InputError(what, f"the {what} is empty", "give the path of a folder")
+    fix = "choose a folder you can write to (e.g. one in your home folder)"
     try:
+        if out.exists() and not out.is_dir():
+            raise InputError(out, f"the {what} '{out}' exists and is not a folder (it is a file or a device)",
+                             "give the path of a folder, or a new name to create one")
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(out, f"the output folder cannot be created ({exc.strerror})",
-                         "choose a folder you can write to") from None
+        raise InputError(out, f"the {what} '{out}' cannot be created: {_why(exc)}", fix) from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".rtm-write-check-", dir=out)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as exc:
+        raise InputError(out, f"nothing can be written in the {what} '{out}': {_why(exc)}", fix) from None
+    return out
+
+
+def output_file(path, what: str = "output file") -> Path:
+    """Check that the file ``path`` can be written before any work: its folder is created and
+    checked (:func:`output_folder`), and the path is not a folder and its name is not too long
+    for the file system. Returns ``path`` as a Path; an existing file is left alone (it is
+    replaced later by whoever writes it).
+
+    Raises
+    ------
+    InputError
+        Naming the file and the fix.
+    """
+    out = Path(path)
+    if str(path).strip() == "":
+        raise InputError(what, f"the {what} is empty", "give a file name")
+    folder = output_folder(out.parent, f"folder of the {what}")
+    try:
+        longest = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # not every system says
+        longest = 255
+    if len(out.name.encode("utf-8", "surrogateescape")) > longest:
+        raise InputError(out, f"the {what} name is {len(out.name)} characters long, more than the file system "
+                         f"allows ({longest})", "choose a shorter file name")
+    if out.is_dir():
+        raise InputError(out, f"the {what} '{out}' is a folder", "give a file name (e.g. inside that folder)")
     return out

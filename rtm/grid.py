@@ -38,6 +38,26 @@ def grid_memory_mb(bounds, cell_size: float) -> tuple[int, float]:
     return cells, cells * BYTES_PER_CELL / 2**20
 
 
+def check_grid_limit(max_grid_mb) -> float:
+    """``max_grid_mb`` (the grid memory limit, MB) as a float.
+
+    Raises
+    ------
+    InputError
+        (setting ``max_grid_mb``) when it is not a finite number above 0: ``nan`` or
+        ``inf`` would turn the limit off and let a grid take all the machine's memory.
+    """
+    try:
+        limit = float(max_grid_mb)
+    except (TypeError, ValueError):
+        limit = float("nan")
+    if not (np.isfinite(limit) and limit > 0):
+        raise InputError("", f"the grid memory limit {max_grid_mb!r} MB is not a finite number above 0",
+                         f"give the memory a grid may take in MB, e.g. {MAX_GRID_MB:g}", field="max_grid_mb",
+                         field_kind="setting")
+    return limit
+
+
 def check_grid_size(bounds, cell_size: float, max_grid_mb: float = MAX_GRID_MB) -> int:
     """The number of cells a grid of ``cell_size`` over ``bounds`` has, refused when its
     estimated memory (:data:`BYTES_PER_CELL` a cell) exceeds ``max_grid_mb``.
@@ -46,8 +66,10 @@ def check_grid_size(bounds, cell_size: float, max_grid_mb: float = MAX_GRID_MB) 
     ------
     InputError
         With the figure, the smallest cell size that fits, and the fixes: that cell size,
-        fewer districts, a force-by-force run (``rtm national``), or the setting to raise.
+        fewer districts, a force-by-force run (``rtm national``), or the setting to raise;
+        also when ``max_grid_mb`` is not a finite number above 0 (:func:`check_grid_limit`).
     """
+    max_grid_mb = check_grid_limit(max_grid_mb)
     minx, miny, maxx, maxy = bounds
     if not np.all(np.isfinite(bounds)) or not np.isfinite(cell_size):
         raise InputError("grid", f"the grid's extent ({minx:g}, {miny:g}, {maxx:g}, {maxy:g}) or cell size "

@@ -73,6 +73,11 @@ class NationalSettings:
     point_min_share: float = DEFAULT_MIN_SHARE
     task_mb: float | None = None
 
+    def __post_init__(self):
+        from .grid import check_grid_limit
+
+        check_grid_limit(self.list.max_grid_mb)  # nan or inf would turn the limit off
+
 
 @dataclass
 class ForceResult:
@@ -230,10 +235,12 @@ def plan_pieces(areas, settings: ListSettings, task_mb: float | None = None, nam
     Raises
     ------
     InputError
-        The largest grid does not fit.
+        The largest grid does not fit, or ``settings.max_grid_mb`` is not a finite number
+        above 0.
     """
-    from .grid import BYTES_PER_CELL, grid_memory_mb
+    from .grid import BYTES_PER_CELL, check_grid_limit, grid_memory_mb
 
+    check_grid_limit(settings.max_grid_mb)  # nan or inf would turn the limit off
     edge = settings.edge_m
 
     def need(a):

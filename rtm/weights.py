@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from .textcols import one_chunk
 
-from .errors import InputError
+from .errors import InputError, setting_error
 
 UNKNOWN_POLICIES = ("reject", "zero", "default")
 #: The largest weight accepted (days of imprisonment: about 2.7 million years). Larger
@@ -94,11 +94,20 @@ class HarmWeights:
         Raises
         ------
         InputError
-            When the file is missing, lacks ``offence_type``/``weight``, has a weight that
-            is not a non-negative number, or lists an offence type twice.
+            When the file is missing, a folder or not a regular file, lacks
+            ``offence_type``/``weight``, has a weight that is not a non-negative number or a
+            row without an offence type, lists an offence type twice, or weighs every
+            incident 0 (every weight 0, and no positive default weight for unlisted types).
         """
         path = Path(path)
         fix_cols = "the weights CSV needs the columns offence_type and weight (source, date and notes are optional)"
+        if path.is_dir():
+            raise InputError(path, f"'{path}' is a folder, not a weights file",
+                             "give the path of the weights CSV itself (e.g. 'rtm weights --write weights.csv' "
+                             "makes one to edit)")
+        if path.exists() and not path.is_file():
+            raise InputError(path, f"'{path}' is not a regular file (a pipe, socket or device)",
+                             "save the weights as a CSV file and give its path")
         if not path.is_file():
             raise InputError(path, "the weights file does not exist", "check the path of the weights file")
         try:
@@ -118,6 +127,12 @@ class HarmWeights:
             raise InputError(path, f"row {i + 2} ('{table['offence_type'].iloc[i]}') has weight "
                              f"'{table['weight'].iloc[i]}', which is not a number from 0 to {MAX_WEIGHT:g}",
                              "enter the weight in days as a number such as 7.5", field="weight")
+        blank = table["offence_type"].str.strip() == ""
+        if blank.any():
+            i = int(np.flatnonzero(blank.to_numpy())[0])
+            raise InputError(path, f"row {i + 2} has no offence type (weight '{table['weight'].iloc[i]}')",
+                             "write the offence type exactly as in the incident data, or delete the row",
+                             field="offence_type")
         keys = pd.Series(_key(table["offence_type"]))
         dup = keys.duplicated()
         if dup.any():
@@ -125,14 +140,33 @@ class HarmWeights:
             raise InputError(path, f"offence type '{table['offence_type'].iloc[i]}' is listed twice "
                              f"(row {i + 2})", "keep one row per offence type", field="offence_type")
         table["weight"] = weights
+        weighs = unknown == "default" and default_weight is not None and default_weight > 0
+        if not (weights > 0).any() and not weighs:
+            what = ("lists no offence type (only its header), so no incident would have a harm weight"
+                    if not len(table) else "gives every offence type the weight 0, so every incident would "
+                    "weigh 0 and the harm of every place would be 0 (a list ranked by nothing)")
+            raise InputError(path, f"the weights file {what}",
+                             "give the offence types their weights in days (copy the defaults with 'rtm weights "
+                             "--write FILE'), or count incidents with the weights 'count'", field="weight")
         return cls(table, path.name, unknown, default_weight, source=str(path))
 
     @classmethod
     def from_name(cls, name: str | None, unknown: str = "reject",
                   default_weight: float | None = None) -> "HarmWeights":
-        """``None``/``"cchi"``, ``"count"``, or a path to a weights CSV."""
-        if name in (None, "", "cchi"):
+        """The weights ``name`` names: ``None``/``"cchi"`` (the packaged CCHI table),
+        ``"count"`` (1 each), or the path of a weights CSV (:meth:`from_csv`).
+
+        Raises
+        ------
+        InputError
+            ``name`` is empty (setting ``weights``: an empty name is a mistake, not the
+            default), or the CSV cannot be used.
+        """
+        if name is None or name == "cchi":
             return cls.cchi(unknown, default_weight)
+        if not str(name).strip():
+            raise setting_error("weights", "the weights are empty",
+                                "give 'cchi' (the default harm weights), 'count' or the path of a weights CSV")
         if name == "count":
             return cls.count()
         return cls.from_csv(name, unknown, default_weight)

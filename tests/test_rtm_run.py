@@ -205,4 +205,9 @@ def test_degenerate_models_get_a_message_not_a_traceback(tmp_path):
     res = run("model", "--incidents", str(one), "--block-length", "100", *common)
     assert res.exit_code == 2 and "all 30 incidents in the study area lie in one cell" in res.output
     res = run("model", "--incidents", str(CHI / "burglaries_2017.geojson"), "--block-length", "1e9", *common)
+    assert res.exit_code == 2 and "Invalid value for '--block-length': '1e9' is not a number from 1 to 5,000" \
+        in res.output
+    # within the option's range, yet wider than the study area: the library's check names it
+    res = run("model", "--incidents", str(CHI / "burglaries_2017.geojson"), "--block-length", "5000", "--bands", "20",
+              *common)
     assert res.exit_code == 2 and "option '--block-length': the largest spatial influence" in res.output

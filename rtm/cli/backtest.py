@@ -6,9 +6,10 @@ from dataclasses import replace
 
 import click
 
+from ..errors import output_folder
 from .group import CONTEXT, friendly, option_error
-from .options import (BANDWIDTH, Progress, area_options, count_line, factor_options, mapping_options, pairs,
-                      study_inputs, weight_options)
+from .options import (BANDWIDTH, REACH, SHARE, SIZE, Bounded, Progress, area_options, count_line, factor_options,
+                      mapping_options, pairs, study_inputs, weight_options)
 
 
 def _list(text: str, option: str, convert=str) -> tuple:
@@ -18,22 +19,6 @@ def _list(text: str, option: str, convert=str) -> tuple:
     except ValueError:
         raise option_error(option, f"'{text}' is not a comma-separated list of numbers",
                            f"write e.g. {option} 1,2.6,5") from None
-
-
-def _half_life(text):
-    if text is None:
-        return None
-    if str(text).strip().lower() in ("none", "off", "0"):
-        return "none"
-    try:
-        v = float(text)
-    except ValueError:
-        raise option_error("--half-life", f"'{text}' is not a number of days",
-                           "give e.g. 28, or 'none'") from None
-    if not v > 0:
-        raise option_error("--half-life", f"'{text}' is not a positive number of days",
-                           "give e.g. 28, or 'none'")
-    return v
 
 
 _FIRST = [True]
@@ -58,30 +43,32 @@ _FIRST = [True]
 @weight_options("cchi", "Harm weights: 'cchi' (Cambridge Crime Harm Index defaults), 'count' or a weights CSV.")
 @factor_options("A risk factor from a file (repeatable). Without --factors or --layer there is no risk "
                 "terrain.")
-@click.option("--cell-size", type=click.FloatRange(min=0, min_open=True), default=50.0, show_default=True,
+@click.option("--cell-size", type=SIZE, default=50.0, show_default=True,
               metavar="METRES", help="Cell size of the risk terrain model.")
-@click.option("--block-length", type=click.FloatRange(min=0, min_open=True), default=100.0, show_default=True,
+@click.option("--block-length", type=SIZE, default=100.0, show_default=True,
               metavar="METRES")
 @click.option("--bands", type=click.IntRange(1, 20), default=3, show_default=True)
 @click.option("--refit-every", type=click.IntRange(min=1), metavar="N",
               help="Refit the risk terrain every N periods (default 13 weeks or 3 months, as 'rtm weekly').")
-@click.option("--spot-size", type=click.FloatRange(min=0, min_open=True), default=150.0, show_default=True,
+@click.option("--spot-size", type=SIZE, default=150.0, show_default=True,
               metavar="METRES", help="Harm-spot cell size.")
-@click.option("--risk-weight", type=click.FloatRange(0, 1), help="Risk weight of 'combined' (default 0.1).")
+@click.option("--risk-weight", type=SHARE, help="Risk weight of 'combined' (default 0.1).")
 @click.option("--bandwidth", type=BANDWIDTH, metavar="METRES|silverman",
               help="Harm surface bandwidth in metres (default 1.1 x the spot size: 165 m for 150 m "
               "spots), or 'silverman' for Silverman's rule on the last year's incidents.")
 @click.option("--kernel", type=click.Choice(["quartic", "gaussian"]), default="quartic", show_default=True)
-@click.option("--half-life", "half_life", metavar="DAYS|none", help="Harm half-life in days (default 365; "
-              "'none': no decay).")
-@click.option("--phs-radius", type=float, default=400.0, show_default=True, metavar="METRES",
+@click.option("--half-life", "half_life", metavar="DAYS|none",
+              type=Bounded(1, 36_500, "days", "28", words={"none": "none", "off": "none", "0": "none"}),
+              help="Harm half-life in days (default 365; 'none': no decay).")
+@click.option("--phs-radius", type=REACH, default=400.0, show_default=True, metavar="METRES",
               help="Reach of prospective hotspotting.")
 @click.option("--phs-window", type=int, metavar="PERIODS",
               help="Periods of history prospective hotspotting uses (default 8 weeks or 2 months).")
 @click.option("--history-months", type=click.IntRange(1, 120), metavar="MONTHS",
               help="Months of history naive, kde and combined rank from before each period (default 12; "
               "weeks take 52 x MONTHS / 12 weeks). Reach over a gap in the data with more.")
-@click.option("--rbo-p", type=float, default=0.9, show_default=True, help="Persistence of the rank-biased overlap.")
+@click.option("--rbo-p", type=Bounded(0, 1, "", "0.9", low_open=True, high_open=True), default=0.9,
+              show_default=True, help="Persistence of the rank-biased overlap.")
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Output folder for backtest.csv, summary.csv, curves.csv and the plots.")
 @mapping_options
@@ -134,6 +121,7 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
     # commands in one process, as in tests) from their own start
     started = STARTED if _FIRST.pop() else time.perf_counter()
     _FIRST.append(False)
+    output_folder(out)  # before any work: a folder that cannot be written is said at once
     use_layers = bool(factors or layer_items)
     left_out = []
     if methods is None:
@@ -144,7 +132,7 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
     else:
         chosen = _list(methods, "--methods")
     shares = tuple(v / 100 for v in _list(area_shares, "--area-shares", float))
-    hl = _half_life(half_life)
+    hl = half_life  # days, 'none' (no decay) or None (not given: the default)
     scoring = ScoreSettings.from_given(risk_weight=risk_weight, bandwidth_m=bandwidth, kernel=kernel,
                                        half_life_days=None if hl == "none" else hl)
     if hl == "none":  # no decay; None is also "not given", so it is set here

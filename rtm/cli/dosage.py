@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import click
 
+from ..errors import output_file, output_folder
 from .group import CONTEXT, friendly, option_error
-from .options import area_options, count_line, mapping_options, weight_options
+from .options import MINUTES, SHARE, Bounded, area_options, count_line, mapping_options, weight_options
 
 
 @click.command(context_settings=CONTEXT)
@@ -22,19 +23,19 @@ from .options import area_options, count_line, mapping_options, weight_options
 @click.option("--ping-y-col", help="CSV column with y / northing / latitude.")
 @click.option("--timezone", default="Europe/London", show_default=True,
               help="Local time zone: times with an offset (GPX is UTC) are converted to it.")
-@click.option("--ping-gap", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True,
+@click.option("--ping-gap", type=MINUTES, default=5.0, show_default=True,
               metavar="MINUTES", help="Pings further apart than this credit no time (a hole in the record).")
-@click.option("--visit-gap", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True,
+@click.option("--visit-gap", type=MINUTES, default=5.0, show_default=True,
               metavar="MINUTES", help="A visit ends once the unit is away from the spot for longer than this.")
-@click.option("--target", type=click.FloatRange(min=0, min_open=True), default=15.0, show_default=True,
+@click.option("--target", type=MINUTES, default=15.0, show_default=True,
               metavar="MINUTES", help="Shortest visit that counts towards the dose.")
-@click.option("--edge", type=click.FloatRange(min=0), default=10.0, show_default=True, metavar="METRES",
+@click.option("--edge", type=Bounded(0, 1000, "metres", "10"), default=10.0, show_default=True, metavar="METRES",
               help="Widen spots by this much for GPS error.")
 @click.option("--incidents", multiple=True, type=click.Path(), metavar="PATH",
               help="Incidents of the listed periods: adds harm in patrolled vs unpatrolled spots (needs --area).")
 @area_options(required=False)
 @weight_options("cchi", "Harm weights of --incidents.")
-@click.option("--patrolled-share", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+@click.option("--patrolled-share", type=SHARE, default=0.5, show_default=True,
               help="A spot counts as patrolled when at least this share of its dose was delivered.")
 @click.option("--rejects", type=click.Path(dir_okay=False), help="Write rejected ping rows and their reasons here.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the report.")
@@ -63,6 +64,9 @@ def dosage(lists, patrols, patrol_crs, unit_col, time_col, ping_x_col, ping_y_co
     from ..dosage_report import dosage_weeks, read_list, write_report
     from ..patrols import read_patrols
 
+    output_folder(out)  # before any work: a folder that cannot be written is said at once
+    if rejects:
+        output_file(rejects, "rejects file")
     settings = DoseSettings(ping_gap, visit_gap, target, edge)
     spots, _ = read_list(lists[0])
     cols = {k: v for k, v in dict(unit=unit_col, time=time_col).items() if v}

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import click
 
+from ..errors import output_folder
 from .group import CONTEXT, friendly, option_error
-from .options import Progress, area_options, count_line, mapping_options, period_of, study_inputs, weight_options
+from .options import (DISTANCE, SIZE, Bounded, Progress, area_options, count_line, mapping_options, period_of,
+                      study_inputs, weight_options)
 
 
 @click.command(context_settings=CONTEXT)
@@ -17,11 +19,11 @@ from .options import Progress, area_options, count_line, mapping_options, period
 @click.option("--month", metavar="YYYY-MM", help="The month the analysis leads up to (month-only data).")
 @click.option("--week-start", default="monday", show_default=True, help="First day of the week.")
 @weight_options("cchi", "Harm weights: 'cchi' (Cambridge Crime Harm Index defaults), 'count' or a weights CSV.")
-@click.option("--spot-size", type=click.FloatRange(min=0, min_open=True), default=150.0, show_default=True,
+@click.option("--spot-size", type=SIZE, default=150.0, show_default=True,
               metavar="METRES", help="Cell size (the list's harm-spot grid).")
-@click.option("--distance", "distance_m", type=click.FloatRange(min=0), metavar="METRES",
+@click.option("--distance", "distance_m", type=DISTANCE, metavar="METRES",
               help="Gi* distance band (default: the eight neighbouring cells, spot size x 1.42).")
-@click.option("--fdr", "alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
+@click.option("--fdr", "alpha", type=Bounded(0, 1, "", "0.05", low_open=True, high_open=True), default=0.05,
               show_default=True, help="False discovery rate (Benjamini-Hochberg).")
 @click.option("--periods", type=click.IntRange(min=4), metavar="N",
               help="Weeks (or months) in the emerging hot spot series (default 52 weeks or 12 months).")
@@ -61,6 +63,7 @@ def hotspots(incidents, area, area_field, area_select, area_tolerance, week, mon
     from ..weekly_job import load_study
     from ..weights import HarmWeights
 
+    output_folder(out)  # before any work: a folder that cannot be written is said at once
     period = period_of(week, month, week_start)
     settings = EmergingSettings(periods=periods, distance_m=distance_m, alpha=alpha)
     hw = HarmWeights.from_name(weights, unknown, default_weight)

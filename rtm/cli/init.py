@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import output_folder
 from .group import CONTEXT, friendly
 
 
@@ -28,6 +29,7 @@ def init(folder, sample):
     from ..workspace import load_workspace
     from ..workspace_init import init_workspace
 
+    output_folder(folder, "workspace folder")  # said plainly when the folder cannot be written
     path = init_workspace(folder, sample=sample)
     click.echo(f"Wrote {path}")
     if sample:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from ..errors import InputError
+from ..errors import InputError, output_folder
 from .group import CONTEXT, friendly
-from .options import (Progress, area_options, column_map, count_line, factor_options, limits, mapping_options,
-                      pairs, weight_options)
+from .options import (DISTANCE, SIZE, Progress, area_options, column_map, count_line, factor_options, limits,
+                      mapping_options, pairs, weight_options)
 
 
 @click.command(context_settings=CONTEXT)
@@ -20,9 +20,9 @@ from .options import (Progress, area_options, column_map, count_line, factor_opt
                 "entry's own. Without --factors or --layer, every catalogue entry whose default file "
                 "covers the study area is used.")
 @area_options(required=True)
-@click.option("--cell-size", required=True, type=click.FloatRange(min=0, min_open=True), metavar="METRES",
+@click.option("--cell-size", required=True, type=SIZE, metavar="METRES",
               help="Grid cell size, e.g. 100 (about half a block length).")
-@click.option("--block-length", required=True, type=click.FloatRange(min=0, min_open=True), metavar="METRES",
+@click.option("--block-length", required=True, type=SIZE, metavar="METRES",
               help="Typical street block length: the unit of spatial influence.")
 @click.option("--bands", type=click.IntRange(1, 20), default=3, show_default=True,
               help="How many spatial influences to test.")
@@ -30,7 +30,7 @@ from .options import (Progress, area_options, column_map, count_line, factor_opt
               help="Step between spatial influences: whole or half block lengths.")
 @weight_options("count", "What each incident counts for: 'count' (1 each, the RTMDx model), 'cchi' "
                  "(harm days; the fit becomes a quasi-likelihood) or a weights CSV.")
-@click.option("--buffer", type=click.FloatRange(min=0), metavar="METRES",
+@click.option("--buffer", type=DISTANCE, metavar="METRES",
               help="Keep attractors this far outside the study area (default: the largest spatial "
               "influence tested, the farthest any feature can reach a cell).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the cross-validation folds.")
@@ -86,6 +86,7 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
     from ..terrain_settings import RtmSettings
     from ..weights import HarmWeights
 
+    output_folder(out)  # before the fit: a folder that cannot be written is said at once
     treat = pairs(treatments, "operationalisations")
     plan = plan_factors(catalogue, factors, layer_items, treat)
     ops, max_m = factor_treatments(plan)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import click
 
+from ..errors import output_file
 from .group import CONTEXT, friendly, option_error
-from .options import Progress, pairs, period_of
+from .options import MEGABYTES, REACH, SIZE, Progress, pairs, period_of
 
 
 @click.command(context_settings=CONTEXT)
@@ -36,13 +37,13 @@ from .options import Progress, pairs, period_of
               help="With --tune: the test months, after the validation months (default each force's last year, "
               "or the second half of shorter data).")
 @click.option("--weights", default="cchi", show_default=True, help="Harm weights: 'cchi', 'count' or a CSV.")
-@click.option("--spot-size", type=click.FloatRange(min=0, min_open=True), default=150.0, show_default=True,
+@click.option("--spot-size", type=SIZE, default=150.0, show_default=True,
               metavar="METRES", help="Harm-spot cell size.")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="Spots per district.")
-@click.option("--point-distance", type=click.FloatRange(min=0, min_open=True), default=1000.0,
+@click.option("--point-distance", type=REACH, default=1000.0,
               show_default=True, metavar="METRES",
               help="An area made from incidents holds the places within this distance of one.")
-@click.option("--max-grid-mb", type=click.FloatRange(min=0, min_open=True), default=4096.0, show_default=True,
+@click.option("--max-grid-mb", type=MEGABYTES, default=4096.0, show_default=True,
               metavar="MB", help="A force whose grid would need more is listed district by district; a "
               "district that would need more is refused.")
 @click.option("--dask", "use_dask", is_flag=True, help="Run the forces as tasks on a Dask LocalCluster.")
@@ -83,6 +84,7 @@ def national(paths, areas, area_fields, month, week, backtest_span, tune, valida
         raise option_error("--validate / --test", "give both spans, or neither",
                            "e.g. --validate 2018-11:2018-12 --test 2019-01:2019-02")
     period = None if backtest_span or tune else period_of(week, month)
+    output_file(out, "national list")  # before any work: a file that cannot be written is said at once
     forces = find_forces(paths, pairs(areas, "area"), pairs(area_fields, "area_field"))
     settings = NationalSettings(list=ListSettings(spot_size=spot_size, max_grid_mb=max_grid_mb,
                                                   rule=SpotRule(top_n=top, max_cells=DEFAULT_MERGE_CELLS)),

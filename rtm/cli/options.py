@@ -4,6 +4,7 @@ what the library reports."""
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -12,26 +13,77 @@ import click
 from ..errors import setting_error
 
 
-class _Bandwidth(click.ParamType):
-    """A bandwidth option: positive metres, or the word 'silverman' (a data-driven rule)."""
+class Bounded(click.FloatRange):
+    """A number option that must be finite and within ``[low, high]`` (``low`` excluded when
+    ``low_open``): click's FloatRange lets ``nan`` and ``inf`` through, this refuses them, and
+    values beyond any sensible size (``1e308`` metres), with the option, the range and an example.
 
-    name = "bandwidth"
+    Parameters
+    ----------
+    low, high : float
+        The accepted range, shown in the option's help (``[from 1 to 5,000 metres]``).
+    unit : str
+        What the number counts (``metres``, ``days``, ``MB``); empty for plain numbers.
+    example : str
+        A sensible value, shown in the fix.
+    low_open, high_open : bool
+        Exclude ``low`` (a size that must be above 0) or ``high`` (a share below 1).
+    words : dict of str to object, optional
+        Words accepted instead of a number (case-insensitive), each converted to its value
+        (``{"silverman": "silverman"}``); the first is shown, the others are synonyms.
+
+    ``convert`` returns a float (or a word's value); a bad value is a usage error (exit 2).
+    """
+
+    def __init__(self, low: float, high: float, unit: str = "", example: str = "", *, low_open: bool = False,
+                 high_open: bool = False, words: dict | None = None):
+        super().__init__(low, high, min_open=low_open, max_open=high_open)
+        self.unit, self.example, self.words = unit, example, dict(words or {})
+
+    def _describe_range(self) -> str:
+        low = f"above {self.min:,.10g}" if self.min_open else f"from {self.min:,.10g}"
+        high = f"below {self.max:,.10g}" if self.max_open else f"to {self.max:,.10g}"
+        if self.min_open:
+            high = f"and {'up ' if not self.max_open else ''}{high}"
+        text = f"{low} {high}" + (f" {self.unit}" if self.unit else "")
+        return text + "".join(f" or '{w}'" for w in list(self.words)[:1])  # the first word; others are synonyms
 
     def convert(self, value, param, ctx):
-        if isinstance(value, (int, float)) or value is None:
-            return value
-        if str(value).strip().lower() == "silverman":
-            return "silverman"
+        if value is None:
+            return None
+        if isinstance(value, str) and value.strip().lower() in self.words:
+            return self.words[value.strip().lower()]
         try:
-            metres = float(value)
-        except ValueError:
-            metres = float("nan")
-        if not metres > 0:
-            self.fail(f"'{value}' is neither a positive number of metres nor 'silverman'", param, ctx)
-        return metres
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+        below = number is not None and (number <= self.min if self.min_open else number < self.min)
+        above = number is not None and (number >= self.max if self.max_open else number > self.max)
+        if number is None or not math.isfinite(number) or below or above:
+            fix = f" (e.g. {self.example})" if self.example else ""
+            self.fail(f"'{value}' is not a number {self._describe_range()}; give one in that range{fix}",
+                      param, ctx)
+        return number
 
 
-BANDWIDTH = _Bandwidth()
+#: Cell, spot and block sizes: 1 m (smaller cells cut an area into billions) to 5 km.
+SIZE = Bounded(1, 5000, "metres", "150")
+#: Reaches that must be above 0: bandwidths, radii, distances that make an area (up to 100 km).
+REACH = Bounded(0, 100_000, "metres", "400", low_open=True)
+#: Distances that may be 0: buffers, tolerances, distance bands (up to 100 km).
+DISTANCE = Bounded(0, 100_000, "metres", "300")
+#: A harm surface bandwidth in metres, or the word 'silverman' (a data-driven rule).
+BANDWIDTH = Bounded(0, 100_000, "metres", "165", low_open=True, words={"silverman": "silverman"})
+#: A half-life: from 1 day to 100 years (shorter ones decay a month-old incident to nothing).
+HALF_LIFE = Bounded(1, 36_500, "days", "365")
+#: Minutes of patrol records: above 0 to a day.
+MINUTES = Bounded(0, 1440, "minutes", "5", low_open=True)
+#: A share from 0 to 1.
+SHARE = Bounded(0, 1, "", "0.5")
+#: A percentage above 0, up to 100.
+PERCENT = Bounded(0, 100, "percent", "5", low_open=True)
+#: Memory and file size limits: above 0 to 1,048,576 MB (1 TB).
+MEGABYTES = Bounded(0, 2**20, "MB", "1024", low_open=True)
 
 
 def stack(options):
@@ -53,7 +105,7 @@ def area_options(required: bool):
         click.option("--area-field", help="Field naming each polygon's district. LSOA-style names "
                      "('Southend-on-Sea 003A') are grouped by the text before the code."),
         click.option("--area-select", multiple=True, help="Keep only this district (repeat for several)."),
-        click.option("--area-tolerance", type=click.FloatRange(min=0), default=0.0, show_default=True,
+        click.option("--area-tolerance", type=DISTANCE, default=0.0, show_default=True,
                      metavar="METRES", help="Keep points up to this far outside the area (generalised "
                      "boundaries cut off coasts and edge streets) and give them the nearest district."),
     ])
@@ -65,7 +117,8 @@ def weight_options(default: str, help_text: str):
         click.option("--weights", default=default, show_default=True, help=help_text),
         click.option("--unknown", type=click.Choice(["reject", "zero", "default"]), default="reject",
                      show_default=True, help="What to do with offence types the weights table does not list."),
-        click.option("--default-weight", type=float, help="Weight for unknown types with --unknown default."),
+        click.option("--default-weight", type=Bounded(0, 1e9, "days", "10"),  # 1e9: rtm.weights.MAX_WEIGHT
+                     help="Weight for unknown types with --unknown default."),
     ])
 
 
@@ -90,7 +143,7 @@ def mapping_options(fn):
                      "instead of day/month (UK)."),
         click.option("--date-format", help="Explicit format of the date column, e.g. '%d.%m.%Y %H:%M' "
                      "(Python strptime codes), for formats not recognised unaided."),
-        click.option("--max-file-mb", type=click.FloatRange(min=0, min_open=True), default=1024, show_default=True,
+        click.option("--max-file-mb", type=MEGABYTES, default=1024, show_default=True,
                      help="Refuse an input file larger than this once decompressed (load setting max_file_mb)."),
         click.option("--max-rows", type=click.IntRange(min=1), default=20_000_000, show_default=True,
                      help="Refuse inputs with more rows than this (load setting max_rows)."),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
+from ..errors import output_folder
 from .group import CONTEXT, friendly, option_error
-from .options import Progress, area_options, count_line, factor_options, mapping_options, pairs, study_inputs, \
+from .options import SIZE, Progress, area_options, count_line, factor_options, mapping_options, pairs, study_inputs, \
     weight_options
 
 
@@ -29,12 +30,12 @@ def _span(first, last, name: str):
 @click.option("--week-start", default="monday", show_default=True, help="First day of the week.")
 @weight_options("cchi", "Harm weights: 'cchi' (Cambridge Crime Harm Index defaults), 'count' or a weights CSV.")
 @factor_options("A risk factor from a file (repeatable). With a risk terrain the risk weight is tuned too.")
-@click.option("--cell-size", type=click.FloatRange(min=0, min_open=True), default=50.0, show_default=True,
+@click.option("--cell-size", type=SIZE, default=50.0, show_default=True,
               metavar="METRES", help="Cell size of the risk terrain model.")
-@click.option("--block-length", type=click.FloatRange(min=0, min_open=True), default=100.0, show_default=True,
+@click.option("--block-length", type=SIZE, default=100.0, show_default=True,
               metavar="METRES")
 @click.option("--bands", type=click.IntRange(1, 20), default=3, show_default=True)
-@click.option("--spot-size", type=click.FloatRange(min=0, min_open=True), default=150.0, show_default=True,
+@click.option("--spot-size", type=SIZE, default=150.0, show_default=True,
               metavar="METRES", help="Harm-spot cell size.")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="The list's size: cells per district whose harm capture is compared.")
@@ -42,7 +43,7 @@ def _span(first, last, name: str):
               "the year before the test span, or the first half of shorter data).")
 @click.option("--validate-to", metavar="YYYY-MM-DD", help="Last period of the validation span starts by this day.")
 @click.option("--test-from", metavar="YYYY-MM-DD", help="First period of the test span (default: the last year "
-              "of the data, or its second half).")
+              "of the data, or its second half; with only the validation span given, the year after it).")
 @click.option("--test-to", metavar="YYYY-MM-DD", help="Last period of the test span starts by this day.")
 @click.option("--out", type=click.Path(file_okay=False), help="Also write validation.csv and test.csv here.")
 @mapping_options
@@ -82,6 +83,10 @@ def tune(workspace, save, incidents, area, area_field, area_select, area_toleran
     spans = dict(validate=_span(validate_from, validate_to, "validate"), test=_span(test_from, test_to, "test"))
     if save and not workspace:
         raise option_error("--save", "--save writes into a workspace", "give --workspace DIR with --save")
+    if out:  # before the tuning: a folder that cannot be written is said at once
+        output_folder(out)
+    if save:
+        output_folder(workspace, "workspace folder")
     if workspace:
         ctx = click.get_current_context()
         extra = [p.opts[0] for p in ctx.command.params
@@ -112,10 +117,7 @@ def tune(workspace, save, incidents, area, area_field, area_select, area_toleran
         kind = period
     _report(result, kind)
     if out:
-        from pathlib import Path
-
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = output_folder(out)
         result.validation.to_csv(folder / "validation.csv", index=False)
         result.test.to_csv(folder / "test.csv", index=False)
         click.echo(f"Wrote {folder / 'validation.csv'} and {folder / 'test.csv'}")

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from ..errors import output_file
 from .group import CONTEXT, friendly, option_error
 from .options import Progress, area_options, column_map, limits, mapping_options, weight_options
 
@@ -45,6 +46,8 @@ def validate(incidents, area, area_field, area_select, area_tolerance, weights, 
 
     if area_field and not area:
         raise option_error("--area-field", "--area-field needs --area", "give the boundary file with --area")
+    if rejects:  # before reading: a file that cannot be written is said at once
+        output_file(rejects, "rejects file")
     areas = None
     if area:  # geopandas (0.8 s to import) comes only with a study area
         from ..areas import load_areas

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import click
 
+from ..errors import output_file, output_folder
 from .group import CONTEXT, friendly, option_error
-from .options import (BANDWIDTH, Progress, area_options, count_line, factor_options, mapping_options, pairs,
-                      period_of, study_inputs, weight_options)
+from .options import (BANDWIDTH, HALF_LIFE, PERCENT, SHARE, SIZE, Progress, area_options, count_line, factor_options,
+                      mapping_options, pairs, period_of, study_inputs, weight_options)
 
 
 def _spot_rule(top, area_share, harm_share, merge):
@@ -41,34 +42,34 @@ def _spot_rule(top, area_share, harm_share, merge):
                 "is ranked by recent harm alone.")
 @click.option("--model", "model_dir", type=click.Path(file_okay=False),
               help="Reuse a risk terrain fitted by 'rtm model --out DIR' instead of fitting one.")
-@click.option("--cell-size", type=click.FloatRange(min=0, min_open=True), default=50.0, show_default=True,
+@click.option("--cell-size", type=SIZE, default=50.0, show_default=True,
               metavar="METRES", help="Cell size of the risk terrain model.")
-@click.option("--block-length", type=click.FloatRange(min=0, min_open=True), default=100.0, show_default=True,
+@click.option("--block-length", type=SIZE, default=100.0, show_default=True,
               metavar="METRES", help="Block length of the risk terrain model.")
 @click.option("--bands", type=click.IntRange(1, 20), default=3, show_default=True)
 @click.option("--refit-every", type=click.IntRange(min=1), metavar="N",
               help="Refit the risk terrain every N periods (default 13 weeks or 3 months); fitted "
               "terrains are kept in OUT/models and reused.")
-@click.option("--spot-size", type=click.FloatRange(min=0, min_open=True), default=150.0, show_default=True,
+@click.option("--spot-size", type=SIZE, default=150.0, show_default=True,
               metavar="METRES", help="Harm-spot cell size.")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="Spots per district.")
-@click.option("--area-share", type=click.FloatRange(0, 100, min_open=True), metavar="PERCENT",
+@click.option("--area-share", type=PERCENT, metavar="PERCENT",
               help="Instead of --top: spots covering this percentage of each district's area.")
-@click.option("--harm-share", type=click.FloatRange(0, 100, min_open=True), metavar="PERCENT",
+@click.option("--harm-share", type=PERCENT, metavar="PERCENT",
               help="Instead of --top: spots holding this percentage of each district's harm in the last period.")
 @click.option("--merge", type=click.IntRange(min=1), metavar="CELLS",
               help="Merge adjacent listed cells into spots of up to this many cells (default 5; 1: one cell a spot).")
 @click.option("--method", type=click.Choice(["combined", "harm", "risk", "conjunctive"]), default="combined",
               show_default=True, help="Ranking: the combined score, recent harm or risk alone, or the "
               "conjunctive view (cells both high-risk and high-harm).")
-@click.option("--risk-weight", type=click.FloatRange(0, 1), help="Share of the score given to the risk "
+@click.option("--risk-weight", type=SHARE, help="Share of the score given to the risk "
               "terrain (default 0.1; see docs/ranking.md).")
 @click.option("--bandwidth", type=BANDWIDTH, metavar="METRES|silverman",
               help="Harm surface bandwidth in metres (default 1.1 x the spot size: 165 m for 150 m "
               "spots), or 'silverman' for Silverman's rule on the last year's incidents.")
 @click.option("--kernel", type=click.Choice(["quartic", "gaussian"]), default="quartic", show_default=True)
-@click.option("--half-life", "half_life", type=click.FloatRange(min=0, min_open=True), metavar="DAYS",
+@click.option("--half-life", "half_life", type=HALF_LIFE, metavar="DAYS",
               help="Harm counts half after this many days (default 365).")
 @click.option("--exclusions", type=click.Path(), help="Polygons never to list (custody suites, prisons, ...).")
 @click.option("--streets", type=click.Path(), help="Named street lines: label spots by the nearest street.")
@@ -145,6 +146,9 @@ def weekly(workspace, incidents, area, area_field, area_select, area_tolerance, 
         if not given:
             raise option_error(flag, f"{flag} is needed (or a workspace with --workspace)",
                                f"give {flag}, or run in a workspace: 'rtm weekly --workspace DIR'")
+    output_folder(out)  # before any work: a folder that cannot be written is said at once
+    if archive_path:
+        output_file(archive_path, "archive")
     period = period_of(week, month, week_start)
     lo, _, hi = visits.partition("-")
     try:
@@ -197,6 +201,7 @@ def _weekly_in_workspace(folder, week, month) -> None:
         raise option_error(extra[0], f"{', '.join(extra)} cannot be combined with --workspace",
                            "set it in the workspace's workspace.toml, or run without --workspace")
     ws = load_workspace(folder)
+    output_folder(ws.folder, "workspace folder")  # its lock, lists and archive are written there
     if (week and ws.period_kind != "week") or (month and ws.period_kind != "month"):
         raise option_error("--week" if week else "--month", f"the workspace makes {ws.period_kind}ly lists",
                            f"give --{ws.period_kind}, or change 'period' in [lists] of workspace.toml")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import InputError
+from ..errors import InputError, output_file
 from .group import CONTEXT, friendly
 
 
@@ -27,6 +27,7 @@ def weights(write):
     if write:
         if Path(write).exists():
             raise InputError(write, "the file already exists", "choose a new file name or delete the old file")
+        output_file(write, "weights file")
         shutil.copyfile(default_weights_path(), write)
         click.echo(f"Wrote the default weights to {write}")
         return

@@ -79,32 +79,50 @@ def _first(kind: str, day, week_start: str) -> Period:
     return week_period(day, week_start) if kind == "week" else month_period(day)
 
 
+def _given(kind: str, span: tuple, week_start: str, name: str) -> list[Period]:
+    """The periods of a given ``(first day, last day)`` span; InputError (setting ``name``)
+    when the last day is before the first period starts."""
+    first = _first(kind, span[0], week_start)
+    if pd.Timestamp(span[1]) < first.start:
+        what = {"validate": "validation"}.get(name, name)
+        raise setting_error(name, f"the {what} span ends ({span[1]}) before it starts ({span[0]})",
+                            f"give the earlier day first (the {what} span's first day, then its last)")
+    return periods_between(first, span[1])
+
+
 def spans(incidents, kind: str, *, validate: tuple | None = None, test: tuple | None = None,
           week_start: str = "monday") -> tuple[list[Period], list[Period]]:
-    """The validation and test periods.
+    """The validation and test periods, as two lists of :class:`~rtm.periods.Period`.
 
-    Given ``(first day, last day)`` pairs, those. By default the test span is the last
-    year of whole periods in the data (52 weeks or 12 months) and the validation span the
-    year before it; when the data holds less than two years after its first period, the
-    periods after the first are split in two, the earlier half validating. InputError when
-    a span is empty or the test span does not follow the validation span.
+    ``validate`` and ``test`` are ``(first day, last day)`` pairs, or None for the default.
+    With neither, the test span is the last year of whole periods in the data (52 weeks or
+    12 months) and the validation span the year before it; when the data holds less than
+    two years after its first period, the periods after the first are split in two, the
+    earlier half validating. With only ``test``, validation is the year (or what the data
+    has of it) of whole periods before it; with only ``validate``, the test span is the
+    year (or what the data has of it) after it. InputError when a span is reversed (its
+    last day before its first), holds no period, or the test span does not follow the
+    validation span.
     """
     frame = incidents.frame
     lo, hi = frame["date_start"].min(), frame["date_end"].max()
     if pd.isna(lo):
         raise setting_error("incidents", "the incidents have no dates to tune on", "give dated incidents")
-    if validate is None or test is None:
-        first = _first(kind, lo, week_start)
-        whole = [p for p in periods_between(first, hi) if p.end <= hi + pd.Timedelta(days=1)][1:]
-        year = 52 if kind == "week" else 12
+    first = _first(kind, lo, week_start)
+    whole = [p for p in periods_between(first, hi) if p.end <= hi + pd.Timedelta(days=1)][1:]
+    year = 52 if kind == "week" else 12
+    val = _given(kind, validate, week_start, "validate") if validate is not None else None
+    tst = _given(kind, test, week_start, "test") if test is not None else None
+    if val is None and tst is None:
         if len(whole) >= 2 * year:
             val, tst = whole[-2 * year:-year], whole[-year:]
         else:
             half = len(whole) // 2
             val, tst = whole[:half], whole[half:]
-    else:
-        val = periods_between(_first(kind, validate[0], week_start), validate[1])
-        tst = periods_between(_first(kind, test[0], week_start), test[1])
+    elif val is None:  # the year before the given test span
+        val = [p for p in whole if p.end <= tst[0].start][-year:]
+    elif tst is None:  # the year after the given validation span
+        tst = [p for p in whole if p.start >= val[-1].end][:year]
     if not val or not tst:
         raise setting_error("validate / test", "a span holds no whole period of the data",
                             f"give spans inside the data ({lo:%Y-%m-%d} to {hi:%Y-%m-%d}), or leave them out")
