@@ -195,6 +195,22 @@ def read_gpx_pings(path, *, tz: str = "Europe/London") -> tuple[pd.DataFrame, ob
     return out, coords.WGS84
 
 
+def _check_zone(tz: str) -> None:
+    """Refuse a time zone name the tz database does not hold (``Mars/Base``); returns None.
+    dateutil's own copy of the database is asked too: Windows has none without ``tzdata``."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from dateutil import tz as dateutil_tz
+
+    try:
+        ZoneInfo(str(tz))
+    except (ZoneInfoNotFoundError, ValueError):
+        if dateutil_tz.gettz(str(tz)) is not None:
+            return
+        raise InputError("", f"'{tz}' is not a time zone name", "give one from the tz database, e.g. "
+                         "Europe/London", field="timezone", field_kind="setting") from None
+
+
 def read_patrols(paths, working_crs, *, columns: dict | None = None, crs=None, tz: str = "Europe/London",
                  dayfirst: bool = True) -> Patrols:
     """Read GPX and CSV patrol files into one set of pings in ``working_crs``.
@@ -224,7 +240,9 @@ def read_patrols(paths, working_crs, *, columns: dict | None = None, crs=None, t
     Rows are rejected (and counted) for a missing time, unit or coordinates, coordinates
     invalid in their CRS, and repeats of the same unit at the same time (duplicate pings).
     Out-of-order rows are sorted. Cost: linear in the pings, plus one projection per file.
+    An unknown ``tz`` raises InputError (setting ``timezone``) before any file is read.
     """
+    _check_zone(tz)
     if not paths:
         raise InputError("", "no patrol file was given", "give GPX tracks or CSV pings", field="patrols",
                          field_kind="setting")

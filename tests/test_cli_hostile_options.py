@@ -214,3 +214,13 @@ def test_one_given_tuning_span_is_used_not_replaced_by_the_default():
     val, tst = spans(_monthly_incidents(), "month", test=("2019-03", "2019-05"))
     assert [p.key for p in tst] == ["2019-03", "2019-04", "2019-05"]
     assert val[-1].key == "2019-02" and len(val) == 12
+
+
+def test_an_unknown_time_zone_is_refused_before_any_file_is_read(tmp_path):
+    """Was: `dosage --timezone Mars/Base` was taken, and failed with ZoneInfoNotFoundError
+    (exit 3) only once the pings carried a UTC offset."""
+    from rtm.patrols import read_patrols
+
+    with pytest.raises(InputError) as info:
+        read_patrols([tmp_path / "never_read.gpx"], "EPSG:27700", tz="Mars/Base")
+    assert info.value.field == "timezone" and "'Mars/Base' is not a time zone name" in info.value.problem
