@@ -195,7 +195,7 @@ def load_workspace(folder, text: str | None = None) -> Workspace:
     -----
     Reads only the config and checks that the files it names exist; nothing is loaded.
     """
-    from .weights import HarmWeights
+    from .weights import MAX_WEIGHT, HarmWeights
 
     folder = Path(folder).expanduser().resolve()
     path = folder / CONFIG
@@ -213,7 +213,7 @@ def load_workspace(folder, text: str | None = None) -> Workspace:
     t = {name: _Table(path, name, raw.get(name, {})) for name in KEYS}
 
     force = t["force"]
-    name = force.get("name", str, folder.name)
+    name = force.get("name", str, folder.name, hint='give the force\'s name in quotes, e.g. name = "Essex Police"')
     marking = force.get("marking", str, "OFFICIAL")
 
     inc = t["incidents"]
@@ -239,7 +239,8 @@ def load_workspace(folder, text: str | None = None) -> Workspace:
         weights_name = inc.path_of("weights", folder)
     unknown = inc.get("unknown", str, "reject", check=lambda v: v in ("reject", "zero", "default"),
                       hint='use "reject", "zero" or "default"')
-    default_weight = inc.get("default_weight", (int, float), None)
+    default_weight = inc.get("default_weight", (int, float), None, check=lambda v: 0 <= v <= MAX_WEIGHT,
+                             hint=f"a weight in days from 0 to {MAX_WEIGHT:g}, e.g. default_weight = 10")
     try:
         weights = HarmWeights.from_name(weights_name, unknown, default_weight)
     except ValueError as exc:
@@ -438,8 +439,8 @@ def _terrain_plan(model: _Table, path: Path, folder: Path) -> TerrainPlan:
                                operationalisations=treatments)
     except InputError as exc:  # a setting of the library: name it as the config's key
         key = {"factors": "model.factors", "layers": "model.layers", "operationalisations": "model.operationalisations",
-               "cell_size": "model.cell_size_m", "block_length": "model.block_length_m"}.get(exc.field,
-                                                                                            f"model.{exc.field}")
+               "cell_size": "model.cell_size_m", "block_length": "model.block_length_m",
+               None: "model.catalogue"}.get(exc.field, f"model.{exc.field}")  # None: the catalogue itself
         raise InputError(path, exc.problem, exc.fix, field=key, field_kind="key") from None
     refit = model.get("refit_every", int, None, check=lambda v: 1 <= v <= MAX_REFIT_EVERY,
                       hint=f"a whole number of periods from 1 to {MAX_REFIT_EVERY}, e.g. refit_every = 13")

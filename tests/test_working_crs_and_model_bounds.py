@@ -67,3 +67,29 @@ def test_a_workspace_model_setting_out_of_range_names_its_key(tmp_path, key, val
     err = info.value
     assert err.field == f"model.{key}" and err.field_kind == "key"
     assert words in f"{err.problem} {err.fix}"
+
+
+@pytest.mark.parametrize("section, line, key, words", [
+    ("incidents", "default_weight = nan", "incidents.default_weight", "from 0 to 1e+09"),
+    ("force", "name = 1", "force.name", 'e.g. name = "Essex Police"'),
+    ("model", 'catalogue = "workspace.toml"', "model.catalogue", ""),
+])
+def test_a_bad_workspace_key_is_named_as_it_is_written(tmp_path, section, line, key, words):
+    """Was: default_weight = nan named no key; force.name = 1 gave the fix "e.g. name = ."; a
+    catalogue that is a file, not a folder, was reported as key 'model.None'."""
+    path = init_workspace(tmp_path / "ws", sample="southend")
+    text = path.read_text()
+    name = line.split(" = ")[0]
+    text = re.sub(rf"(?m)^#? ?{name} = .*\n", "", text)
+    text = text.replace(f"[{section}]\n", f"[{section}]\n{line}\n", 1)
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_workspace(path.parent)
+    assert info.value.field == key and words in f"{info.value.problem} {info.value.fix}"
+
+
+@pytest.mark.parametrize("command, option", [("hotspots", "--periods"), ("backtest", "--phs-window")])
+def test_period_counts_beyond_ten_years_are_refused_as_themselves(command, option):
+    """Was: --periods 1000000000 was reported as option '--month' with the date 1899-12-01."""
+    res = CliRunner().invoke(main, [command, option, "1000000000"])
+    assert res.exit_code == 2 and f"Invalid value for '{option}'" in res.output and "520" in res.output

@@ -62,7 +62,7 @@ _FIRST = [True]
               help="Harm half-life in days (default 365; 'none': no decay).")
 @click.option("--phs-radius", type=REACH, default=400.0, show_default=True, metavar="METRES",
               help="Reach of prospective hotspotting.")
-@click.option("--phs-window", type=int, metavar="PERIODS",
+@click.option("--phs-window", type=click.IntRange(1, 520), metavar="PERIODS",
               help="Periods of history prospective hotspotting uses (default 8 weeks or 2 months).")
 @click.option("--history-months", type=click.IntRange(1, 120), metavar="MONTHS",
               help="Months of history naive, kde and combined rank from before each period (default 12; "

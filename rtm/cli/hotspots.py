@@ -25,7 +25,7 @@ from .options import (DISTANCE, SIZE, Bounded, Progress, area_options, count_lin
               help="Gi* distance band (default: the eight neighbouring cells, spot size x 1.42).")
 @click.option("--fdr", "alpha", type=Bounded(0, 1, "", "0.05", low_open=True, high_open=True), default=0.05,
               show_default=True, help="False discovery rate (Benjamini-Hochberg).")
-@click.option("--periods", type=click.IntRange(min=4), metavar="N",
+@click.option("--periods", type=click.IntRange(4, 520), metavar="N",
               help="Weeks (or months) in the emerging hot spot series (default 52 weeks or 12 months).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @mapping_options
