@@ -85,7 +85,7 @@ def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def output_folder(path, what: str = "output folder") -> Path:
+def output_folder(path, what: str = "output folder", *, create: bool = True) -> Path:
     """Create ``path`` (and its parents) for output files, check that a file can be written
     in it, and return it as a Path.
 
@@ -100,6 +100,10 @@ def output_folder(path, what: str = "output folder") -> Path:
         The folder.
     what : str
         What the folder is called in the message (``output folder``, ``workspace folder``).
+    create : bool
+        False: a folder that is not there yet is not created (a command that then fails on
+        its input leaves nothing behind); its nearest existing parent is checked instead,
+        and the names of the parts to create against the file system's longest name.
 
     Raises
     ------
@@ -111,15 +115,25 @@ def output_folder(path, what: str = "output folder") -> Path:
     if str(path).strip() == "":
         raise InputError(what, f"the {what} is empty", "give the path of a folder")
     fix = "choose a folder you can write to (e.g. one in your home folder)"
+    probe_in = out
     try:
         if out.exists() and not out.is_dir():
             raise InputError(out, f"the {what} '{out}' exists and is not a folder (it is a file or a device)",
                              "give the path of a folder, or a new name to create one")
-        out.mkdir(parents=True, exist_ok=True)
+        if create:
+            out.mkdir(parents=True, exist_ok=True)
+        elif not out.exists():
+            probe_in = next(p for p in out.absolute().parents if p.exists())
+            if not probe_in.is_dir():
+                raise OSError(errno.ENOTDIR, "not a folder")
+            longest = os.pathconf(probe_in, "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
+            if any(len(part.encode("utf-8", "surrogateescape")) > longest
+                   for part in out.absolute().relative_to(probe_in).parts):
+                raise OSError(errno.ENAMETOOLONG, "name too long")
     except OSError as exc:
         raise InputError(out, f"the {what} '{out}' cannot be created: {_why(exc)}", fix) from None
     try:
-        fd, probe = tempfile.mkstemp(prefix=".rtm-write-check-", dir=out)
+        fd, probe = tempfile.mkstemp(prefix=".rtm-write-check-", dir=probe_in)
         os.close(fd)
         os.remove(probe)
     except OSError as exc:

@@ -121,7 +121,7 @@ def backtest(incidents, area, area_field, area_select, area_tolerance, date_from
     # commands in one process, as in tests) from their own start
     started = STARTED if _FIRST.pop() else time.perf_counter()
     _FIRST.append(False)
-    output_folder(out)  # before any work: a folder that cannot be written is said at once
+    output_folder(out, create=False)  # before any work: a folder that cannot be written is said at once
     use_layers = bool(factors or layer_items)
     left_out = []
     if methods is None:

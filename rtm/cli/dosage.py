@@ -64,7 +64,7 @@ def dosage(lists, patrols, patrol_crs, unit_col, time_col, ping_x_col, ping_y_co
     from ..dosage_report import dosage_weeks, read_list, write_report
     from ..patrols import read_patrols
 
-    output_folder(out)  # before any work: a folder that cannot be written is said at once
+    output_folder(out, create=False)  # before any work: a folder that cannot be written is said at once
     if rejects:
         output_file(rejects, "rejects file")
     settings = DoseSettings(ping_gap, visit_gap, target, edge)

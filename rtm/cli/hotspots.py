@@ -63,7 +63,7 @@ def hotspots(incidents, area, area_field, area_select, area_tolerance, week, mon
     from ..weekly_job import load_study
     from ..weights import HarmWeights
 
-    output_folder(out)  # before any work: a folder that cannot be written is said at once
+    output_folder(out, create=False)  # before any work: a folder that cannot be written is said at once
     period = period_of(week, month, week_start)
     settings = EmergingSettings(periods=periods, distance_m=distance_m, alpha=alpha)
     hw = HarmWeights.from_name(weights, unknown, default_weight)

@@ -86,7 +86,7 @@ def model(incidents, catalogue, factors, layer_items, treatments, area, area_fie
     from ..terrain_settings import RtmSettings
     from ..weights import HarmWeights
 
-    output_folder(out)  # before the fit: a folder that cannot be written is said at once
+    output_folder(out, create=False)  # before the fit: a folder that cannot be written is said at once
     treat = pairs(treatments, "operationalisations")
     plan = plan_factors(catalogue, factors, layer_items, treat)
     ops, max_m = factor_treatments(plan)

@@ -84,7 +84,7 @@ def tune(workspace, save, incidents, area, area_field, area_select, area_toleran
     if save and not workspace:
         raise option_error("--save", "--save writes into a workspace", "give --workspace DIR with --save")
     if out:  # before the tuning: a folder that cannot be written is said at once
-        output_folder(out)
+        output_folder(out, create=False)
     if save:
         output_folder(workspace, "workspace folder")
     if workspace:

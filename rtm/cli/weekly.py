@@ -146,7 +146,7 @@ def weekly(workspace, incidents, area, area_field, area_select, area_tolerance, 
         if not given:
             raise option_error(flag, f"{flag} is needed (or a workspace with --workspace)",
                                f"give {flag}, or run in a workspace: 'rtm weekly --workspace DIR'")
-    output_folder(out)  # before any work: a folder that cannot be written is said at once
+    output_folder(out, create=False)  # before any work: a folder that cannot be written is said at once
     if archive_path:
         output_file(archive_path, "archive")
     period = period_of(week, month, week_start)
