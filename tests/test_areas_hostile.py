@@ -196,3 +196,20 @@ def test_latitudes_beyond_the_pole_are_named(tmp_path):
         load_areas(path, "name")
     assert "outside any plausible range for WGS 84" in info.value.problem
     assert "latitudes from -90 to 90" in info.value.problem
+
+
+def test_rtm_validate_shows_what_the_boundary_file_gave(tmp_path):
+    """The study area's notes (names merged, a layer chosen) and its polygons not used were
+    only in the library's report: `rtm validate` now prints them."""
+    from click.testing import CliRunner
+
+    from rtm.cli import main
+
+    path = _row_of_squares(tmp_path / "case.geojson", ["North", "north ", "South"])
+    crimes = _crimes(tmp_path / "crimes.csv", [(0.605 + 0.01 * i, 51.505) for i in range(3)])
+    res = CliRunner().invoke(main, ["validate", str(crimes), "--area", str(path), "--area-field", "name"])
+    assert res.exit_code == 0, res.output
+    assert "Note (study area): names that differ only in case were taken as one district, 'North' (also " \
+           "written 'north')" in res.output
+    res = CliRunner().invoke(main, ["validate", str(crimes), "--area", str(path), "--area-field", "name", "--json"])
+    assert json.loads(res.output)["study_area"]["rows_used"] == 3

@@ -58,9 +58,19 @@ def validate(incidents, area, area_field, area_select, area_tolerance, weights, 
                          weights=hw, areas=areas, area_tolerance_m=area_tolerance, dayfirst=not kw["month_first"],
                          limits=limits(kw), progress=Progress("reading"))
     if as_json:
-        click.echo(json.dumps(inc.report.to_dict(), indent=2, default=str))
+        out = inc.report.to_dict()
+        if areas is not None:
+            out["study_area"] = areas.report.to_dict()
+        click.echo(json.dumps(out, indent=2, default=str))
     else:
         click.echo(inc.report.to_text())
+        if areas is not None:  # what the boundary file gave: polygons not used, layers, merged names
+            rep = areas.report
+            if rep.rejected:
+                click.echo(f"Study area: {rep.rows_rejected:,} of {rep.rows_in:,} polygons not used ("
+                           + ", ".join(f"{r} {n}" for r, n in rep.rejected.items()) + ")")
+            for note in rep.notes:
+                click.echo(f"Note (study area): {note}")
     if rejects:
         n = inc.write_rejects(rejects)
         click.echo(f"Wrote {n:,} rejected rows with their reasons to {rejects}", err=as_json)
