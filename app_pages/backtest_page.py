@@ -21,11 +21,15 @@ settings = view.model
 keys = [p.key for p in view.periods]
 here = keys.index(view.period.key)
 before = view.periods[here + 1:]  # newest first, strictly before the chosen period
-if not before:
-    st.info("Choose a later period in the sidebar: the back-test scores the periods before it.")
+if len(before) < 2:
+    st.info("Choose a later period in the sidebar: the back-test scores at least two periods before it.")
     st.stop()
-n = st.slider(f"{view.period.kind.capitalize()}s to score (those just before the chosen one)", 2,
-              min(52, len(before)), min(8, len(before)))
+if len(before) == 2:  # a slider needs two different ends
+    n = 2
+    st.caption(f"The two {view.period.kind}s before the chosen one are scored (the data has no more).")
+else:
+    n = st.slider(f"{view.period.kind.capitalize()}s to score (those just before the chosen one)", 2,
+                  min(52, len(before)), min(8, len(before)))
 periods = list(reversed(before[:n]))
 methods = backtest.METHODS if settings.factors else tuple(m for m in backtest.METHODS if m not in backtest.TERRAIN_METHODS)
 st.caption(f"{common.cap(periods[0].label)} to {periods[-1].label}; methods: {', '.join(methods)}. "

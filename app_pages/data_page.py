@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from rtm.errors import InputError
+from rtm.errors import InputError, without_paths
 
 ROLES = [("date", "Date"), ("lon", "Longitude"), ("lat", "Latitude"), ("x", "X (easting)"), ("y", "Y (northing)"),
          ("offence", "Offence type"), ("location", "Location text"), ("id", "Incident id"),
@@ -62,7 +62,7 @@ def show_report(ds: common.Dataset) -> None:
                          hide_index=True, use_container_width=True)
         if report.notes:
             st.caption("Notes")
-            st.text("\n".join(report.notes))
+            st.text("\n".join(without_paths(n) for n in report.notes))  # the server's folders are not shown
         if len(incidents.rejects):
             st.subheader("Rejected rows")
             st.dataframe(incidents.rejects.head(200), hide_index=True, use_container_width=True)
@@ -134,6 +134,7 @@ def _add_to_workspace(folder) -> None:
     """Incident files added to the workspace (``uploads/incidents/``): kept for everyone and for
     the weekly run, checked by loading the workspace with them; removed again if it fails."""
     from app_pages.uploads import add_to_workspace
+    from app_pages.workspace_data import check_added_incidents
     from rtm.workspace import UPLOADS
 
     with st.expander("Add incidents to this workspace", expanded=True):
@@ -145,6 +146,8 @@ def _add_to_workspace(folder) -> None:
             before = {p.name for p in (folder / UPLOADS).glob("*")}
             try:
                 added = add_to_workspace(files, folder)
+                with st.spinner("Reading the new files..."):  # before any session or weekly run reads them
+                    check_added_incidents(str(folder), added, upload_limits())
                 with st.spinner("Loading the workspace with the new files..."):
                     common.load_workspace_dataset(str(folder))
             except Exception as exc:  # noqa: BLE001 - shown without a traceback; the new files are taken out again

@@ -30,7 +30,10 @@ def safe_name(name: str) -> str:
     """A file name safe to write in the upload folder: no folders, only letters, digits, ``._-``."""
     base = re.split(r"[\\/]", str(name))[-1]
     base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".") or "upload"
-    return base[:120]
+    if len(base) > 120:  # shortened before its type, which says how it is read (.csv, .csv.gz)
+        suffix = re.search(r"(\.[A-Za-z0-9]{1,8}){0,2}$", base).group(0)
+        base = base[:120 - len(suffix)] + suffix
+    return base
 
 
 @contextlib.contextmanager
@@ -83,6 +86,7 @@ def add_to_workspace(files, workspace_folder) -> list[Path]:
     final_dir = Path(workspace_folder) / UPLOADS
     incoming = Path(tempfile.mkdtemp(prefix="incoming-", dir=_made(Path(workspace_folder) / "uploads")))
     try:
+        files = _one_of_each(files)
         saved = [save_upload(f, incoming) for f in files]
         final_dir.mkdir(parents=True, exist_ok=True)
         for path, f in zip(saved, files):
@@ -97,6 +101,22 @@ def add_to_workspace(files, workspace_folder) -> list[Path]:
         return added
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
+
+
+def _one_of_each(files) -> list:
+    """``files`` without a second copy of the same file picked twice; InputError for two
+    different files whose names become the same once made safe (``crime (1).csv`` and
+    ``crime [1].csv`` are both ``crime_1_.csv``), which would overwrite each other."""
+    kept: dict[str, object] = {}
+    for f in files:
+        name = safe_name(f.name)
+        if name in kept:
+            if kept[name].getvalue() == f.getvalue():
+                continue
+            raise InputError(f.name, f"it and '{kept[name].name}' would both be saved as {name}",
+                             "rename one of them (e.g. crime_2019-01.csv) and add them again")
+        kept[name] = f
+    return list(kept.values())
 
 
 def _made(folder: Path) -> Path:

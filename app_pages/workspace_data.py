@@ -81,3 +81,19 @@ def workspace_dataset(folder: str) -> WorkspaceDataset:
                             model=ModelSettings(tuple(f.name for f in plan.factors), plan.settings),
                             streets=streets, street_label=ws.job.street_name, workspace=ws, exclusions=zones,
                             planned={f.name: f for f in plan.factors})
+
+
+def check_added_incidents(folder: str, paths: list, limits) -> None:
+    """Read incident files just added to the workspace in ``folder`` on their own, as its
+    weekly run will read them (its column mapping, weights and study area), within the
+    upload ``limits`` (:class:`rtm.sources.LoadLimits`). Returns None; InputError for a
+    file that cannot be used (empty, binary, no coordinates, too large once decompressed,
+    no incident in the study area), so the caller can take the files out again before any
+    session or weekly run reads them. Costs reading those files and the boundary file."""
+    from dataclasses import replace
+
+    from rtm.weekly_job import study_areas, study_incidents
+    from rtm.workspace import load_workspace
+
+    study = replace(load_workspace(folder).job.study, incidents=tuple(str(p) for p in paths), limits=limits)
+    study_incidents(study, study_areas(study))

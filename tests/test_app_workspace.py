@@ -295,3 +295,66 @@ def test_data_page_of_a_workspace_offers_adding_incidents_to_it(southend_ws, mon
     assert "Add incidents to this workspace" in [e.label for e in at.expander]
     at.button(key="ws_add").click().run()  # nothing chosen: nothing added, no error
     assert not at.exception and not at.error and not (southend_ws / "uploads").exists()
+
+
+def test_a_file_that_cannot_be_used_is_not_added_to_the_workspace(southend_ws, tmp_path, monkeypatch):
+    """Was: "Add to the workspace" said nothing for an empty file, kept it in uploads/incidents/,
+    and from then on every session and the weekly run stopped on it; a zip that expands past
+    the upload limit was added too. The new files are now read before they count."""
+    import io
+    import shutil
+    import zipfile
+
+    from rtm.workspace import UPLOADS
+
+    ws_dir = tmp_path / "southend"
+    shutil.copytree(southend_ws, ws_dir)
+    monkeypatch.setenv("RTM_MAX_FILE_MB", "1")
+    big = io.BytesIO()
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("2019-03-essex-street.csv", "Crime ID,Month,Longitude,Latitude,Crime type\n" + "x" * 2_000_000)
+    at = _app(monkeypatch, ws_dir)
+    at.switch_page("app_pages/data_page.py").run()
+    for name, data, words in [("empty.csv", b"", "the file is empty"),
+                              ("big.zip", big.getvalue(), "more than the limit of 1.0 MB")]:
+        at.file_uploader(key="ws_incidents").set_value([(name, data, "text/csv")])
+        at.run()
+        at.button(key="ws_add").click().run()
+        assert not at.exception and at.error and any(words in t.value for t in at.text), name
+        assert not (ws_dir / UPLOADS).exists() or not list((ws_dir / UPLOADS).iterdir()), name
+    at2 = _app(monkeypatch, ws_dir)  # the next session opens the workspace as before
+    at2.switch_page("app_pages/list_page.py").run()
+    assert not at2.exception and not at2.error
+
+
+def test_two_uploads_of_one_safe_name_are_refused_and_one_file_picked_twice_is_added_once(southend_ws, tmp_path):
+    """Was: 'crime (1).csv' and 'crime [1].csv' (both crime_1_.csv) gave "Something went wrong
+    (FileNotFoundError)" after one had overwritten the other."""
+    import shutil
+
+    from app_pages.uploads import add_to_workspace, safe_name
+    from rtm.errors import InputError
+
+    ws_dir = tmp_path / "southend"
+    shutil.copytree(southend_ws, ws_dir)
+    feb = (ROOT / "sample_geo/southend/crime/2019-02-southend-street.csv").read_bytes()
+    with pytest.raises(InputError, match=r"would both be saved as crime_1_\.csv"):
+        add_to_workspace([_uploaded("crime (1).csv", feb), _uploaded("crime [1].csv", feb + b"\n")], ws_dir)
+    added = add_to_workspace([_uploaded("2019-02.csv", feb), _uploaded("2019-02.csv", feb)], ws_dir)
+    assert [p.name for p in added] == ["2019-02.csv"]
+    assert safe_name("y" * 300 + ".csv").endswith("y.csv") and len(safe_name("y" * 300 + ".csv")) == 120
+
+
+def test_the_back_test_page_with_two_periods_before_the_chosen_one(tmp_path, monkeypatch):
+    """Was: a Streamlit exception ("min_value and max_value ... must not be equal") when the
+    chosen period had only two periods before it."""
+    from rtm.workspace_init import init_workspace
+
+    folder = init_workspace(tmp_path / "fresh", sample="southend").parent  # no list published: every month
+    at = _app(monkeypatch, folder)
+    box = at.selectbox(key="period_workspace-fresh")
+    box.set_value(box.options[-3]).run()  # newest first: the third oldest period
+    at.switch_page("app_pages/backtest_page.py").run()
+    assert not at.exception, at.exception
+    assert any(c.value.startswith("The two ") and "before the chosen one are scored" in c.value
+               for c in at.caption)
