@@ -179,15 +179,26 @@ def load_force(force: Force, settings: NationalSettings = NationalSettings()):
         how = f"boundary file {Path(force.area).name}"
     else:
         inc = load_incidents(list(force.incidents), weights=weights)
+        if not len(inc.frame):
+            raise _unusable(force, inc.report)
         areas = area_from_points(inc.frame["x"], inc.frame["y"], inc.crs, force.name,
                                  settings.point_distance_m, settings.point_min_share)
         how = areas.report.notes[-1]
         inside = areas.locate(inc.frame["x"].to_numpy(float), inc.frame["y"].to_numpy(float)) >= 0
         inc = replace(inc, frame=inc.frame.loc[inside].reset_index(drop=True))
     if not len(inc.frame):
-        raise InputError(force.incidents[0], f"no incident of the force '{force.name}' is usable in its area",
-                         "check the files with 'rtm validate' and the force's boundary")
+        raise _unusable(force, inc.report)
     return inc, areas, how
+
+
+def _unusable(force: Force, report) -> InputError:
+    """A force none of whose incidents can be listed, naming it, its files and why its rows
+    were rejected (the load report's counts)."""
+    files = ", ".join(Path(f).name for f in force.incidents[:3]) + (" ..." if len(force.incidents) > 3 else "")
+    why = ", ".join(f"{r} {n:,}" for r, n in report.rejected.items()) or "none rejected"
+    return InputError(f"force {force.name}", f"none of the force's {report.rows_in:,} rows ({files}) is usable in "
+                      f"its area (rejected: {why})", "check its files with 'rtm validate', or leave the force's "
+                      "files out")
 
 
 def force_list(force: Force, period: Period, settings: NationalSettings = NationalSettings()) -> ForceResult:

@@ -92,7 +92,8 @@ def force_tune(force: Force, settings: NationalSettings, spans: dict) -> list[di
     -------
     list of dict
         One row of :attr:`NationalTuning.forces` a grid (one, or one a district). A span
-        the force's data cannot fill is a row with the reason in ``notes``, not an error.
+        the force's data cannot fill, or a force with no usable row, is a row with the reason in
+        ``notes``, not an error.
 
     Notes
     -----
@@ -101,7 +102,14 @@ def force_tune(force: Force, settings: NationalSettings, spans: dict) -> list[di
     from .tuning import tune
 
     t0 = time.perf_counter()
-    inc, areas, _ = load_force(force, settings)
+    try:
+        inc, areas, _ = load_force(force, settings)
+    except InputError as exc:  # a force with no usable data is a row saying why, as for a short span
+        row = {"force": force.name, "part": "", "chosen": "", "settings": "", "validation": "", "test": "",
+               "incidents": 0, **{_column(n): float("nan") for n in RANKINGS}, "tuned_vs_naive": float("nan"),
+               "default_vs_naive": float("nan"), "seconds": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb(),
+               "notes": f"Not tuned: {exc}"}
+        return [row]
     pieces, whole = plan_pieces(areas, settings.list, settings.task_mb, force.name)
     top_n = settings.list.rule.top_n or 20
     rows = []

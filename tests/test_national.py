@@ -245,3 +245,35 @@ def test_national_tuning_on_dask_equals_the_serial_one(multiforce_dir, tmp_path)
     res = CliRunner().invoke(main, ["national", "--data", str(data), "--tune", "--validate", "2018-11:2018-12",
                                     "--test", "2018-12:2019-02", "--out", str(out)])
     assert res.exit_code == 2 and "--test" in res.output and "Traceback" not in res.output
+
+
+def test_a_force_with_no_usable_row_is_named_and_a_row_of_the_tuning(tmp_path):
+    """Was: one force whose rows all lacked coordinates stopped `rtm national` with "area from
+    points: no incident has coordinates" (no force named), also with --tune, where
+    docs/national.md promises a row saying why."""
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from rtm.cli import main
+
+    sample = Path(__file__).resolve().parents[1] / "sample_geo" / "southend" / "crime"
+    data = tmp_path / "data"
+    data.mkdir()
+    for month in ("2019-01", "2019-02"):
+        (data / f"{month}-aaa-street.csv").write_bytes((sample / f"{month}-southend-street.csv").read_bytes())
+    header = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+              "Crime type,Last outcome category,Context")
+    (data / "2019-02-zed-street.csv").write_text(
+        header + "\n" + "".join(f"z{i},2019-02,Zed,Zed,,,On or near X,E0,Zed 001A,Burglary,,\n" for i in range(5)))
+    res = CliRunner().invoke(main, ["national", "--data", str(data), "--month", "2019-02",
+                                    "--out", str(tmp_path / "out" / "national.csv")])
+    assert res.exit_code == 2
+    assert "force zed: none of the force's 5 rows (2019-02-zed-street.csv) is usable in its area (rejected: " \
+           "missing_coordinates 5)" in res.output
+    res = CliRunner().invoke(main, ["national", "--data", str(data), "--tune",
+                                    "--out", str(tmp_path / "out" / "tuning.csv")])
+    assert res.exit_code == 0, res.output
+    rows = pd.read_csv(tmp_path / "out" / "tuning.csv").set_index("force")
+    assert list(rows.index) == ["aaa", "zed"] and rows.loc["zed", "incidents"] == 0
+    assert rows.loc["zed", "notes"].startswith("Not tuned: force zed: none of the force's 5 rows")
