@@ -92,6 +92,8 @@ class ForceResult:
     notes : list of str
     incidents : int
         Incidents used.
+    rows_in, rows_rejected, rejected : int, int, str
+        Rows of its files, those rejected, and why (``missing_coordinates 587; duplicate 12``).
     cells : int
         Cells of the force's grid.
     area : str
@@ -109,6 +111,9 @@ class ForceResult:
     area: str
     seconds: float
     peak_rss_mb: float
+    rows_in: int = 0
+    rows_rejected: int = 0
+    rejected: str = ""
 
 
 def peak_rss_mb() -> float:
@@ -186,6 +191,9 @@ def load_force(force: Force, settings: NationalSettings = NationalSettings()):
         how = areas.report.notes[-1]
         inside = areas.locate(inc.frame["x"].to_numpy(float), inc.frame["y"].to_numpy(float)) >= 0
         inc = replace(inc, frame=inc.frame.loc[inside].reset_index(drop=True))
+        if not inside.all():  # used by the loader, not listed: the force's notes count them
+            out = int((~inside).sum())
+            inc.report.notes.append(f"{out:,} incidents outside the area made from the points were left out")
     if not len(inc.frame):
         raise _unusable(force, inc.report)
     return inc, areas, how
@@ -226,13 +234,15 @@ def force_list(force: Force, period: Period, settings: NationalSettings = Nation
     spots = pd.concat([pd.DataFrame(m.spots.drop(columns="geometry")) for m in made], ignore_index=True)
     spots.insert(0, "force", force.name)
     spots["geometry_wkt"] = np.concatenate([m.spots.geometry.to_wkt().to_numpy(object) for m in made])
-    notes = list(dict.fromkeys(n for m in made for n in m.notes))
+    notes = list(dict.fromkeys([*inc.report.notes, *(n for m in made for n in m.notes)]))  # the load's first
     if not whole:
         notes.append(f"The force's grid would need more than {settings.list.max_grid_mb:,.0f} MB, so each district "
                      "was listed on its own grid: scores are relative to the district's average cell.")
     cells = max(m.grid.nrows * m.grid.ncols for m in made)
+    rep = inc.report
     return ForceResult(force.name, spots, notes, len(inc.frame), cells, how, time.perf_counter() - t0,
-                       peak_rss_mb())
+                       peak_rss_mb(), rep.rows_in, rep.rows_rejected,
+                       "; ".join(f"{r} {n:,}" for r, n in rep.rejected.items()))
 
 
 def plan_pieces(areas, settings: ListSettings, task_mb: float | None = None, name: str = "") -> tuple[list, bool]:
@@ -290,8 +300,10 @@ class NationalList:
     spots : DataFrame
         The forces' lists one after the other, in force name order.
     forces : DataFrame
-        One row a force: ``force``, ``spots``, ``incidents``, ``cells``, ``area``,
-        ``seconds``, ``peak_rss_mb``, ``notes``.
+        One row a force: ``force``, ``spots``, ``rows_in``, ``rows_rejected``, ``rejected``
+        (by reason), ``incidents`` (used and in the force's area: rows in = rejected + incidents
+        + those outside an area made from the points, which the notes count), ``cells``,
+        ``area``, ``seconds``, ``peak_rss_mb``, ``notes`` (the load's first).
     """
 
     period: Period
@@ -381,7 +393,8 @@ def national_list(forces, period: Period, settings: NationalSettings = NationalS
     results = run_tasks(force_list, forces, period, settings, client=client, progress=progress,
                         names=[f.name for f in forces])
     spots = pd.concat([r.spots for r in results], ignore_index=True) if results else pd.DataFrame()
-    table = pd.DataFrame([{"force": r.force, "spots": len(r.spots), "incidents": r.incidents, "cells": r.cells,
-                           "area": r.area, "seconds": r.seconds, "peak_rss_mb": r.peak_rss_mb,
+    table = pd.DataFrame([{"force": r.force, "spots": len(r.spots), "rows_in": r.rows_in,
+                           "rows_rejected": r.rows_rejected, "rejected": r.rejected, "incidents": r.incidents,
+                           "cells": r.cells, "area": r.area, "seconds": r.seconds, "peak_rss_mb": r.peak_rss_mb,
                            "notes": " ".join(r.notes)} for r in results])
     return NationalList(period, spots, table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import geopandas as gpd
@@ -277,3 +278,15 @@ def test_a_force_with_no_usable_row_is_named_and_a_row_of_the_tuning(tmp_path):
     rows = pd.read_csv(tmp_path / "out" / "tuning.csv").set_index("force")
     assert list(rows.index) == ["aaa", "zed"] and rows.loc["zed", "incidents"] == 0
     assert rows.loc["zed", "notes"].startswith("Not tuned: force zed: none of the force's 5 rows")
+    # without the force that has no usable row: the force table's counts add up
+    (data / "2019-02-zed-street.csv").unlink()
+    (data / "copy-of").mkdir()
+    (data / "copy-of" / "2019-02-aaa-street.csv").write_bytes((data / "2019-02-aaa-street.csv").read_bytes())
+    res = CliRunner().invoke(main, ["national", "--data", str(data), "--month", "2019-02",
+                                    "--out", str(tmp_path / "out" / "national.csv")])
+    assert res.exit_code == 0, res.output
+    f = pd.read_csv(tmp_path / "out" / "national_forces.csv", encoding="utf-8-sig").iloc[0]
+    outside = int(re.search(r"([\d,]+) incidents outside the area", f["notes"]).group(1).replace(",", "")) \
+        if "incidents outside the area" in f["notes"] else 0
+    assert f["rows_in"] == f["rows_rejected"] + f["incidents"] + outside
+    assert "duplicate" in f["rejected"] and "has the same content as" in f["notes"]
