@@ -120,11 +120,27 @@ def _areas_frame():
                             crs="EPSG:4326")
 
 
+ROAD = shapely.LineString([(0.6, 51.5), (0.62, 51.51)])
+PUB = shapely.Point(0.605, 51.505)
+
+
+def _one_feature_layer(path, layer: str, geometry) -> None:
+    gpd.GeoDataFrame({"name": [layer]}, geometry=[geometry], crs="EPSG:4326").to_file(path, layer=layer, driver="GPKG")
+
+
+def _refused_without_warnings(path) -> InputError:
+    """The InputError of ``load_areas(path, "name")``, failing on any warning printed on the way."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InputError) as info:
+            load_areas(path, "name")
+    return info.value
+
+
 def test_the_only_polygon_layer_of_a_geopackage_is_read(tmp_path):
     """Was: pyogrio's warning printed, the first layer (lines) read, 'the file holds lines'."""
     path = tmp_path / "multi.gpkg"
-    gpd.GeoDataFrame({"name": ["road"]}, geometry=[shapely.LineString([(0.6, 51.5), (0.62, 51.51)])],
-                     crs="EPSG:4326").to_file(path, layer="aaa_lines", driver="GPKG")
+    _one_feature_layer(path, "aaa_lines", ROAD)
     _areas_frame().to_file(path, layer="zzz_areas", driver="GPKG")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -138,30 +154,20 @@ def test_a_geopackage_of_two_polygon_layers_is_refused_with_its_layers(tmp_path)
     path = tmp_path / "two.gpkg"
     _areas_frame().to_file(path, layer="districts", driver="GPKG")
     _areas_frame().to_file(path, layer="wards", driver="GPKG")
-    gpd.GeoDataFrame({"name": ["pub"]}, geometry=[shapely.Point(0.605, 51.505)],
-                     crs="EPSG:4326").to_file(path, layer="pubs", driver="GPKG")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(InputError) as info:
-            load_areas(path, "name")
-    assert info.value.problem == ("the file holds 3 layers and 2 of them hold polygons, so it is not clear which "
-                                  "is the study area (layers: 'districts' (Polygon), 'wards' (Polygon), "
-                                  "'pubs' (Point))")
-    assert info.value.fix.startswith("save the layer with the district boundaries alone as its own file")
+    _one_feature_layer(path, "pubs", PUB)
+    err = _refused_without_warnings(path)
+    assert err.problem == ("the file holds 3 layers and 2 of them hold polygons, so it is not clear which "
+                           "is the study area (layers: 'districts' (Polygon), 'wards' (Polygon), 'pubs' (Point))")
+    assert err.fix.startswith("save the layer with the district boundaries alone as its own file")
 
 
 def test_a_geopackage_without_a_polygon_layer_lists_its_layers(tmp_path):
     path = tmp_path / "nopoly.gpkg"
-    gpd.GeoDataFrame({"name": ["road"]}, geometry=[shapely.LineString([(0.6, 51.5), (0.62, 51.51)])],
-                     crs="EPSG:4326").to_file(path, layer="roads", driver="GPKG")
-    gpd.GeoDataFrame({"name": ["pub"]}, geometry=[shapely.Point(0.605, 51.505)],
-                     crs="EPSG:4326").to_file(path, layer="pubs", driver="GPKG")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(InputError) as info:
-            load_areas(path, "name")
-    assert info.value.problem == ("the file holds 2 layers and none of them holds polygons "
-                                  "(layers: 'roads' (LineString), 'pubs' (Point))")
+    _one_feature_layer(path, "roads", ROAD)
+    _one_feature_layer(path, "pubs", PUB)
+    err = _refused_without_warnings(path)
+    assert err.problem == ("the file holds 2 layers and none of them holds polygons "
+                           "(layers: 'roads' (LineString), 'pubs' (Point))")
 
 
 def test_coordinates_far_off_the_earth_are_named(tmp_path):
@@ -169,12 +175,9 @@ def test_coordinates_far_off_the_earth_are_named(tmp_path):
     bng = gpd.GeoDataFrame({"name": ["A"]}, geometry=[shapely.box(1e15 + 588_000, 1e15 + 185_000,
                                                                   1e15 + 589_000, 1e15 + 186_000)], crs="EPSG:27700")
     bng.to_file(tmp_path / "huge.gpkg", driver="GPKG")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(InputError) as info:
-            load_areas(tmp_path / "huge.gpkg", "name")
-    assert "are outside any plausible range for OSGB36 / British National Grid" in info.value.problem
-    assert "nan" not in str(info.value) and "coordinate system" in info.value.fix
+    err = _refused_without_warnings(tmp_path / "huge.gpkg")
+    assert "are outside any plausible range for OSGB36 / British National Grid" in err.problem
+    assert "nan" not in str(err) and "coordinate system" in err.fix
 
 
 def test_coordinates_the_crs_cannot_turn_into_degrees_are_named(tmp_path):
@@ -182,12 +185,9 @@ def test_coordinates_the_crs_cannot_turn_into_degrees_are_named(tmp_path):
     far = gpd.GeoDataFrame({"name": ["A"]}, geometry=[shapely.box(3e7, 3e7, 3e7 + 1000, 3e7 + 1000)],
                            crs="EPSG:27700")
     far.to_file(tmp_path / "far.gpkg", driver="GPKG")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(InputError) as info:
-            load_areas(tmp_path / "far.gpkg", "name")
-    assert "cannot be turned into longitude and latitude" in info.value.problem
-    assert "nan" not in str(info.value)
+    err = _refused_without_warnings(tmp_path / "far.gpkg")
+    assert "cannot be turned into longitude and latitude" in err.problem
+    assert "nan" not in str(err)
 
 
 def test_latitudes_beyond_the_pole_are_named(tmp_path):
