@@ -205,3 +205,10 @@ def start_and_open(page, script: Path, log: Path, env: dict | None = None,
         app.stop()
         raise
     return app, time.monotonic() - t0, n
+
+
+def pick(page, label: str, option: str) -> None:
+    """Choose ``option`` in the app's sidebar select box labelled ``label`` (Playwright page)."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]', has_text=label).first
+    box.locator("input").click()
+    page.get_by_role("option", name=option, exact=True).first.click()
