@@ -126,9 +126,8 @@ def output_folder(path, what: str = "output folder", *, create: bool = True) -> 
             probe_in = next(p for p in out.absolute().parents if p.exists())
             if not probe_in.is_dir():
                 raise OSError(errno.ENOTDIR, "not a folder")
-            longest = os.pathconf(probe_in, "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
-            if any(len(part.encode("utf-8", "surrogateescape")) > longest
-                   for part in out.absolute().relative_to(probe_in).parts):
+            longest = _longest_name(probe_in)
+            if any(_name_bytes(part) > longest for part in out.absolute().relative_to(probe_in).parts):
                 raise OSError(errno.ENAMETOOLONG, "name too long")
     except OSError as exc:
         raise InputError(out, f"the {what} '{out}' cannot be created: {_why(exc)}", fix) from None
@@ -139,6 +138,19 @@ def output_folder(path, what: str = "output folder", *, create: bool = True) -> 
     except OSError as exc:
         raise InputError(out, f"nothing can be written in the {what} '{out}': {_why(exc)}", fix) from None
     return out
+
+
+def _longest_name(folder: Path) -> int:
+    """The longest file name, in bytes, the file system of ``folder`` allows (255 where it
+    does not say)."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # not every system says (Windows has no pathconf)
+        return 255
+
+
+def _name_bytes(name: str) -> int:
+    return len(name.encode("utf-8", "surrogateescape"))
 
 
 def output_file(path, what: str = "output file") -> Path:
@@ -155,12 +167,8 @@ def output_file(path, what: str = "output file") -> Path:
     out = Path(path)
     if str(path).strip() == "":
         raise InputError(what, f"the {what} is empty", "give a file name")
-    folder = output_folder(out.parent, f"folder of the {what}")
-    try:
-        longest = os.pathconf(folder, "PC_NAME_MAX")
-    except (OSError, ValueError, AttributeError):  # not every system says
-        longest = 255
-    if len(out.name.encode("utf-8", "surrogateescape")) > longest:
+    longest = _longest_name(output_folder(out.parent, f"folder of the {what}"))
+    if _name_bytes(out.name) > longest:
         raise InputError(out, f"the {what} name is {len(out.name)} characters long, more than the file system "
                          f"allows ({longest})", "choose a shorter file name")
     if out.is_dir():

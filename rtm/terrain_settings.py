@@ -14,12 +14,10 @@ from typing import Mapping
 
 import numpy as np
 
+from .bounds import MAX_METRES, MIN_METRES
 from .errors import setting_error
 
 INCREMENTS = ("whole", "half")
-#: The cell sizes and block lengths accepted, in metres: a block of 5 km already spans a town
-#: in one band (and 20 bands reach 100 km); below a metre the grid is beyond any survey's accuracy
-MIN_METRES, MAX_METRES = 1.0, 5000.0
 OPERATIONALISATIONS = ("proximity", "density", "both", "auto")
 FAMILY_CHOICES = ("auto", "poisson", "nb1", "nb2")
 """``auto`` lets BIC choose among Poisson, NB1 and NB2; ``negbin`` (the name of NB2 in files

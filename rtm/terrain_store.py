@@ -23,7 +23,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .bounds import MAX_REFIT_EVERY
+from .errors import InputError, setting_error
 from .periods import Period
 from .progress import Progress
 from .terrain import RiskTerrain
@@ -45,6 +46,9 @@ def refit_date(period: Period, every: int | None = None) -> pd.Timestamp:
     period of its block, and no block's terrain sees its own data.
     """
     every = every or REFIT_EVERY[period.kind]
+    if not 1 <= every <= MAX_REFIT_EVERY:  # a block reaching past year 1 has no start date
+        raise setting_error("refit_every", f"{every!r} is not a whole number of periods from 1 to {MAX_REFIT_EVERY}",
+                            "refit every quarter or so, e.g. 13 weeks or 3 months")
     if period.kind == "month":
         months = (period.start.year * 12 + period.start.month - 1)
         first = months - months % every

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .bounds import MAX_REFIT_EVERY
 from .errors import InputError
 from .periods import Period, month_period, week_period
 from .ranking import SpotRule
@@ -402,10 +403,6 @@ def _tuning(table: _Table, path: Path):
     record = tuple((k, table.data[k] if not isinstance(table.data[k], list) else tuple(table.data[k]))
                    for k in RECORD_KEYS if k in table.data)
     return ScoreSettings(**given), (("source", "workspace.toml [tuning], chosen by rtm tune"),) + record
-
-
-#: The longest refit interval, in periods (20 years of weeks): a model is never kept longer
-MAX_REFIT_EVERY = 1040
 
 
 def _terrain_plan(model: _Table, path: Path, folder: Path) -> TerrainPlan:

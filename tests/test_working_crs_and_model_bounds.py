@@ -93,3 +93,17 @@ def test_period_counts_beyond_ten_years_are_refused_as_themselves(command, optio
     """Was: --periods 1000000000 was reported as option '--month' with the date 1899-12-01."""
     res = CliRunner().invoke(main, [command, option, "1000000000"])
     assert res.exit_code == 2 and f"Invalid value for '{option}'" in res.output and "520" in res.output
+
+
+def test_a_refit_interval_beyond_twenty_years_is_refused_by_every_front():
+    """Was: refit_every = 2**63-1 ended in 'year 0 is out of range' wherever it came from: the
+    library (the terrain store's refit date), the command line and a workspace now share one bound."""
+    from rtm.periods import month_period
+    from rtm.terrain_store import refit_date
+
+    with pytest.raises(InputError) as info:
+        refit_date(month_period("2019-01"), 2**63 - 1)
+    assert info.value.field == "refit_every" and "from 1 to 1040" in info.value.problem
+    assert refit_date(month_period("2019-05"), 3) == refit_date(month_period("2019-04"), 3)
+    res = CliRunner().invoke(main, ["weekly", "--refit-every", "9223372036854775807"])
+    assert res.exit_code == 2 and "Invalid value for '--refit-every'" in res.output and "1040" in res.output

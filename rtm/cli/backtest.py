@@ -8,8 +8,8 @@ import click
 
 from ..errors import output_folder
 from .group import CONTEXT, friendly, option_error
-from .options import (BANDWIDTH, REACH, SHARE, SIZE, Bounded, Progress, area_options, count_line, factor_options,
-                      mapping_options, pairs, study_inputs, weight_options)
+from .options import (BANDWIDTH, REACH, REFIT_EVERY, SHARE, SIZE, Bounded, Progress, area_options, count_line,
+                      factor_options, mapping_options, pairs, study_inputs, weight_options)
 
 
 def _list(text: str, option: str, convert=str) -> tuple:
@@ -48,7 +48,7 @@ _FIRST = [True]
 @click.option("--block-length", type=SIZE, default=100.0, show_default=True,
               metavar="METRES")
 @click.option("--bands", type=click.IntRange(1, 20), default=3, show_default=True)
-@click.option("--refit-every", type=click.IntRange(min=1), metavar="N",
+@click.option("--refit-every", type=REFIT_EVERY, metavar="N",
               help="Refit the risk terrain every N periods (default 13 weeks or 3 months, as 'rtm weekly').")
 @click.option("--spot-size", type=SIZE, default=150.0, show_default=True,
               metavar="METRES", help="Harm-spot cell size.")

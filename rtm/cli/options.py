@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ..bounds import MAX_METRES, MAX_REFIT_EVERY, MIN_METRES
 from ..errors import setting_error
 
 
@@ -66,8 +67,10 @@ class Bounded(click.FloatRange):
         return number
 
 
-#: Cell, spot and block sizes: 1 m (smaller cells cut an area into billions) to 5 km.
-SIZE = Bounded(1, 5000, "metres", "150")
+#: Cell, spot and block sizes (:data:`rtm.bounds.MIN_METRES` to :data:`rtm.bounds.MAX_METRES`).
+SIZE = Bounded(MIN_METRES, MAX_METRES, "metres", "150")
+#: A refit interval in periods.
+REFIT_EVERY = click.IntRange(1, MAX_REFIT_EVERY)
 #: Reaches that must be above 0: bandwidths, radii, distances that make an area (up to 100 km).
 REACH = Bounded(0, 100_000, "metres", "400", low_open=True)
 #: Distances that may be 0: buffers, tolerances, distance bands (up to 100 km).

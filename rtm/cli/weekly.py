@@ -7,8 +7,8 @@ import click
 
 from ..errors import output_file, output_folder
 from .group import CONTEXT, friendly, option_error
-from .options import (BANDWIDTH, HALF_LIFE, PERCENT, SHARE, SIZE, Progress, area_options, count_line, factor_options,
-                      mapping_options, pairs, period_of, study_inputs, weight_options)
+from .options import (BANDWIDTH, HALF_LIFE, PERCENT, REFIT_EVERY, SHARE, SIZE, Progress, area_options, count_line,
+                      factor_options, mapping_options, pairs, period_of, study_inputs, weight_options)
 
 
 def _spot_rule(top, area_share, harm_share, merge):
@@ -47,7 +47,7 @@ def _spot_rule(top, area_share, harm_share, merge):
 @click.option("--block-length", type=SIZE, default=100.0, show_default=True,
               metavar="METRES", help="Block length of the risk terrain model.")
 @click.option("--bands", type=click.IntRange(1, 20), default=3, show_default=True)
-@click.option("--refit-every", type=click.IntRange(min=1), metavar="N",
+@click.option("--refit-every", type=REFIT_EVERY, metavar="N",
               help="Refit the risk terrain every N periods (default 13 weeks or 3 months); fitted "
               "terrains are kept in OUT/models and reused.")
 @click.option("--spot-size", type=SIZE, default=150.0, show_default=True,
